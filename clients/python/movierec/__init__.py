@@ -1,0 +1,1 @@
+"""Python client package for movierec: generated gRPC code under movierec.v1."""

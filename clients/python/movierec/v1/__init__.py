@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC modules for the movierec.v1 API (do not edit)."""

@@ -1,0 +1,1 @@
+"""movierec's gRPC service: config, errors, validation, the recommender, servicers and server."""

@@ -1,0 +1,173 @@
+"""The `movierec` command: serve, train, and a small client (top, predict, health)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from rec_service import config as config_mod
+from rec_service.server import create_server
+from rec_service.state import ServiceState, spark_session, train_and_save
+from spark_store.loaders import load_dataset
+
+USAGE = """movierec COMMAND [options]
+
+commands:
+  serve     start the gRPC server (trains a model first if model_dir has none)
+  train     train ALS on data_dir and save it to model_dir, replacing what is there
+  top       client: print a user's top movies from a running server
+  predict   client: print a predicted rating from a running server
+  health    client: print the server's health status
+  config    print every setting with its default and meaning
+
+serve and train take every setting as --flag (see `movierec config`), as MOVIEREC_* env
+variables, or from a TOML file given by --config.
+"""
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def serve(argv: Sequence[str]) -> int:
+    cfg = config_mod.load(argv)
+    _setup_logging(cfg.log_level)
+    state = ServiceState(cfg)
+    state.start_spark()
+    server, port = create_server(cfg, state)
+    server.start()
+    logging.info("listening on %s:%d (NOT_SERVING until the model is loaded)", cfg.host, port)
+    state.start_loading()
+    stopped = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        logging.info("signal %d: shutting down", signum)
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopped.wait(0.5):
+        if state._load_error is not None:
+            logging.error("exiting: the model could not be loaded")
+            server.stop(0)
+            return 1
+    server.stop(grace=5).wait()
+    state.close()
+    return 0
+
+
+def train(argv: Sequence[str]) -> int:
+    cfg = config_mod.load(argv)
+    _setup_logging(cfg.log_level)
+    started = time.perf_counter()
+    spark = spark_session(cfg)
+    dataset = load_dataset(spark, cfg.data_dir, cfg.data_format)
+    version = train_and_save(spark, cfg, dataset)
+    print(f"model {version} saved to {cfg.model_dir} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _client_args(argv: Sequence[str], extra: list[tuple[str, dict[str, object]]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="movierec")
+    parser.add_argument("--target", default="127.0.0.1:50051", help="server host:port")
+    parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
+    for name, kwargs in extra:
+        parser.add_argument(name, **kwargs)  # type: ignore[arg-type]
+    return parser.parse_args(list(argv))
+
+
+def top(argv: Sequence[str]) -> int:
+    args = _client_args(argv, [
+        ("user_id", {}), ("--n", {"type": int, "default": 10}),
+        ("--genre", {"action": "append", "default": []}),
+        ("--min-ratings", {"type": int, "default": 0}),
+    ])  # fmt: skip
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.RecommendationServiceStub(channel)
+        flt = pb.TopNFilter(include_genres=args.genre, min_rating_count=args.min_ratings)
+        resp = stub.GetTopN(
+            pb.GetTopNRequest(user_id=args.user_id, page_size=args.n, filter=flt),
+            timeout=args.timeout,
+        )
+    print(f"source={pb.RecommendationSource.Name(resp.source)} model={resp.model_version} "
+          f"computed_at={resp.computed_at.ToJsonString()}")  # fmt: skip
+    for rank, movie in enumerate(resp.movies, 1):
+        print(f"{rank:3d}. {movie.score:6.3f}  {movie.movie_id:>7}  {movie.title}  "
+              f"[{'|'.join(movie.genres)}]")  # fmt: skip
+    return 0
+
+
+def predict(argv: Sequence[str]) -> int:
+    args = _client_args(argv, [("user_id", {}), ("movie_id", {})])
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.RecommendationServiceStub(channel)
+        resp = stub.PredictRating(
+            pb.PredictRatingRequest(user_id=args.user_id, movie_id=args.movie_id),
+            timeout=args.timeout,
+        )
+    print(f"{resp.rating:.3f} ({pb.RecommendationSource.Name(resp.source)}, "
+          f"scale {resp.min_rating}-{resp.max_rating}, model {resp.model_version})")  # fmt: skip
+    return 0
+
+
+def health_check(argv: Sequence[str]) -> int:
+    args = _client_args(argv, [("--wait", {"type": float, "default": 0.0})])
+    deadline = time.monotonic() + args.wait
+    with grpc.insecure_channel(args.target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=args.timeout).status
+            except grpc.RpcError as err:
+                status_name = f"unreachable ({err.code().name})"
+            else:
+                status_name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+                if status == health_pb2.HealthCheckResponse.SERVING:
+                    print(status_name)
+                    return 0
+            if time.monotonic() >= deadline:
+                print(status_name)
+                return 1
+            time.sleep(0.5)
+
+
+def show_config(_argv: Sequence[str]) -> int:
+    for name, doc, default in config_mod.describe_fields():
+        print(f"--{name.replace('_', '-'):26} MOVIEREC_{name.upper():26} default {default!r}\n"
+              f"    {doc}")  # fmt: skip
+    return 0
+
+
+COMMANDS = {
+    "serve": serve, "train": train, "top": top, "predict": predict,
+    "health": health_check, "config": show_config,
+}  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except grpc.RpcError as err:
+        print(f"error: {err.code().name}: {err.details()}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Service configuration: one frozen dataclass from defaults, a TOML file, MOVIEREC_* env and flags."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MOVIEREC_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the server and the trainer read; later sources override earlier ones."""
+
+    host: str = "127.0.0.1"
+    """Address the gRPC server binds ("0.0.0.0" in a container)."""
+    port: int = 50051
+    """gRPC port; 0 picks a free one (the bound port is logged and returned)."""
+    grpc_workers: int = 16
+    """Threads serving RPCs; reads hold the GIL only for microseconds each."""
+
+    data_dir: str = str(PROJECT_ROOT / "data" / "ml-latest-small")
+    """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout)."""
+    data_format: str = "auto"
+    """One of auto, latest, 100k, 1m; auto looks at the file names."""
+    model_dir: str = str(PROJECT_ROOT / "var" / "model")
+    """Where the trained model is saved; a start with no model here trains one."""
+
+    spark_master: str = "local[2]"
+    """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
+    spark_driver_memory: str = "4g"
+    """Driver heap; the ALS factors are collected to the driver for serving."""
+    spark_shuffle_partitions: int = 4
+    """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+    """Extra Spark settings (TOML table [spark_conf] or repeated --spark-conf k=v)."""
+
+    als_rank: int = 10
+    """Number of latent factors."""
+    als_reg_param: float = 0.1
+    """ALS regularisation (lambda)."""
+    als_max_iter: int = 10
+    """ALS iterations."""
+    als_implicit_prefs: bool = False
+    """Train on implicit feedback (ratings as confidence) instead of explicit ratings."""
+    als_alpha: float = 1.0
+    """Confidence scale for implicit feedback."""
+    als_seed: int = 42
+    """Random seed, so the same data and settings give the same model."""
+    als_blocks: int = 2
+    """numUserBlocks = numItemBlocks; raise it on a cluster to use more executors."""
+
+    list_length: int = 100
+    """Movies kept per precomputed list; deeper filtered reads rank the whole catalogue."""
+    active_users: int = 100_000
+    """How many of the most active users get lists precomputed in bulk."""
+    writeback_interval_s: float = 1.0
+    """How often rewritten lists and activity are merged into the Spark SQL tables."""
+    log_level: str = "INFO"
+    """Python logging level."""
+
+    def __post_init__(self) -> None:
+        if self.data_format not in ("auto", "latest", "100k", "1m"):
+            raise ValueError(f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}")
+        for name in ("grpc_workers", "list_length", "active_users", "als_rank", "als_max_iter"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0-65535, not {self.port}")
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (tests and the benchmark use this)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    """Turns a TOML, env or flag value into the field's type, naming the field on failure."""
+    try:
+        if kind in ("bool", bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: {raw!r}")
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if str(kind).startswith("Mapping"):
+            if isinstance(raw, Mapping):
+                return {str(k): str(v) for k, v in raw.items()}
+            pairs = [p for p in str(raw).split(",") if p.strip()]
+            return dict(_split_pair(p) for p in pairs)
+        return str(raw)
+    except ValueError as exc:
+        raise ValueError(f"config field {name}: {exc}") from exc
+
+
+def _split_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"expected key=value, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def load(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+) -> Config:
+    """Builds the Config: defaults < TOML file < MOVIEREC_* environment < flags.
+
+    The environment is an argument so tests can pass their own; the TOML file comes from
+    ``config_file``, ``--config`` or ``MOVIEREC_CONFIG``.
+    """
+    environ = os.environ if environ is None else environ
+    args = parse_flags(argv or [])
+    values: dict[str, Any] = {}
+    known = {f.name: f.type for f in fields(Config)}
+
+    path = args.pop("config", None) or config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            for key, raw in tomllib.load(fh).items():
+                if key not in known:
+                    raise ValueError(f"unknown config key {key!r} in {path}")
+                values[key] = _coerce(key, raw, known[key])
+    for key, kind in known.items():
+        env_value = environ.get(ENV_PREFIX + key.upper())
+        if env_value is not None:
+            values[key] = _coerce(key, env_value, kind)
+    for key, raw in args.items():
+        if raw is not None:
+            values[key] = _coerce(key, raw, known[key])
+    return Config(**values)
+
+
+def parse_flags(argv: Sequence[str]) -> dict[str, Any]:
+    """Parses --field-name value flags for every Config field; unset flags come back as None."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "spark_conf":
+            parser.add_argument(flag, action="append", metavar="KEY=VALUE")
+        else:
+            parser.add_argument(flag)
+    parsed = vars(parser.parse_args(list(argv)))
+    if parsed.get("spark_conf"):
+        parsed["spark_conf"] = ",".join(parsed["spark_conf"])
+    return parsed
+
+
+def describe_fields() -> list[tuple[str, str, Any]]:
+    """(name, help, default) for every field, for `movierec serve --help` and the README."""
+    docs = _field_docs()
+    out = []
+    for f in fields(Config):
+        default = f.default if f.default is not dataclasses.MISSING else {}
+        out.append((f.name, docs.get(f.name, ""), default))
+    return out
+
+
+def _field_docs() -> dict[str, str]:
+    """Reads the one-line docstrings under each field from this module's source."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Config))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for prev, node in zip(body, body[1:], strict=False):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+        ):
+            docs[prev.target.id] = str(node.value.value)
+    return docs

@@ -1,0 +1,115 @@
+"""One server interceptor that maps exceptions to gRPC statuses (never UNKNOWN, never a trace)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from rec_service.errors import InvalidArgument, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def to_status(error: ServiceError) -> grpc.Status:
+    """The rich status for a domain error: code, message and BadRequest details."""
+    details = []
+    if isinstance(error, InvalidArgument):
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
+                for f, d in error.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        details.append(packed)
+    proto = status_pb2.Status(code=error.code.value[0], message=str(error), details=details)
+    return rpc_status.to_status(proto)
+
+
+INTERNAL = rpc_status.to_status(
+    status_pb2.Status(code=code_pb2.INTERNAL, message="internal error; see the server log")
+)
+
+
+class ExceptionToStatusInterceptor(grpc.ServerInterceptor):
+    """Wraps every handler so ServiceError becomes its status and anything else INTERNAL.
+
+    Wrapped handlers are cached per registered handler: grpc calls intercept_service for every
+    RPC, and rebuilding the wrapper each time would cost on the hot path.
+    """
+
+    def __init__(self) -> None:
+        self._wrapped: dict[int, grpc.RpcMethodHandler] = {}
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        cached = self._wrapped.get(id(handler))
+        if cached is None:
+            cached = self._wrapped[id(handler)] = _wrap(handler)
+        return cached
+
+
+def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
+    def fail(exc: Exception, context: grpc.ServicerContext) -> None:
+        if isinstance(exc, ServiceError):
+            context.abort_with_status(to_status(exc))
+        log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
+        context.abort_with_status(INTERNAL)
+
+    if streaming_response:
+
+        def stream(request: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                yield from behavior(request, context)
+            except Exception as exc:
+                if _is_abort(exc):
+                    raise
+                fail(exc, context)
+
+        return stream
+
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return behavior(request, context)
+        except Exception as exc:
+            if _is_abort(exc):
+                raise
+            fail(exc, context)
+
+    return unary
+
+
+def _is_abort(exc: Exception) -> bool:
+    """grpc's own abort() raises a plain Exception after setting the status; let it through."""
+    return type(exc) is Exception and not exc.args
+
+
+def _wrap(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    kinds = (
+        ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
+        ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
+        ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
+        ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+    )
+    for attr, factory, streams_out in kinds:
+        behavior = getattr(handler, attr)
+        if behavior is not None:
+            return factory(
+                _guard(behavior, streams_out),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+    return handler

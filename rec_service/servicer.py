@@ -1,0 +1,66 @@
+"""The RecommendationService servicer: proto in, domain call, proto out; errors are raised."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from rec_service import validation
+from rec_service.recommender import Source, TopN
+from rec_service.state import ServiceState
+
+SOURCES = {
+    Source.PRECOMPUTED: pb.RECOMMENDATION_SOURCE_PRECOMPUTED,
+    Source.RECOMPUTED: pb.RECOMMENDATION_SOURCE_RECOMPUTED,
+    Source.FILTER_SCAN: pb.RECOMMENDATION_SOURCE_FILTER_SCAN,
+    Source.POPULARITY: pb.RECOMMENDATION_SOURCE_POPULARITY,
+    Source.MODEL: pb.RECOMMENDATION_SOURCE_MODEL,
+    Source.MOVIE_MEAN: pb.RECOMMENDATION_SOURCE_MOVIE_MEAN,
+}
+
+
+def timestamp_from_us(micros: int) -> Timestamp:
+    return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
+
+
+def top_n_response(result: TopN) -> pb.GetTopNResponse:
+    return pb.GetTopNResponse(
+        movies=[
+            pb.RecommendedMovie(
+                movie_id=movie.movie_id, title=movie.title, genres=movie.genres, score=score
+            )
+            for movie, score in result.items
+        ],
+        source=SOURCES[result.source],
+        computed_at=timestamp_from_us(result.computed_at_us),
+        model_version=result.model_version,
+    )
+
+
+class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
+    """Validates, asks the recommender, builds the response; ServiceErrors become statuses."""
+
+    def __init__(self, state: ServiceState) -> None:
+        self._state = state
+
+    def GetTopN(self, request: pb.GetTopNRequest, context: grpc.ServicerContext) -> pb.GetTopNResponse:
+        recommender = self._state.recommender()
+        user_id, page_size, flt = validation.top_n_request(request, recommender.model)
+        return top_n_response(recommender.top_n(user_id, page_size, flt))
+
+    def PredictRating(
+        self, request: pb.PredictRatingRequest, context: grpc.ServicerContext
+    ) -> pb.PredictRatingResponse:
+        recommender = self._state.recommender()
+        user_id, movie_id = validation.predict_request(request)
+        prediction = recommender.predict(user_id, movie_id)
+        scale = recommender.model.scale
+        return pb.PredictRatingResponse(
+            rating=prediction.rating,
+            source=SOURCES[prediction.source],
+            model_version=prediction.model_version,
+            min_rating=scale.low,
+            max_rating=scale.high,
+        )

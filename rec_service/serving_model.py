@@ -1,0 +1,167 @@
+"""The immutable snapshot a read works on: factors, id maps, catalogue, rated items, popularity.
+
+A model swap replaces the one reference to a ServingModel, so a read sees every piece from the
+same version, never factors from one and id maps from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spark_store.model_files import FactorModel
+from spark_store.training import RatingScale
+
+# Pseudo-ratings at the global mean added to each movie's mean for the cold-start prediction:
+# a movie with 1 rating of 5.0 should not be predicted 5.0 for strangers.
+MEAN_DAMPING = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Movie:
+    """One catalogue movie with its rating statistics from the training data."""
+
+    movie_id: str
+    title: str
+    genres: tuple[str, ...]
+    rating_count: int
+    rating_sum: float
+
+
+@dataclass(frozen=True)
+class MovieFilter:
+    """A compiled TopNFilter: genre bit masks, a minimum count and an optional allow-list."""
+
+    include_bits: int = 0
+    exclude_bits: int = 0
+    min_rating_count: int = 0
+    allowed: frozenset[str] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.include_bits or self.exclude_bits or self.min_rating_count) and (
+            self.allowed is None
+        )
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """Everything a read needs, in NumPy and dicts; built once per model version."""
+
+    version: str
+    trained_at_us: int
+    scale: RatingScale
+    implicit: bool
+    movies: dict[str, Movie]
+    genre_bits: dict[str, int]
+    global_mean: float
+    user_index: dict[str, int]
+    item_ids: list[str]
+    item_index: dict[str, int]
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    item_genre_bits: np.ndarray  # int64 per model item
+    item_rating_count: np.ndarray  # int64 per model item
+    rated_indptr: np.ndarray  # CSR over users: rated items of user u are
+    rated_items: np.ndarray  #   rated_items[rated_indptr[u]:rated_indptr[u + 1]]
+    popularity: np.ndarray = field(repr=False)  # model items by rating count, most first
+
+    @classmethod
+    def build(
+        cls,
+        factors: FactorModel,
+        movies: Iterable[Movie],
+        rated_pairs: tuple[np.ndarray, np.ndarray],
+        trained_at_us: int,
+    ) -> ServingModel:
+        """Assembles the snapshot; rated_pairs are (user_idx, item_idx) arrays of the ratings."""
+        catalogue = {m.movie_id: m for m in movies}
+        genres = sorted({g for m in catalogue.values() for g in m.genres})
+        if len(genres) > 62:
+            raise ValueError(f"{len(genres)} genres; at most 62 fit the genre bit mask")
+        genre_bits = {g: 1 << i for i, g in enumerate(genres)}
+        item_ids = list(factors.item_ids)
+        bits = np.zeros(len(item_ids), dtype=np.int64)
+        counts = np.zeros(len(item_ids), dtype=np.int64)
+        for j, movie_id in enumerate(item_ids):
+            movie = catalogue.get(movie_id)
+            if movie is not None:
+                bits[j] = sum(genre_bits[g] for g in movie.genres)
+                counts[j] = movie.rating_count
+        total = sum(m.rating_count for m in catalogue.values())
+        global_mean = sum(m.rating_sum for m in catalogue.values()) / total if total else 0.0
+        users, items = rated_pairs
+        order = np.argsort(users, kind="stable")
+        indptr = np.zeros(len(factors.user_ids) + 1, dtype=np.int64)
+        np.add.at(indptr, users.astype(np.int64) + 1, 1)
+        return cls(
+            version=factors.version,
+            trained_at_us=trained_at_us,
+            scale=factors.scale,
+            implicit=factors.implicit,
+            movies=catalogue,
+            genre_bits=genre_bits,
+            global_mean=global_mean,
+            user_index={u: i for i, u in enumerate(factors.user_ids)},
+            item_ids=item_ids,
+            item_index={m: j for j, m in enumerate(item_ids)},
+            user_factors=factors.user_factors,
+            item_factors=factors.item_factors,
+            item_genre_bits=bits,
+            item_rating_count=counts,
+            rated_indptr=np.cumsum(indptr),
+            rated_items=items[order].astype(np.int64),
+            popularity=np.lexsort((np.arange(len(item_ids)), -counts)),
+        )
+
+    def rated(self, user_idx: int) -> np.ndarray:
+        """Model item indices the user rated in the training data."""
+        return self.rated_items[self.rated_indptr[user_idx] : self.rated_indptr[user_idx + 1]]
+
+    def scores(self, user_idx: int) -> np.ndarray:
+        """Predicted preference of the user for every model item."""
+        result: np.ndarray = self.item_factors @ self.user_factors[user_idx]
+        return result
+
+    def allowed_mask(self, flt: MovieFilter) -> np.ndarray | None:
+        """Boolean mask over model items passing the filter; None when the filter is empty."""
+        if flt.is_empty:
+            return None
+        mask = np.ones(len(self.item_ids), dtype=bool)
+        if flt.include_bits:
+            mask &= (self.item_genre_bits & flt.include_bits) != 0
+        if flt.exclude_bits:
+            mask &= (self.item_genre_bits & flt.exclude_bits) == 0
+        if flt.min_rating_count:
+            mask &= self.item_rating_count >= flt.min_rating_count
+        if flt.allowed is not None:
+            allow = np.zeros(len(self.item_ids), dtype=bool)
+            idx = [self.item_index[m] for m in flt.allowed if m in self.item_index]
+            allow[idx] = True
+            mask &= allow
+        return mask
+
+    def accepts(self, movie: Movie, flt: MovieFilter) -> bool:
+        """Whether one movie passes the filter (for filtering a short stored list)."""
+        if flt.allowed is not None and movie.movie_id not in flt.allowed:
+            return False
+        if movie.rating_count < flt.min_rating_count:
+            return False
+        if flt.include_bits or flt.exclude_bits:
+            bits = sum(self.genre_bits[g] for g in movie.genres)
+            if flt.include_bits and not bits & flt.include_bits:
+                return False
+            if bits & flt.exclude_bits:
+                return False
+        return True
+
+    def clip(self, rating: float) -> float:
+        return min(self.scale.high, max(self.scale.low, rating))
+
+    def damped_mean(self, movie: Movie) -> float:
+        """The movie's mean rating pulled towards the global mean by MEAN_DAMPING pseudo-ratings."""
+        return (movie.rating_sum + MEAN_DAMPING * self.global_mean) / (
+            movie.rating_count + MEAN_DAMPING
+        )

@@ -1,0 +1,87 @@
+"""User activity: last activity time and access frequency per user, mirrored to `user_activity`.
+
+The patent keeps two tables (last access, access frequency); they share a key, so movierec keeps
+one with two columns. Reads consult and bump the in-process copy; flush() writes the changed rows
+into the Spark SQL table in one batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_store.tables import ACTIVITY_ROW, USER_ACTIVITY, UpsertTable, collect_rows
+
+
+@dataclass(slots=True)
+class UserActivity:
+    """When the user last acted (Unix microseconds) and how often they have come."""
+
+    last_active_us: int
+    access_count: int
+
+
+class ActivityStore:
+    """In-process activity index with batched write-back to the Spark SQL table."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self._index: dict[str, UserActivity] = {}
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._table = UpsertTable(spark, USER_ACTIVITY, ACTIVITY_ROW, key="user_id")
+
+    def load(self, activity: DataFrame) -> int:
+        """Replaces everything with rows of ACTIVITY_ROW (the initial table from the ratings)."""
+        index = {
+            row.user_id: UserActivity(row.last_active_us, row.access_count)
+            for row in collect_rows(activity)
+        }
+        with self._lock:
+            self._index = index
+            self._dirty.clear()
+        self._table.replace(activity)
+        return len(index)
+
+    def last_active_us(self, user_id: str) -> int:
+        """The user's last activity time; 0 for a user never seen."""
+        entry = self._index.get(user_id)
+        return entry.last_active_us if entry is not None else 0
+
+    def record_access(self, user_id: str) -> None:
+        """Counts one read by the user (the access-frequency column)."""
+        with self._lock:
+            entry = self._index.get(user_id)
+            if entry is None:
+                self._index[user_id] = UserActivity(0, 1)
+            else:
+                entry.access_count += 1
+            self._dirty.add(user_id)
+
+    def record_activity(self, user_id: str, at_us: int) -> None:
+        """Moves the user's last activity forward (never back) to at_us."""
+        with self._lock:
+            entry = self._index.get(user_id)
+            if entry is None:
+                self._index[user_id] = UserActivity(at_us, 0)
+            elif at_us > entry.last_active_us:
+                entry.last_active_us = at_us
+            self._dirty.add(user_id)
+
+    def get(self, user_id: str) -> UserActivity | None:
+        entry = self._index.get(user_id)
+        return None if entry is None else UserActivity(entry.last_active_us, entry.access_count)
+
+    def flush(self) -> int:
+        """Writes changed users' rows into the Spark SQL table."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            rows = [(u, self._index[u].last_active_us, self._index[u].access_count) for u in dirty]
+        try:
+            self._table.upsert(rows)
+        except Exception:
+            with self._lock:
+                self._dirty |= dirty
+            raise
+        return len(rows)

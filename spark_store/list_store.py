@@ -1,0 +1,83 @@
+"""Per-user recommendation lists: an in-process index for reads, the Spark SQL table as record.
+
+Reads never run a Spark job (a Spark SQL point lookup measured p50 63 ms here). The index is
+a dict; a write puts the list in the index at once (newer computed_at wins, so a read never
+sees an older list than one already served) and queues it; flush() merges the queue into the
+`rec_lists` table in one batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_store.tables import REC_LISTS, REC_LISTS_ROW, UpsertTable, collect_rows
+
+
+@dataclass(frozen=True, slots=True)
+class RecList:
+    """One user's ranked movies with the time (Unix microseconds) and model that computed them."""
+
+    movie_ids: tuple[str, ...]
+    scores: tuple[float, ...]
+    computed_at_us: int
+    model_version: str
+
+
+class SparkListStore:
+    """The list store backed by the in-memory Spark SQL table `rec_lists`."""
+
+    kind = "spark"
+
+    def __init__(self, spark: SparkSession) -> None:
+        self._index: dict[str, RecList] = {}
+        self._pending: dict[str, RecList] = {}
+        self._lock = threading.Lock()
+        self._table = UpsertTable(spark, REC_LISTS, REC_LISTS_ROW, key="user_id")
+
+    def get(self, user_id: str) -> RecList | None:
+        """The user's current list, or None; a dict read, safe without the lock."""
+        return self._index.get(user_id)
+
+    def put(self, user_id: str, rec: RecList) -> RecList:
+        """Stores rec unless a newer list is already there; returns the list now current."""
+        with self._lock:
+            current = self._index.get(user_id)
+            if current is not None and current.computed_at_us >= rec.computed_at_us:
+                return current
+            self._index[user_id] = rec
+            self._pending[user_id] = rec
+            return rec
+
+    def load_bulk(self, lists: DataFrame) -> int:
+        """Takes lists computed by a Spark job (REC_LISTS_ROW columns); newer-wins per user."""
+        count = 0
+        for row in collect_rows(lists):
+            self.put(row.user_id, RecList(tuple(row.movie_ids), tuple(row.scores),
+                                          row.computed_at_us, row.model_version))  # fmt: skip
+            count += 1
+        self.flush()
+        return count
+
+    def flush(self) -> int:
+        """Merges queued lists into the Spark SQL table; returns how many rows were written."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        rows = [
+            (user, list(r.movie_ids), list(r.scores), r.computed_at_us, r.model_version)
+            for user, r in batch.items()
+        ]
+        try:
+            self._table.upsert(rows)
+        except Exception:
+            # Put them back (unless newer ones came meanwhile) so the next flush retries.
+            with self._lock:
+                for user, rec in batch.items():
+                    self._pending.setdefault(user, rec)
+            raise
+        return len(rows)
+
+    def __len__(self) -> int:
+        return len(self._index)

@@ -1,0 +1,81 @@
+"""Bulk precompute of recommendation lists for the active users, as one Spark job.
+
+Item factors are broadcast; each partition scores its users with one matrix product and keeps
+each user's top movies, excluding what the user rated. The ranking code is the same function
+the server uses to recompute one stale list, so bulk and lazy lists agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from pyspark import cloudpickle
+from pyspark.ml.recommendation import ALSModel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_store import ranking
+from spark_store.model_files import FactorModel
+from spark_store.tables import REC_LISTS_ROW
+
+# Workers then need only NumPy and PySpark, not this project installed (matters on a cluster).
+cloudpickle.register_pickle_by_value(ranking)
+
+BATCH = 512
+
+
+def precompute_lists(
+    spark: SparkSession,
+    model: FactorModel,
+    model_dir: str,
+    indexed_ratings: DataFrame,
+    users: DataFrame,
+    length: int,
+    computed_at_us: int,
+) -> DataFrame:
+    """Top-`length` lists for `users` (a user_id column) as rows of REC_LISTS_ROW."""
+    user_index = spark.createDataFrame(
+        list(enumerate(model.user_ids)), "user_idx int, user_id string"
+    )
+    factors = ALSModel.load(f"{model_dir}/als").userFactors.withColumnRenamed("id", "user_idx")
+    rated = indexed_ratings.groupBy("user_idx").agg(F.collect_list("item_idx").alias("rated"))
+    work = (
+        users.join(user_index, "user_id")
+        .join(factors, "user_idx")
+        .join(rated, "user_idx", "left")
+        .select("user_id", "features", "rated")
+    )
+    item_factors = spark.sparkContext.broadcast(model.item_factors)
+    item_ids = spark.sparkContext.broadcast(model.item_ids)
+    version = model.version
+
+    def score_partition(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+        items = item_factors.value
+        ids = item_ids.value
+        batch: list[Any] = []
+
+        def emit(chunk: list[Any]) -> Iterator[tuple[Any, ...]]:
+            users_m = np.asarray([r.features for r in chunk], dtype=np.float32)
+            scores = users_m @ items.T
+            for row, user_scores in zip(chunk, scores, strict=True):
+                exclude = np.asarray(row.rated or [], dtype=np.int64)
+                best, best_scores = ranking.top_n(user_scores, length, exclude=exclude)
+                yield (
+                    row.user_id,
+                    [ids[j] for j in best],
+                    [float(s) for s in best_scores],
+                    computed_at_us,
+                    version,
+                )
+
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                yield from emit(batch)
+                batch = []
+        if batch:
+            yield from emit(batch)
+
+    return spark.createDataFrame(work.rdd.mapPartitions(score_partition), REC_LISTS_ROW)
