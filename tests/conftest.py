@@ -1,0 +1,64 @@
+"""Shared fixtures: one local Spark session, the demo service loaded once, a real server on port 0."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from pyspark.sql import SparkSession
+
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from rec_service.config import PROJECT_ROOT, Config
+from rec_service.server import create_server
+from rec_service.state import ServiceState, spark_session
+
+DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
+
+
+def service_config(tmp: Path, **changes: object) -> Config:
+    """Settings for tests: port 0, a private model directory, quick write-back."""
+    base = Config(
+        port=0, model_dir=str(tmp / "model"), writeback_interval_s=0.2, grpc_workers=8,
+        spark_driver_memory="2g",
+    )  # fmt: skip
+    return base.replace(**changes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spark() -> Iterator[SparkSession]:
+    # Started before any gRPC server: launching the JVM while gRPC threads run fails.
+    session = spark_session(Config(spark_driver_memory="2g"))
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_state(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceState]:
+    """The service on the shipped MovieLens data, trained and loaded once for the whole run."""
+    state = ServiceState(service_config(tmp_path_factory.mktemp("demo")))
+    state.spark = spark
+    state.load()
+    yield state
+    state.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_state: ServiceState) -> Iterator[int]:
+    server, port = create_server(demo_state.config, demo_state)
+    server.start()
+    yield port
+    server.stop(0)
+
+
+@pytest.fixture(scope="session")
+def channel(demo_server: int) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{demo_server}") as ch:
+        grpc.channel_ready_future(ch).result(timeout=10)
+        yield ch
+
+
+@pytest.fixture(scope="session")
+def stub(channel: grpc.Channel) -> pb_grpc.RecommendationServiceStub:
+    return pb_grpc.RecommendationServiceStub(channel)
