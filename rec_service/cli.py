@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
 from rec_service import config as config_mod
 from rec_service.server import create_server
 from rec_service.state import ServiceState, spark_session, train_and_save
@@ -80,7 +80,9 @@ def train(argv: Sequence[str]) -> int:
     return 0
 
 
-def _client_args(argv: Sequence[str], extra: list[tuple[str, dict[str, object]]]) -> argparse.Namespace:
+def _client_args(
+    argv: Sequence[str], extra: list[tuple[str, dict[str, object]]]
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="movierec")
     parser.add_argument("--target", default="127.0.0.1:50051", help="server host:port")
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
@@ -90,11 +92,15 @@ def _client_args(argv: Sequence[str], extra: list[tuple[str, dict[str, object]]]
 
 
 def top(argv: Sequence[str]) -> int:
-    args = _client_args(argv, [
-        ("user_id", {}), ("--n", {"type": int, "default": 10}),
-        ("--genre", {"action": "append", "default": []}),
-        ("--min-ratings", {"type": int, "default": 0}),
-    ])  # fmt: skip
+    args = _client_args(
+        argv,
+        [
+            ("user_id", {}),
+            ("--n", {"type": int, "default": 10}),
+            ("--genre", {"action": "append", "default": []}),
+            ("--min-ratings", {"type": int, "default": 0}),
+        ],
+    )
     with grpc.insecure_channel(args.target) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         flt = pb.TopNFilter(include_genres=args.genre, min_rating_count=args.min_ratings)
@@ -102,11 +108,15 @@ def top(argv: Sequence[str]) -> int:
             pb.GetTopNRequest(user_id=args.user_id, page_size=args.n, filter=flt),
             timeout=args.timeout,
         )
-    print(f"source={pb.RecommendationSource.Name(resp.source)} model={resp.model_version} "
-          f"computed_at={resp.computed_at.ToJsonString()}")  # fmt: skip
+    print(
+        f"source={pb.RecommendationSource.Name(resp.source)} model={resp.model_version} "
+        f"computed_at={resp.computed_at.ToJsonString()}"
+    )
     for rank, movie in enumerate(resp.movies, 1):
-        print(f"{rank:3d}. {movie.score:6.3f}  {movie.movie_id:>7}  {movie.title}  "
-              f"[{'|'.join(movie.genres)}]")  # fmt: skip
+        print(
+            f"{rank:3d}. {movie.score:6.3f}  {movie.movie_id:>7}  {movie.title}  "
+            f"[{'|'.join(movie.genres)}]"
+        )
     return 0
 
 
@@ -118,8 +128,10 @@ def predict(argv: Sequence[str]) -> int:
             pb.PredictRatingRequest(user_id=args.user_id, movie_id=args.movie_id),
             timeout=args.timeout,
         )
-    print(f"{resp.rating:.3f} ({pb.RecommendationSource.Name(resp.source)}, "
-          f"scale {resp.min_rating}-{resp.max_rating}, model {resp.model_version})")  # fmt: skip
+    print(
+        f"{resp.rating:.3f} ({pb.RecommendationSource.Name(resp.source)}, "
+        f"scale {resp.min_rating}-{resp.max_rating}, model {resp.model_version})"
+    )
     return 0
 
 
@@ -146,15 +158,21 @@ def health_check(argv: Sequence[str]) -> int:
 
 def show_config(_argv: Sequence[str]) -> int:
     for name, doc, default in config_mod.describe_fields():
-        print(f"--{name.replace('_', '-'):26} MOVIEREC_{name.upper():26} default {default!r}\n"
-              f"    {doc}")  # fmt: skip
+        print(
+            f"--{name.replace('_', '-'):26} MOVIEREC_{name.upper():26} default {default!r}\n"
+            f"    {doc}"
+        )
     return 0
 
 
 COMMANDS = {
-    "serve": serve, "train": train, "top": top, "predict": predict,
-    "health": health_check, "config": show_config,
-}  # fmt: skip
+    "serve": serve,
+    "train": train,
+    "top": top,
+    "predict": predict,
+    "health": health_check,
+    "config": show_config,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

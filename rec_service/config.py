@@ -1,9 +1,10 @@
-"""Service configuration: one frozen dataclass from defaults, a TOML file, MOVIEREC_* env and flags."""
+"""Service configuration: one frozen dataclass from defaults, TOML, MOVIEREC_* env and flags."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -62,13 +63,17 @@ class Config:
     active_users: int = 100_000
     """How many of the most active users get lists precomputed in bulk."""
     writeback_interval_s: float = 1.0
-    """How often rewritten lists and activity are merged into the Spark SQL tables."""
+    """How often rewritten lists and last-activity changes are merged into the Spark SQL tables."""
+    access_count_flush_s: float = 30.0
+    """How often read counts (access frequency) are written to user_activity; reads bump them."""
     log_level: str = "INFO"
     """Python logging level."""
 
     def __post_init__(self) -> None:
         if self.data_format not in ("auto", "latest", "100k", "1m"):
-            raise ValueError(f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}")
+            raise ValueError(
+                f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}"
+            )
         for name in ("grpc_workers", "list_length", "active_users", "als_rank", "als_max_iter"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -179,7 +184,7 @@ def _field_docs() -> dict[str, str]:
     tree = ast.parse(inspect.getsource(Config))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
-    for prev, node in zip(body, body[1:], strict=False):
+    for prev, node in itertools.pairwise(body):
         if (
             isinstance(prev, ast.AnnAssign)
             and isinstance(prev.target, ast.Name)

@@ -42,7 +42,7 @@ class Activity(Protocol):
 
     def get(self, user_id: str) -> UserActivity | None: ...
 
-    def flush(self) -> int: ...
+    def flush(self, counts: bool = True) -> int: ...
 
 
 class Source(enum.Enum):
@@ -128,7 +128,9 @@ class Recommender:
         """Ranks every movie for the user, writes the list back and returns the current list."""
         # Taken before reading the user's data: activity after this instant makes the list stale.
         computed_at = now_us()
-        best, scores = top_n(model.scores(user_idx), self.list_length, exclude=model.rated(user_idx))
+        best, scores = top_n(
+            model.scores(user_idx), self.list_length, exclude=model.rated(user_idx)
+        )
         rec = RecList(
             movie_ids=tuple(model.item_ids[j] for j in best),
             scores=tuple(float(s) for s in scores),
@@ -144,8 +146,8 @@ class Recommender:
         movies = model.movies
         if flt.is_empty:
             if page_size <= len(rec.movie_ids) or len(rec.movie_ids) < self.list_length:
-                return [(movies[m], s) for m, s in zip(rec.movie_ids[:page_size],
-                                                       rec.scores[:page_size], strict=True)]  # fmt: skip
+                head = zip(rec.movie_ids[:page_size], rec.scores[:page_size], strict=True)
+                return [(movies[m], s) for m, s in head]
             return None
         picked: list[tuple[Movie, float]] = []
         for movie_id, score in zip(rec.movie_ids, rec.scores, strict=True):
@@ -166,7 +168,9 @@ class Recommender:
             exclude=model.rated(user_idx),
             allowed=model.allowed_mask(flt),
         )
-        return [(model.movies[model.item_ids[j]], float(s)) for j, s in zip(best, scores, strict=True)]
+        return [
+            (model.movies[model.item_ids[j]], float(s)) for j, s in zip(best, scores, strict=True)
+        ]
 
     def _popularity(self, model: ServingModel, page_size: int, flt: MovieFilter) -> TopN:
         mask = model.allowed_mask(flt)
@@ -186,6 +190,8 @@ class Recommender:
         item_idx = model.item_index.get(movie_id)
         if user_idx is None or item_idx is None or model.implicit:
             # No factors to combine (or implicit factors, which predict preference, not ratings).
-            return Prediction(model.clip(model.damped_mean(movie)), Source.MOVIE_MEAN, model.version)
+            return Prediction(
+                model.clip(model.damped_mean(movie)), Source.MOVIE_MEAN, model.version
+            )
         raw = float(model.user_factors[user_idx] @ model.item_factors[item_idx])
         return Prediction(model.clip(raw), Source.MODEL, model.version)

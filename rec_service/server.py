@@ -7,9 +7,9 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
 from rec_service.config import Config
 from rec_service.interceptors import ExceptionToStatusInterceptor
 from rec_service.servicer import RecommendationServicer

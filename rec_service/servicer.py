@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
 from rec_service import validation
 from rec_service.recommender import Source, TopN
 from rec_service.state import ServiceState
@@ -39,16 +39,38 @@ def top_n_response(result: TopN) -> pb.GetTopNResponse:
     )
 
 
+# Bound on cached responses; the cache is dropped whole when full (cheap, and rare).
+MAX_CACHED_RESPONSES = 200_000
+
+
 class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     """Validates, asks the recommender, builds the response; ServiceErrors become statuses."""
 
     def __init__(self, state: ServiceState) -> None:
         self._state = state
+        # (user_id, page_size) -> (list identity, response). Building ten RecommendedMovie
+        # messages was the largest cost of a fresh read; the list's computed_at and model
+        # version identify it, so a cached response is reused only for the very same list.
+        self._responses: dict[tuple[str, int], tuple[tuple[int, str], pb.GetTopNResponse]] = {}
 
-    def GetTopN(self, request: pb.GetTopNRequest, context: grpc.ServicerContext) -> pb.GetTopNResponse:
+    def GetTopN(
+        self, request: pb.GetTopNRequest, context: grpc.ServicerContext
+    ) -> pb.GetTopNResponse:
         recommender = self._state.recommender()
         user_id, page_size, flt = validation.top_n_request(request, recommender.model)
-        return top_n_response(recommender.top_n(user_id, page_size, flt))
+        result = recommender.top_n(user_id, page_size, flt)
+        if not flt.is_empty or result.source is not Source.PRECOMPUTED:
+            return top_n_response(result)
+        key = (user_id, page_size)
+        identity = (result.computed_at_us, result.model_version)
+        cached = self._responses.get(key)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        response = top_n_response(result)
+        if len(self._responses) >= MAX_CACHED_RESPONSES:
+            self._responses.clear()
+        self._responses[key] = (identity, response)
+        return response
 
     def PredictRating(
         self, request: pb.PredictRatingRequest, context: grpc.ServicerContext

@@ -154,22 +154,31 @@ class ServiceState:
             "build serving model", lambda: self._serving_model(factors, movies_df, indexed)
         )
         activity = ActivityStore(spark)
-        t.run("user_activity table",
-              lambda: activity.load(tables.activity_from_ratings(dataset.ratings)))  # fmt: skip
+        t.run(
+            "user_activity table",
+            lambda: activity.load(tables.activity_from_ratings(dataset.ratings)),
+        )
         lists = SparkListStore(spark)
         computed_at = now_us()
         count = t.run(
             "precompute lists",
             lambda: lists.load_bulk(
                 precompute_lists(
-                    spark, factors, cfg.model_dir, indexed,
-                    tables.most_active_users(spark, cfg.active_users), cfg.list_length, computed_at,
-                )  # fmt: skip
+                    spark,
+                    factors,
+                    cfg.model_dir,
+                    indexed,
+                    tables.most_active_users(spark, cfg.active_users),
+                    cfg.list_length,
+                    computed_at,
+                )
             ),
         )
         log.info("precomputed %s lists for the most active users", count)
         self._recommender = Recommender(model, lists, activity, cfg.list_length)
-        self._writer = threading.Thread(target=self._write_back, name="movierec-writeback", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_back, name="movierec-writeback", daemon=True
+        )
         self._writer.start()
         self.timings.stages["total"] = time.perf_counter() - started
         for name in ("", SERVICE_NAME):
@@ -183,9 +192,12 @@ class ServiceState:
         factors: model_files.FactorModel, movies_df: object, indexed: object
     ) -> ServingModel:
         movie_rows = movies_df.select(  # type: ignore[attr-defined]
-            "movie_id", "title", "genres", "rating_count",
+            "movie_id",
+            "title",
+            "genres",
+            "rating_count",
             (F.coalesce(F.col("mean_rating"), F.lit(0.0)) * F.col("rating_count")).alias("sum"),
-        ).collect()  # fmt: skip
+        ).collect()
         movies = [
             Movie(r.movie_id, r.title, tuple(r.genres or ()), int(r.rating_count), float(r.sum))
             for r in movie_rows
@@ -196,17 +208,21 @@ class ServiceState:
         trained_at_us = int(datetime.fromisoformat(factors.trained_at).timestamp() * 1_000_000)
         return ServingModel.build(factors, movies, (users, items), trained_at_us)
 
-    def flush(self) -> None:
-        """Writes queued lists and activity into the Spark SQL tables now."""
+    def flush(self, counts: bool = True) -> None:
+        """Writes queued lists and activity (with read counts, unless counts=False) now."""
         rec = self._recommender
         if rec is not None:
             rec.lists.flush()
-            rec.activity.flush()
+            rec.activity.flush(counts=counts)
 
     def _write_back(self) -> None:
+        last_counts = time.monotonic()
         while not self._stop.wait(self.config.writeback_interval_s):
             try:
-                self.flush()
+                counts = time.monotonic() - last_counts >= self.config.access_count_flush_s
+                self.flush(counts=counts)
+                if counts:
+                    last_counts = time.monotonic()
             except Exception:
                 log.exception("write-back to the Spark SQL tables failed; will retry")
 

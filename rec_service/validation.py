@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from movierec.v1 import movierec_pb2 as pb
+
 from rec_service.errors import InvalidArgument
 from rec_service.serving_model import MovieFilter, ServingModel
 

@@ -28,7 +28,8 @@ class ActivityStore:
 
     def __init__(self, spark: SparkSession) -> None:
         self._index: dict[str, UserActivity] = {}
-        self._dirty: set[str] = set()
+        self._dirty: set[str] = set()  # last_active moved: written on the next flush
+        self._counted: set[str] = set()  # only access_count moved: written by flush(counts=True)
         self._lock = threading.Lock()
         self._table = UpsertTable(spark, USER_ACTIVITY, ACTIVITY_ROW, key="user_id")
 
@@ -41,6 +42,7 @@ class ActivityStore:
         with self._lock:
             self._index = index
             self._dirty.clear()
+            self._counted.clear()
         self._table.replace(activity)
         return len(index)
 
@@ -57,7 +59,7 @@ class ActivityStore:
                 self._index[user_id] = UserActivity(0, 1)
             else:
                 entry.access_count += 1
-            self._dirty.add(user_id)
+            self._counted.add(user_id)
 
     def record_activity(self, user_id: str, at_us: int) -> None:
         """Moves the user's last activity forward (never back) to at_us."""
@@ -73,10 +75,19 @@ class ActivityStore:
         entry = self._index.get(user_id)
         return None if entry is None else UserActivity(entry.last_active_us, entry.access_count)
 
-    def flush(self) -> int:
-        """Writes changed users' rows into the Spark SQL table."""
+    def flush(self, counts: bool = True) -> int:
+        """Writes changed users' rows into the Spark SQL table.
+
+        With counts=False only users whose last activity moved are written: every read bumps an
+        access count, and writing those each second kept a Spark job running beside the reads.
+        """
         with self._lock:
             dirty, self._dirty = self._dirty, set()
+            if counts:
+                dirty |= self._counted
+                self._counted = set()
+            else:
+                self._counted -= dirty
             rows = [(u, self._index[u].last_active_us, self._index[u].access_count) for u in dirty]
         try:
             self._table.upsert(rows)

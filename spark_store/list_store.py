@@ -55,8 +55,12 @@ class SparkListStore:
         """Takes lists computed by a Spark job (REC_LISTS_ROW columns); newer-wins per user."""
         count = 0
         for row in collect_rows(lists):
-            self.put(row.user_id, RecList(tuple(row.movie_ids), tuple(row.scores),
-                                          row.computed_at_us, row.model_version))  # fmt: skip
+            self.put(
+                row.user_id,
+                RecList(
+                    tuple(row.movie_ids), tuple(row.scores), row.computed_at_us, row.model_version
+                ),
+            )
             count += 1
         self.flush()
         return count

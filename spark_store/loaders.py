@@ -19,10 +19,26 @@ RATINGS_SCHEMA = "user_id string, movie_id string, rating double, timestamp long
 NO_GENRES = "(no genres listed)"
 # ml-100k's genre flag columns, in file order (u.genre, when present, says the same).
 ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-    "Romance", "Sci-Fi", "Thriller", "War", "Western",
-]  # fmt: skip
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 
 
 class DataFormatError(ValueError):
@@ -97,7 +113,9 @@ def _load_100k(spark: SparkSession, path: str) -> tuple[DataFrame, DataFrame]:
     )
     raw = spark.read.csv(f"{path}/u.item", sep="|", schema=schema, encoding="ISO-8859-1")
     genres = F.filter(
-        F.array(*[F.when(F.col(c) == 1, F.lit(g)) for c, g in zip(flag_cols, genre_names, strict=True)]),
+        F.array(
+            *[F.when(F.col(c) == 1, F.lit(g)) for c, g in zip(flag_cols, genre_names, strict=True)]
+        ),
         lambda g: g.isNotNull(),
     )
     return ratings, raw.select("movie_id", "title", genres.alias("genres"))

@@ -52,8 +52,9 @@ def save_model(
     target.parent.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC)
     digest = hashlib.sha256(
-        json.dumps([params.as_dict(), data_source, trained.num_ratings, trained_at.isoformat()])
-        .encode()
+        json.dumps(
+            [params.as_dict(), data_source, trained.num_ratings, trained_at.isoformat()]
+        ).encode()
     ).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
     staging = target.with_name(f".{target.name}.tmp-{int(time.time() * 1e6)}")

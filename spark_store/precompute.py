@@ -7,7 +7,7 @@ the server uses to recompute one stale list, so bulk and lazy lists agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ def precompute_lists(
     item_ids = spark.sparkContext.broadcast(model.item_ids)
     version = model.version
 
-    def score_partition(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    def score_partition(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         items = item_factors.value
         ids = item_ids.value
         batch: list[Any] = []

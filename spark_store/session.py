@@ -1,4 +1,4 @@
-"""Builds the Spark session; the master URL is configuration, so one code path runs local or on a cluster."""
+"""Builds the Spark session; the master URL is configuration: one code path, local or cluster."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -79,7 +80,7 @@ def rating_scale(ratings: DataFrame) -> RatingScale:
     values = sorted(r[0] for r in ratings.select("rating").distinct().collect())
     if not values:
         raise ValueError("no ratings to train on")
-    gaps = [b - a for a, b in zip(values, values[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(values)]
     step = min(gaps) if gaps else 1.0
     return RatingScale(low=values[0], high=values[-1], step=round(step, 6))
 
@@ -93,8 +94,11 @@ def train_als(spark: SparkSession, ratings: DataFrame, params: AlsParams) -> Tra
     scale = rating_scale(ratings)
     log.info(
         "training ALS on %d ratings (%d users, %d movies), %s",
-        num_ratings, len(user_ids), len(item_ids), params,
-    )  # fmt: skip
+        num_ratings,
+        len(user_ids),
+        len(item_ids),
+        params,
+    )
     als = ALS(
         rank=params.rank,
         regParam=params.reg_param,

@@ -1,4 +1,4 @@
-"""Shared fixtures: one local Spark session, the demo service loaded once, a real server on port 0."""
+"""Shared fixtures: one local Spark session, the demo service loaded once, a server on port 0."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.config import PROJECT_ROOT, Config
 from rec_service.server import create_server
 from rec_service.state import ServiceState, spark_session
@@ -20,9 +20,12 @@ DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 def service_config(tmp: Path, **changes: object) -> Config:
     """Settings for tests: port 0, a private model directory, quick write-back."""
     base = Config(
-        port=0, model_dir=str(tmp / "model"), writeback_interval_s=0.2, grpc_workers=8,
+        port=0,
+        model_dir=str(tmp / "model"),
+        writeback_interval_s=0.2,
+        grpc_workers=8,
         spark_driver_memory="2g",
-    )  # fmt: skip
+    )
     return base.replace(**changes)
 
 
@@ -35,7 +38,9 @@ def spark() -> Iterator[SparkSession]:
 
 
 @pytest.fixture(scope="session")
-def demo_state(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceState]:
+def demo_state(
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceState]:
     """The service on the shipped MovieLens data, trained and loaded once for the whole run."""
     state = ServiceState(service_config(tmp_path_factory.mktemp("demo")))
     state.spark = spark

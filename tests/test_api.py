@@ -8,10 +8,10 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
-from pyspark.sql import SparkSession
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from pyspark.sql import SparkSession
+
 from rec_service.serving_model import MEAN_DAMPING
 from rec_service.state import ServiceState
 
@@ -19,18 +19,25 @@ Stub = pb_grpc.RecommendationServiceStub
 
 
 def _rated(spark: SparkSession, user_id: str) -> set[str]:
-    return {r[0] for r in spark.sql(f"SELECT movie_id FROM ratings WHERE user_id = '{user_id}'").collect()}
+    return {
+        r[0]
+        for r in spark.sql(f"SELECT movie_id FROM ratings WHERE user_id = '{user_id}'").collect()
+    }
 
 
 @pytest.mark.parametrize("user_id", ["1", "68", "414"])  # 414 and 68 rated the most movies
 def test_rated_movies_never_returned(stub: Stub, spark: SparkSession, user_id: str) -> None:
     rated = _rated(spark, user_id)
-    dramas = {r[0] for r in spark.sql(
+    query = (
         "SELECT movie_id FROM movies WHERE array_contains(genres, 'Drama') AND rating_count >= 25"
-    ).collect()}  # fmt: skip
+    )
+    dramas = {r[0] for r in spark.sql(query).collect()}
     for flt, expected in (
         (None, 100),
-        (pb.TopNFilter(include_genres=["Drama"], min_rating_count=25), min(100, len(dramas - rated))),
+        (
+            pb.TopNFilter(include_genres=["Drama"], min_rating_count=25),
+            min(100, len(dramas - rated)),
+        ),
     ):
         req = pb.GetTopNRequest(user_id=user_id, page_size=100, filter=flt)
         ids = [m.movie_id for m in stub.GetTopN(req).movies]
@@ -56,7 +63,9 @@ def test_scores_descend_and_titles_are_whole(stub: Stub) -> None:
 def test_filtered_request_fills_the_page(stub: Stub, spark: SparkSession) -> None:
     # Documentaries with 10+ ratings are rare in the top of any list: the stored list cannot
     # fill the page, so the server must rank the whole catalogue.
-    flt = pb.TopNFilter(include_genres=["Documentary"], exclude_genres=["Comedy"], min_rating_count=10)
+    flt = pb.TopNFilter(
+        include_genres=["Documentary"], exclude_genres=["Comedy"], min_rating_count=10
+    )
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="3", page_size=12, filter=flt))
     qualifying = spark.sql(
         "SELECT count(*) FROM movies WHERE array_contains(genres, 'Documentary') "
@@ -81,20 +90,23 @@ def test_filter_that_few_movies_pass_returns_all_of_them(stub: Stub) -> None:
 def test_unknown_user_gets_labelled_popularity(stub: Stub, spark: SparkSession) -> None:
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="new-user@example", page_size=5))
     assert resp.source == pb.RECOMMENDATION_SOURCE_POPULARITY
-    top = [r[0] for r in spark.sql(
-        "SELECT movie_id FROM movies ORDER BY rating_count DESC, movie_id LIMIT 1").collect()]  # fmt: skip
-    assert resp.movies[0].movie_id == top[0]
+    query = "SELECT movie_id FROM movies ORDER BY rating_count DESC, movie_id LIMIT 1"
+    assert resp.movies[0].movie_id == spark.sql(query).collect()[0][0]
     counts = [m.score for m in resp.movies]
     assert counts == sorted(counts, reverse=True)
 
 
-def test_predict_known_user_uses_the_model_within_scale(stub: Stub, demo_state: ServiceState) -> None:
+def test_predict_known_user_uses_the_model_within_scale(
+    stub: Stub, demo_state: ServiceState
+) -> None:
     resp = stub.PredictRating(pb.PredictRatingRequest(user_id="1", movie_id="1221"))
     assert resp.source == pb.RECOMMENDATION_SOURCE_MODEL
     assert 0.5 <= resp.rating <= 5.0
     assert (resp.min_rating, resp.max_rating) == (0.5, 5.0)
     model = demo_state.recommender().model
-    raw = float(model.user_factors[model.user_index["1"]] @ model.item_factors[model.item_index["1221"]])
+    raw = float(
+        model.user_factors[model.user_index["1"]] @ model.item_factors[model.item_index["1221"]]
+    )
     assert resp.rating == pytest.approx(min(5.0, max(0.5, raw)))
 
 
@@ -130,10 +142,26 @@ BAD_TOP_N = [
     ("user too long", _top(user_id="u" * 65), "user_id"),
     ("negative page", _top(page_size=-1), "page_size"),
     ("huge page", _top(page_size=1_000_000), "page_size"),
-    ("unknown genre", _top(filter=pb.TopNFilter(include_genres=["Cooking"])), "filter.include_genres[0]"),
-    ("empty genre", _top(filter=pb.TopNFilter(exclude_genres=["Drama", ""])), "filter.exclude_genres[1]"),
-    ("negative min count", _top(filter=pb.TopNFilter(min_rating_count=-3)), "filter.min_rating_count"),
-    ("unknown allowed movie", _top(filter=pb.TopNFilter(movie_ids=["1", "0"])), "filter.movie_ids[1]"),
+    (
+        "unknown genre",
+        _top(filter=pb.TopNFilter(include_genres=["Cooking"])),
+        "filter.include_genres[0]",
+    ),
+    (
+        "empty genre",
+        _top(filter=pb.TopNFilter(exclude_genres=["Drama", ""])),
+        "filter.exclude_genres[1]",
+    ),
+    (
+        "negative min count",
+        _top(filter=pb.TopNFilter(min_rating_count=-3)),
+        "filter.min_rating_count",
+    ),
+    (
+        "unknown allowed movie",
+        _top(filter=pb.TopNFilter(movie_ids=["1", "0"])),
+        "filter.movie_ids[1]",
+    ),
     ("empty allowed movie", _top(filter=pb.TopNFilter(movie_ids=[""])), "filter.movie_ids[0]"),
 ]
 
@@ -165,7 +193,9 @@ def test_bad_top_n_requests(stub: Stub, case: str, request_: pb.GetTopNRequest, 
         (pb.PredictRatingRequest(user_id="?", movie_id="x y"), ["user_id", "movie_id"]),
     ],
 )
-def test_bad_predict_requests(stub: Stub, request_: pb.PredictRatingRequest, fields: list[str]) -> None:
+def test_bad_predict_requests(
+    stub: Stub, request_: pb.PredictRatingRequest, fields: list[str]
+) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub.PredictRating(request_)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -178,6 +208,8 @@ def test_health_serving_and_reflection_lists_the_service(channel: grpc.Channel) 
         status = health.Check(health_pb2.HealthCheckRequest(service=service)).status
         assert status == health_pb2.HealthCheckResponse.SERVING
     refl = reflection_pb2_grpc.ServerReflectionStub(channel)
-    answers = refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    answers = refl.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+    )
     names = {s.name for a in answers for s in a.list_services_response.service}
     assert "movierec.v1.RecommendationService" in names

@@ -16,9 +16,15 @@ def test_defaults_without_sources() -> None:
 
 def test_precedence_toml_env_flags(tmp_path: Path) -> None:
     toml = tmp_path / "movierec.toml"
-    toml.write_text('port = 1111\nals_rank = 7\nspark_master = "spark://a:7077"\n'
-                    '[spark_conf]\n"spark.executor.memory" = "8g"\n')  # fmt: skip
-    env = {"MOVIEREC_CONFIG": str(toml), "MOVIEREC_PORT": "2222", "MOVIEREC_ALS_IMPLICIT_PREFS": "yes"}
+    toml.write_text(
+        'port = 1111\nals_rank = 7\nspark_master = "spark://a:7077"\n'
+        '[spark_conf]\n"spark.executor.memory" = "8g"\n'
+    )
+    env = {
+        "MOVIEREC_CONFIG": str(toml),
+        "MOVIEREC_PORT": "2222",
+        "MOVIEREC_ALS_IMPLICIT_PREFS": "yes",
+    }
     cfg = config.load(["--port", "3333"], environ=env)
     assert cfg.port == 3333  # flag beats env beats file
     assert cfg.als_rank == 7 and cfg.spark_master == "spark://a:7077"

@@ -3,10 +3,10 @@ written back to the rec_lists Spark SQL table, access counts recorded in user_ac
 
 from __future__ import annotations
 
-from pyspark.sql import SparkSession
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from pyspark.sql import SparkSession
+
 from rec_service.recommender import now_us
 from rec_service.state import ServiceState
 from spark_store.list_store import RecList

@@ -38,8 +38,9 @@ def test_ml100k_layout(spark: SparkSession, tmp_path: Path) -> None:
     flags[5] = flags[8] = "1"  # Comedy, Drama
     (tmp_path / "u.item").write_bytes(
         ("242|Kolya (1996)|24-Jan-1997||http://x|" + "|".join(flags) + "\n").encode("latin-1")
-        + ("302|L.A. Confidential (1997)|01-Jan-1997||http://y|" + "|".join(["0"] * 19) + "\n")
-        .encode("latin-1")
+        + (
+            "302|L.A. Confidential (1997)|01-Jan-1997||http://y|" + "|".join(["0"] * 19) + "\n"
+        ).encode("latin-1")
     )
     ds = load_dataset(spark, tmp_path)
     assert ds.format == "100k"
@@ -53,7 +54,7 @@ def test_ml1m_layout(spark: SparkSession, tmp_path: Path) -> None:
     (tmp_path / "ratings.dat").write_text("1::1193::5::978300760\n2::661::3::978302109\n")
     (tmp_path / "movies.dat").write_bytes(
         "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n"
-        "661::\"Café\" (1999)::Animation|Children's\n".encode("latin-1")
+        '661::"Café" (1999)::Animation|Children\'s\n'.encode("latin-1")
     )
     ds = load_dataset(spark, tmp_path)
     assert ds.format == "1m"

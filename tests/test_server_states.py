@@ -8,9 +8,9 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
 from rec_service.server import create_server
 from rec_service.state import ServiceState
 
@@ -38,17 +38,24 @@ def unloaded(tmp_path: Path) -> Iterator[tuple[ExplodingState, grpc.Channel]]:
     server.stop(0)
 
 
-def test_not_serving_and_unavailable_until_loaded(unloaded: tuple[ExplodingState, grpc.Channel]) -> None:
+def test_not_serving_and_unavailable_until_loaded(
+    unloaded: tuple[ExplodingState, grpc.Channel],
+) -> None:
     _, channel = unloaded
     health = health_pb2_grpc.HealthStub(channel)
-    assert health.Check(health_pb2.HealthCheckRequest()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert (
+        health.Check(health_pb2.HealthCheckRequest()).status
+        == health_pb2.HealthCheckResponse.NOT_SERVING
+    )
     stub = pb_grpc.RecommendationServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
         stub.GetTopN(pb.GetTopNRequest(user_id="1"))
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
-def test_unexpected_error_is_internal_without_details(unloaded: tuple[ExplodingState, grpc.Channel]) -> None:
+def test_unexpected_error_is_internal_without_details(
+    unloaded: tuple[ExplodingState, grpc.Channel],
+) -> None:
     state, channel = unloaded
     state.explode = True
     stub = pb_grpc.RecommendationServiceStub(channel)

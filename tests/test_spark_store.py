@@ -29,7 +29,9 @@ def _checkerboard(spark: SparkSession):  # type: ignore[no-untyped-def]
         held_out[user] = mine[u % 6]
         rows += [(user, m, 5.0, 1000 + u) for m in mine if m != held_out[user]]
         rows += [(user, m, 1.0, 1000 + u) for m in theirs]
-    return spark.createDataFrame(rows, "user_id string, movie_id string, rating double, timestamp long"), held_out
+    return spark.createDataFrame(
+        rows, "user_id string, movie_id string, rating double, timestamp long"
+    ), held_out
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,10 @@ def test_bulk_precompute_matches_the_per_read_ranking(trained, spark: SparkSessi
     model = model_files.load_model(spark, model_dir)
     indexed = apply_index(spark, ratings, model.user_ids, model.item_ids)
     users = spark.createDataFrame([("u1",), ("u7",)], "user_id string")
-    rows = {r.user_id: r for r in precompute_lists(spark, model, str(model_dir), indexed, users, 3, 123).collect()}
+    rows = {
+        r.user_id: r
+        for r in precompute_lists(spark, model, str(model_dir), indexed, users, 3, 123).collect()
+    }
     assert set(rows) == {"u1", "u7"}
     for user, row in rows.items():
         u = model.user_ids.index(user)
