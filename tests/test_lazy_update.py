@@ -46,7 +46,7 @@ def test_activity_after_list_time_recomputes_and_writes_back(
     model = rec.model
     # An old list with made-up contents, then activity after it: the next read must replace it.
     bogus = RecList(("1", "2", "3"), (9.0, 8.0, 7.0), now_us() - 10_000_000, model.version)
-    rec.lists.get("15") and rec.lists._index.pop("15")  # type: ignore[attr-defined]
+    rec.lists._index.pop("15", None)  # type: ignore[attr-defined]
     rec.lists.put("15", bogus)
     demo_state.flush()
     assert list(_table_row(spark, "15").movie_ids) == ["1", "2", "3"]
@@ -126,3 +126,20 @@ def test_background_write_back_reaches_the_table(
             return
         time.sleep(0.2)
     raise AssertionError("rewritten list never reached rec_lists")
+
+
+def test_cached_fresh_response_is_dropped_when_the_list_changes(
+    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState
+) -> None:
+    rec = demo_state.recommender()
+    request = pb.GetTopNRequest(user_id="9", page_size=4)
+    cached = stub.GetTopN(request)
+    assert stub.GetTopN(request) == cached  # served from the response cache
+    rec.activity.record_activity("9", now_us())
+    recomputed = stub.GetTopN(request)
+    assert recomputed.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
+    after = stub.GetTopN(request)
+    assert after.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED
+    assert after.computed_at == recomputed.computed_at != cached.computed_at
+    current = rec.lists.get("9")
+    assert current is not None and _micros(after.computed_at) == current.computed_at_us
