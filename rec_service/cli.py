@@ -60,7 +60,7 @@ def serve(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while not stopped.wait(0.5):
-        if state._load_error is not None:
+        if state.load_failed:
             logging.error("exiting: the model could not be loaded")
             server.stop(0)
             return 1

@@ -14,7 +14,6 @@ from typing import Protocol
 
 from rec_service.errors import NotFound
 from rec_service.serving_model import Movie, MovieFilter, ServingModel
-from spark_store.activity_store import UserActivity
 from spark_store.list_store import RecList
 from spark_store.ranking import top_n
 
@@ -39,8 +38,6 @@ class Activity(Protocol):
     def record_access(self, user_id: str) -> None: ...
 
     def record_activity(self, user_id: str, at_us: int) -> None: ...
-
-    def get(self, user_id: str) -> UserActivity | None: ...
 
     def flush(self, counts: bool = True) -> int: ...
 
@@ -93,10 +90,6 @@ class Recommender:
     @property
     def model(self) -> ServingModel:
         return self._model
-
-    def swap_model(self, model: ServingModel) -> None:
-        """One reference assignment: each read uses the model it read at its start."""
-        self._model = model
 
     def top_n(self, user_id: str, page_size: int, flt: MovieFilter) -> TopN:
         model = self._model

@@ -1,7 +1,7 @@
 """The immutable snapshot a read works on: factors, id maps, catalogue, rated items, popularity.
 
-A model swap replaces the one reference to a ServingModel, so a read sees every piece from the
-same version, never factors from one and id maps from another.
+It is immutable and holds every piece of one model version, so a future model swap can be one
+reference change: a read never mixes factors from one version with id maps from another.
 """
 
 from __future__ import annotations

@@ -102,6 +102,11 @@ class ServiceState:
             raise Unavailable("the model is still loading; retry shortly")
         return rec
 
+    @property
+    def load_failed(self) -> bool:
+        """Whether loading ended in an error (the log has it)."""
+        return self._load_error is not None
+
     def start_loading(self) -> threading.Thread:
         thread = threading.Thread(target=self._load_guarded, name="movierec-load", daemon=True)
         thread.start()

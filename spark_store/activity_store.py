@@ -71,10 +71,6 @@ class ActivityStore:
                 entry.last_active_us = at_us
             self._dirty.add(user_id)
 
-    def get(self, user_id: str) -> UserActivity | None:
-        entry = self._index.get(user_id)
-        return None if entry is None else UserActivity(entry.last_active_us, entry.access_count)
-
     def flush(self, counts: bool = True) -> int:
         """Writes changed users' rows into the Spark SQL table.
 

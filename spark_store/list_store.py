@@ -82,6 +82,3 @@ class SparkListStore:
                     self._pending.setdefault(user, rec)
             raise
         return len(rows)
-
-    def __len__(self) -> int:
-        return len(self._index)

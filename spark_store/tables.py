@@ -98,9 +98,6 @@ class UpsertTable:
             )
             self._publish(merged)
 
-    def count(self) -> int:
-        return self._raw.count()
-
     def _columns(self) -> list[str]:
         return [part.strip().split()[0] for part in self._row_schema.split(",")]
 
