@@ -16,15 +16,16 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import config as config_mod
+from rec_service.retrain import build_model, compact
 from rec_service.server import create_server
-from rec_service.state import ServiceState, spark_session, train_and_save
-from spark_store.loaders import load_dataset
+from rec_service.state import ServiceState, open_rating_log, spark_session
 
 USAGE = """movierec COMMAND [options]
 
 commands:
   serve     start the gRPC server (trains a model first if model_dir has none)
-  train     train ALS on data_dir and save it to model_dir, replacing what is there
+  train     train ALS on the base data plus the rating log and save it to model_dir
+            (refused while a server owns the log: use the admin TriggerRetrain call)
   top       client: print a user's top movies from a running server
   predict   client: print a predicted rating from a running server
   health    client: print the server's health status
@@ -73,10 +74,17 @@ def train(argv: Sequence[str]) -> int:
     cfg = config_mod.load(argv)
     _setup_logging(cfg.log_level)
     started = time.perf_counter()
-    spark = spark_session(cfg)
-    dataset = load_dataset(spark, cfg.data_dir, cfg.data_format)
-    version = train_and_save(spark, cfg, dataset)
-    print(f"model {version} saved to {cfg.model_dir} in {time.perf_counter() - started:.1f} s")
+    rating_log = open_rating_log(cfg)  # refuses while a server owns the log
+    try:
+        spark = spark_session(cfg)
+        built = build_model(spark, cfg, rating_log)
+        compact(spark, cfg, rating_log, built.data)
+    finally:
+        rating_log.close()
+    print(
+        f"model {built.version} saved to {cfg.model_dir} ({built.rating_count} ratings from "
+        f"{built.data.path}) in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 

@@ -33,6 +33,11 @@ class Config:
     """One of auto, latest, 100k, 1m; auto looks at the file names."""
     model_dir: str = str(PROJECT_ROOT / "var" / "model")
     """Where the trained model is saved; a start with no model here trains one."""
+    ingest_dir: str = str(PROJECT_ROOT / "var" / "ingest")
+    """The durable rating log and its manifest; one server owns it at a time."""
+    snapshot_dir: str = ""
+    """Where retrains persist merged ratings (Parquet); empty means <ingest_dir>/snapshots.
+    On a cluster, point it at storage every executor reaches (hdfs://, s3a://)."""
 
     spark_master: str = "local[2]"
     """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
@@ -66,6 +71,16 @@ class Config:
     """How often rewritten lists and last-activity changes are merged into the Spark SQL tables."""
     access_count_flush_s: float = 30.0
     """How often read counts (access frequency) are written to user_activity; reads bump them."""
+    ingest_batch: int = 4096
+    """Most events made durable by one fsync in a stream; larger batches ingest faster."""
+    ingest_max_future_s: float = 3600.0
+    """Event times further ahead of the server clock than this are rejected."""
+    retrain_interval_s: float = 3600.0
+    """Retrain in the background this often when new ratings came in; 0 turns it off."""
+    retrain_after_ratings: int = 100_000
+    """Retrain once this many ratings came in since the model's data cut; 0 turns it off."""
+    admin_token: str = ""
+    """Bearer token AdminService calls must present; empty disables admin calls."""
     log_level: str = "INFO"
     """Python logging level."""
 
@@ -79,6 +94,13 @@ class Config:
                 raise ValueError(f"{name} must be at least 1")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, not {self.port}")
+        if self.ingest_batch < 1:
+            raise ValueError("ingest_batch must be at least 1")
+
+    @property
+    def snapshot_path(self) -> str:
+        """snapshot_dir, or its default under ingest_dir."""
+        return self.snapshot_dir or str(Path(self.ingest_dir) / "snapshots")
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (tests and the benchmark use this)."""

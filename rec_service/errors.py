@@ -33,3 +33,15 @@ class Unavailable(ServiceError):
     """The service cannot answer yet (model still loading); retrying later may work."""
 
     code = grpc.StatusCode.UNAVAILABLE
+
+
+class Unauthenticated(ServiceError):
+    """The call needs credentials it did not carry."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(ServiceError):
+    """The credentials do not allow the call (or the call is disabled)."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED

@@ -8,11 +8,17 @@ one is recomputed from the factors, written back (newer wins) and served.
 from __future__ import annotations
 
 import enum
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from rec_service.errors import NotFound
+from rec_service.live_model import LiveModel, UserView
+from rec_service.rating_log import LoggedRating
 from rec_service.serving_model import Movie, MovieFilter, ServingModel
 from spark_store.list_store import RecList
 from spark_store.ranking import top_n
@@ -26,6 +32,8 @@ class ListStore(Protocol):
     def get(self, user_id: str) -> RecList | None: ...
 
     def put(self, user_id: str, rec: RecList) -> RecList: ...
+
+    def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int: ...
 
     def flush(self) -> int: ...
 
@@ -77,35 +85,65 @@ def now_us() -> int:
 
 
 class Recommender:
-    """The read side of movierec over one swappable ServingModel."""
+    """The read side of movierec over one swappable LiveModel (a model version + fold-ins)."""
 
     def __init__(
-        self, model: ServingModel, lists: ListStore, activity: Activity, list_length: int
+        self, live: LiveModel, lists: ListStore, activity: Activity, list_length: int
     ) -> None:
-        self._model = model
+        self._live = live
         self.lists = lists
         self.activity = activity
         self.list_length = list_length
+        # Held while ratings are applied and while a model is swapped, so that no rating is
+        # applied to a model that is being replaced without also reaching its successor.
+        self._apply_lock = threading.Lock()
+
+    @property
+    def live(self) -> LiveModel:
+        return self._live
 
     @property
     def model(self) -> ServingModel:
-        return self._model
+        return self._live.model
+
+    def apply(self, records: Sequence[LoggedRating]) -> None:
+        """Folds logged ratings in, then moves each rater's last activity to now.
+
+        The activity time is taken after the ratings are visible to reads: a list computed
+        before it is then stale, and one computed after it has seen them (read-your-writes).
+        """
+        with self._apply_lock:
+            users = self._live.apply(records)
+        at = now_us()
+        for user_id in users:
+            self.activity.record_activity(user_id, at)
+
+    def swap(self, live: LiveModel, catch_up: Callable[[LiveModel], None]) -> None:
+        """Makes `live` the serving model after `catch_up` applied the last logged ratings to
+        it; reads see the old model or the new one, never a mix."""
+        with self._apply_lock:
+            catch_up(live)
+            self._live = live
 
     def top_n(self, user_id: str, page_size: int, flt: MovieFilter) -> TopN:
-        model = self._model
+        # Taken before reading the user's data: activity after this instant makes a list
+        # recomputed on this read stale again.
+        started = now_us()
+        live = self._live
         self.activity.record_access(user_id)
-        user_idx = model.user_index.get(user_id)
-        if user_idx is None:
-            return self._popularity(model, page_size, flt)
+        view = live.user_view(user_id)
+        model = live.model
+        if view is None or view.vector is None:
+            return self._popularity(model, page_size, flt, view)
         rec = self.lists.get(user_id)
         source = Source.PRECOMPUTED
         if not self._is_fresh(rec, model, user_id):
-            rec = self.recompute(model, user_id, user_idx)
+            rec = self._recompute(model, user_id, view, started)
             source = Source.RECOMPUTED
         assert rec is not None
         items = self._page(model, rec, page_size, flt)
         if items is None:
-            items = self._scan(model, user_idx, page_size, flt)
+            items = self._scan(model, view, page_size, flt)
             if source is Source.PRECOMPUTED:
                 source = Source.FILTER_SCAN
         return TopN(items, source, rec.computed_at_us, rec.model_version)
@@ -117,13 +155,23 @@ class Recommender:
             and rec.computed_at_us > self.activity.last_active_us(user_id)
         )
 
-    def recompute(self, model: ServingModel, user_id: str, user_idx: int) -> RecList:
-        """Ranks every movie for the user, writes the list back and returns the current list."""
-        # Taken before reading the user's data: activity after this instant makes the list stale.
-        computed_at = now_us()
-        best, scores = top_n(
-            model.scores(user_idx), self.list_length, exclude=model.rated(user_idx)
-        )
+    def recompute(self, user_id: str) -> RecList | None:
+        """Recomputes and writes back the user's list now; None for a user without factors."""
+        started = now_us()
+        live = self._live
+        view = live.user_view(user_id)
+        if view is None or view.vector is None:
+            return None
+        return self._recompute(live.model, user_id, view, started)
+
+    def _recompute(
+        self, model: ServingModel, user_id: str, view: UserView, computed_at: int
+    ) -> RecList:
+        """Ranks every movie for the user, writes the list back and returns the current list.
+
+        computed_at must be taken before the user's data was read."""
+        assert view.vector is not None
+        best, scores = top_n(model.scores(view.vector), self.list_length, exclude=view.rated)
         rec = RecList(
             movie_ids=tuple(model.item_ids[j] for j in best),
             scores=tuple(float(s) for s in scores),
@@ -153,20 +201,26 @@ class Recommender:
         return picked if len(rec.movie_ids) < self.list_length else None
 
     def _scan(
-        self, model: ServingModel, user_idx: int, page_size: int, flt: MovieFilter
+        self, model: ServingModel, view: UserView, page_size: int, flt: MovieFilter
     ) -> list[tuple[Movie, float]]:
+        assert view.vector is not None
         best, scores = top_n(
-            model.scores(user_idx),
+            model.scores(view.vector),
             page_size,
-            exclude=model.rated(user_idx),
+            exclude=view.rated,
             allowed=model.allowed_mask(flt),
         )
         return [
             (model.movies[model.item_ids[j]], float(s)) for j, s in zip(best, scores, strict=True)
         ]
 
-    def _popularity(self, model: ServingModel, page_size: int, flt: MovieFilter) -> TopN:
+    def _popularity(
+        self, model: ServingModel, page_size: int, flt: MovieFilter, view: UserView | None
+    ) -> TopN:
         mask = model.allowed_mask(flt)
+        if view is not None and len(view.rated):  # a new user whose movies have no factors yet
+            mask = np.ones(len(model.item_ids), dtype=bool) if mask is None else mask.copy()
+            mask[view.rated] = False
         order = model.popularity if mask is None else model.popularity[mask[model.popularity]]
         items = [
             (model.movies[model.item_ids[j]], float(model.item_rating_count[j]))
@@ -175,16 +229,17 @@ class Recommender:
         return TopN(items, Source.POPULARITY, model.trained_at_us, model.version)
 
     def predict(self, user_id: str, movie_id: str) -> Prediction:
-        model = self._model
+        live = self._live
+        model = live.model
         movie = model.movies.get(movie_id)
         if movie is None:
             raise NotFound(f"movie {movie_id!r} is not in the catalogue")
-        user_idx = model.user_index.get(user_id)
         item_idx = model.item_index.get(movie_id)
-        if user_idx is None or item_idx is None or model.implicit:
+        view = live.user_view(user_id) if item_idx is not None and not model.implicit else None
+        if view is None or view.vector is None or item_idx is None:
             # No factors to combine (or implicit factors, which predict preference, not ratings).
             return Prediction(
                 model.clip(model.damped_mean(movie)), Source.MOVIE_MEAN, model.version
             )
-        raw = float(model.user_factors[user_idx] @ model.item_factors[item_idx])
+        raw = float(view.vector @ model.item_factors[item_idx])
         return Prediction(model.clip(raw), Source.MODEL, model.version)

@@ -7,9 +7,12 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from movierec.v1 import admin_pb2 as apb
+from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
+from rec_service.admin import AdminServicer
 from rec_service.config import Config
 from rec_service.interceptors import ExceptionToStatusInterceptor
 from rec_service.servicer import RecommendationServicer
@@ -17,7 +20,8 @@ from rec_service.state import ServiceState
 
 
 def create_server(config: Config, state: ServiceState | None = None) -> tuple[grpc.Server, int]:
-    """A server with every service registered and its port bound (port 0 picks a free one).
+    """A server with every service registered (recommendations and ingestion, admin, health,
+    reflection) and its port bound (port 0 picks a free one).
 
     It is not started and the model is not loaded: call server.start(), then
     state.start_loading(); health reports NOT_SERVING until loading finishes.
@@ -29,10 +33,12 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
         options=[("grpc.so_reuseport", 0)],
     )
     pb_grpc.add_RecommendationServiceServicer_to_server(RecommendationServicer(state), server)
+    apb_grpc.add_AdminServiceServicer_to_server(AdminServicer(state), server)
     health_pb2_grpc.add_HealthServicer_to_server(state.health, server)
     reflection.enable_server_reflection(
         (
             pb.DESCRIPTOR.services_by_name["RecommendationService"].full_name,
+            apb.DESCRIPTOR.services_by_name["AdminService"].full_name,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import validation
+from rec_service.ingest import Rejection, ingest_all, ingest_with_acks
 from rec_service.recommender import Source, TopN
 from rec_service.state import ServiceState
 
@@ -19,6 +22,10 @@ SOURCES = {
     Source.MODEL: pb.RECOMMENDATION_SOURCE_MODEL,
     Source.MOVIE_MEAN: pb.RECOMMENDATION_SOURCE_MOVIE_MEAN,
 }
+
+
+def rejections(items: list[Rejection]) -> list[pb.RejectedRating]:
+    return [pb.RejectedRating(index=r.index, field=r.field, reason=r.reason) for r in items]
 
 
 def timestamp_from_us(micros: int) -> Timestamp:
@@ -86,3 +93,28 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
             min_rating=scale.low,
             max_rating=scale.high,
         )
+
+    def IngestRatings(
+        self, request_iterator: Iterator[pb.IngestRatingsRequest], context: grpc.ServicerContext
+    ) -> pb.IngestRatingsResponse:
+        ingestor = self._state.ingestor()
+        outcome = ingest_all(
+            ingestor, (m.events for m in request_iterator), self._state.config.ingest_batch
+        )
+        return pb.IngestRatingsResponse(
+            received_count=outcome.received,
+            accepted_count=outcome.accepted,
+            rejected=rejections(outcome.rejected),
+        )
+
+    def StreamRatings(
+        self, request_iterator: Iterator[pb.StreamRatingsRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.StreamRatingsResponse]:
+        ingestor = self._state.ingestor()
+        acks = ingest_with_acks(
+            ingestor, (m.events for m in request_iterator), self._state.config.ingest_batch
+        )
+        for handled, accepted, rejected in acks:
+            yield pb.StreamRatingsResponse(
+                handled_through=handled, accepted_count=accepted, rejected=rejections(rejected)
+            )

@@ -1,11 +1,13 @@
 """The immutable snapshot a read works on: factors, id maps, catalogue, rated items, popularity.
 
-It is immutable and holds every piece of one model version, so a future model swap can be one
-reference change: a read never mixes factors from one version with id maps from another.
+It is immutable and holds every piece of one model version, so a model swap is one reference
+change: a read never mixes factors from one version with id maps from another. Movies that get
+factors by fold-in produce a new snapshot (`with_item_factors`), never an in-place change.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -66,17 +68,21 @@ class ServingModel:
     item_rating_count: np.ndarray  # int64 per model item
     rated_indptr: np.ndarray  # CSR over users: rated items of user u are
     rated_items: np.ndarray  #   rated_items[rated_indptr[u]:rated_indptr[u + 1]]
+    rated_values: np.ndarray  # float32 ratings aligned with rated_items (for fold-in)
     popularity: np.ndarray = field(repr=False)  # model items by rating count, most first
+    reg_param: float = 0.1  # the ALS settings fold-in must solve with
+    alpha: float = 1.0
 
     @classmethod
     def build(
         cls,
         factors: FactorModel,
         movies: Iterable[Movie],
-        rated_pairs: tuple[np.ndarray, np.ndarray],
+        rated: tuple[np.ndarray, np.ndarray, np.ndarray],
         trained_at_us: int,
     ) -> ServingModel:
-        """Assembles the snapshot; rated_pairs are (user_idx, item_idx) arrays of the ratings."""
+        """Assembles the snapshot; rated is (user_idx, item_idx, rating) arrays of the training
+        ratings."""
         catalogue = {m.movie_id: m for m in movies}
         genres = sorted({g for m in catalogue.values() for g in m.genres})
         if len(genres) > 62:
@@ -92,7 +98,7 @@ class ServingModel:
                 counts[j] = movie.rating_count
         total = sum(m.rating_count for m in catalogue.values())
         global_mean = sum(m.rating_sum for m in catalogue.values()) / total if total else 0.0
-        users, items = rated_pairs
+        users, items, values = rated
         order = np.argsort(users, kind="stable")
         indptr = np.zeros(len(factors.user_ids) + 1, dtype=np.int64)
         np.add.at(indptr, users.astype(np.int64) + 1, 1)
@@ -113,16 +119,57 @@ class ServingModel:
             item_rating_count=counts,
             rated_indptr=np.cumsum(indptr),
             rated_items=items[order].astype(np.int64),
-            popularity=np.lexsort((np.arange(len(item_ids)), -counts)),
+            rated_values=values[order].astype(np.float32),
+            popularity=_popularity(counts),
+            reg_param=float(factors.params.get("reg_param", 0.1)),
+            alpha=float(factors.params.get("alpha", 1.0)),
         )
+
+    def with_item_factors(self, updates: dict[str, np.ndarray]) -> ServingModel:
+        """A snapshot where these movies have these factors (appended when they had none)."""
+        item_ids = list(self.item_ids)
+        item_index = dict(self.item_index)
+        factors = self.item_factors
+        added = [m for m in updates if m not in item_index]
+        if added:
+            factors = np.vstack([factors, np.zeros((len(added), factors.shape[1]), np.float32)])
+            for movie_id in added:
+                item_index[movie_id] = len(item_ids)
+                item_ids.append(movie_id)
+        else:
+            factors = factors.copy()
+        for movie_id, vector in updates.items():
+            factors[item_index[movie_id]] = vector
+        bits = np.concatenate(
+            [self.item_genre_bits, [self.genre_mask(self.movies[m].genres) for m in added]]
+        ).astype(np.int64)
+        counts = np.concatenate(
+            [self.item_rating_count, [self.movies[m].rating_count for m in added]]
+        ).astype(np.int64)
+        return dataclasses.replace(
+            self,
+            item_ids=item_ids,
+            item_index=item_index,
+            item_factors=factors,
+            item_genre_bits=bits,
+            item_rating_count=counts,
+            popularity=_popularity(counts),
+        )
+
+    def genre_mask(self, genres: Iterable[str]) -> int:
+        return sum(self.genre_bits[g] for g in genres)
+
+    def rated_ratings(self, user_idx: int) -> np.ndarray:
+        """The user's training ratings, aligned with rated(user_idx)."""
+        return self.rated_values[self.rated_indptr[user_idx] : self.rated_indptr[user_idx + 1]]
 
     def rated(self, user_idx: int) -> np.ndarray:
         """Model item indices the user rated in the training data."""
         return self.rated_items[self.rated_indptr[user_idx] : self.rated_indptr[user_idx + 1]]
 
-    def scores(self, user_idx: int) -> np.ndarray:
-        """Predicted preference of the user for every model item."""
-        result: np.ndarray = self.item_factors @ self.user_factors[user_idx]
+    def scores(self, user_vector: np.ndarray) -> np.ndarray:
+        """Predicted preference of a user (given by their factors) for every model item."""
+        result: np.ndarray = self.item_factors @ user_vector
         return result
 
     def allowed_mask(self, flt: MovieFilter) -> np.ndarray | None:
@@ -150,7 +197,7 @@ class ServingModel:
         if movie.rating_count < flt.min_rating_count:
             return False
         if flt.include_bits or flt.exclude_bits:
-            bits = sum(self.genre_bits[g] for g in movie.genres)
+            bits = self.genre_mask(movie.genres)
             if flt.include_bits and not bits & flt.include_bits:
                 return False
             if bits & flt.exclude_bits:
@@ -165,3 +212,8 @@ class ServingModel:
         return (movie.rating_sum + MEAN_DAMPING * self.global_mean) / (
             movie.rating_count + MEAN_DAMPING
         )
+
+
+def _popularity(counts: np.ndarray) -> np.ndarray:
+    """Model items by rating count, most first; ties by index so the order is stable."""
+    return np.lexsort((np.arange(len(counts)), -counts))

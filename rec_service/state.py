@@ -1,7 +1,9 @@
-"""Loads the service: Spark session, data, model (train or load), tables, precomputed lists.
+"""Loads the service and owns it: Spark session, rating log, model, tables, lists, threads.
 
-The server listens while this runs; health says NOT_SERVING and reads get UNAVAILABLE until
-the recommender is ready.
+Start-up: open the rating log, train a model if there is none (on the base data plus the log),
+load it with its training data, replay the ratings logged since its data cut, precompute the
+most active users' lists. The server listens meanwhile; health says NOT_SERVING and reads get
+UNAVAILABLE until the recommender is ready.
 """
 
 from __future__ import annotations
@@ -11,39 +13,28 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from pathlib import Path
 
-import numpy as np
 from grpc_health.v1 import health, health_pb2
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from rec_service.config import Config
 from rec_service.errors import Unavailable
-from rec_service.recommender import Recommender, now_us
-from rec_service.serving_model import Movie, ServingModel
+from rec_service.generation import Generation, load_generation, precompute
+from rec_service.ingest import Ingestor
+from rec_service.live_model import LiveModel
+from rec_service.rating_log import LoggedRating, RatingLog
+from rec_service.recommender import Recommender
+from rec_service.retrain import Retrainer, base_data, build_model, compact, replay
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
 from spark_store.list_store import SparkListStore
-from spark_store.loaders import Dataset, load_dataset
-from spark_store.precompute import precompute_lists
+from spark_store.loaders import load_dataset
 from spark_store.session import build_session
-from spark_store.training import AlsParams, apply_index, train_als
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "movierec.v1.RecommendationService"
-
-
-def als_params(config: Config) -> AlsParams:
-    return AlsParams(
-        rank=config.als_rank,
-        reg_param=config.als_reg_param,
-        max_iter=config.als_max_iter,
-        implicit_prefs=config.als_implicit_prefs,
-        alpha=config.als_alpha,
-        seed=config.als_seed,
-        blocks=config.als_blocks,
-    )
+ADMIN_SERVICE_NAME = "movierec.v1.AdminService"
 
 
 def spark_session(config: Config) -> SparkSession:
@@ -55,13 +46,29 @@ def spark_session(config: Config) -> SparkSession:
     )
 
 
-def train_and_save(spark: SparkSession, config: Config, dataset: Dataset) -> str:
-    """Trains ALS on the data set and saves the model directory; returns the version."""
-    params = als_params(config)
-    trained = train_als(spark, dataset.ratings, params)
-    version = model_files.save_model(trained, config.model_dir, params, dataset.path)
-    log.info("model %s saved to %s", version, config.model_dir)
-    return version
+def open_rating_log(config: Config) -> RatingLog:
+    return RatingLog(Path(config.ingest_dir) / "log")
+
+
+def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> None:
+    """Makes model_dir hold a model consistent with the manifest, training one if needed.
+
+    A model trained on fewer log segments than the manifest's base holds (an older model put
+    back by hand) would miss ratings already compacted out of the log: it is retrained. A model
+    ahead of the manifest (a crash between saving it and compacting) finishes its compaction.
+    """
+    base = base_data(config)
+    if model_files.model_exists(config.model_dir):
+        meta = model_files.read_metadata(config.model_dir)
+        data = model_files.training_data_of(meta) if "training_data" in meta else None
+        if data is not None and data.segments_through >= base.segments_through:
+            compact(spark, config, rating_log, data)
+            return
+        log.warning("model in %s predates the rating log's base; retraining", config.model_dir)
+    else:
+        log.info("no model in %s: training one (first start)", config.model_dir)
+    built = build_model(spark, config, rating_log)
+    compact(spark, config, rating_log, built.data)
 
 
 @dataclass
@@ -80,16 +87,19 @@ class LoadTimings:
 
 
 class ServiceState:
-    """Owns the loaded recommender, the Spark session, health status and the write-back thread."""
+    """Owns the loaded recommender, the Spark session, the rating log, health and threads."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.health = health.HealthServicer()
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.spark: SparkSession | None = None
         self.timings = LoadTimings()
+        self.rating_log: RatingLog | None = None
         self._recommender: Recommender | None = None
+        self._ingestor: Ingestor | None = None
+        self._retrainer: Retrainer | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._load_error: BaseException | None = None
@@ -101,6 +111,18 @@ class ServiceState:
         if rec is None:
             raise Unavailable("the model is still loading; retry shortly")
         return rec
+
+    def ingestor(self) -> Ingestor:
+        ingestor = self._ingestor
+        if ingestor is None:
+            raise Unavailable("the model is still loading; retry shortly")
+        return ingestor
+
+    def retrainer(self) -> Retrainer:
+        retrainer = self._retrainer
+        if retrainer is None:
+            raise Unavailable("the model is still loading; retry shortly")
+        return retrainer
 
     @property
     def load_failed(self) -> bool:
@@ -141,77 +163,53 @@ class ServiceState:
         t = self.timings
         started = time.perf_counter()
         spark = self.start_spark()
-        dataset: Dataset = t.run(  # type: ignore[assignment]
-            "load data", lambda: load_dataset(spark, cfg.data_dir, cfg.data_format)
+        rating_log: RatingLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
+        self.rating_log = rating_log
+        catalogue: DataFrame = t.run(  # type: ignore[assignment]
+            "load catalogue",
+            lambda: load_dataset(spark, cfg.data_dir, cfg.data_format).movies.cache(),
         )
-        movies_df = t.run(
-            "register ratings and movies",
-            lambda: tables.register_ratings_and_movies(spark, dataset.ratings, dataset.movies),
+        t.run("ensure model", lambda: ensure_model(spark, cfg, rating_log))
+        generation: Generation = t.run(  # type: ignore[assignment]
+            "load model", lambda: load_generation(spark, cfg, catalogue)
         )
-        if not model_files.model_exists(cfg.model_dir):
-            log.info("no model in %s: training one (first start)", cfg.model_dir)
-            t.run("train model", lambda: train_and_save(spark, cfg, dataset))
-        factors: model_files.FactorModel = t.run(  # type: ignore[assignment]
-            "load model", lambda: model_files.load_model(spark, cfg.model_dir)
-        )
-        indexed = apply_index(spark, dataset.ratings, factors.user_ids, factors.item_ids).cache()
-        model: ServingModel = t.run(  # type: ignore[assignment]
-            "build serving model", lambda: self._serving_model(factors, movies_df, indexed)
-        )
+        tables.register_ratings_and_movies(generation.ratings, generation.movies)
         activity = ActivityStore(spark)
         t.run(
             "user_activity table",
-            lambda: activity.load(tables.activity_from_ratings(dataset.ratings)),
-        )
-        lists = SparkListStore(spark)
-        computed_at = now_us()
-        count = t.run(
-            "precompute lists",
-            lambda: lists.load_bulk(
-                precompute_lists(
-                    spark,
-                    factors,
-                    cfg.model_dir,
-                    indexed,
-                    tables.most_active_users(spark, cfg.active_users),
-                    cfg.list_length,
-                    computed_at,
-                )
+            lambda: activity.load(
+                tables.activity_from_ratings(generation.ratings, generation.factors.data_cut_us)
             ),
         )
+        live = LiveModel(generation.model, generation.factors.training_data.segments_through)
+
+        def replayed_activity(chunk: list[LoggedRating]) -> None:
+            for record in chunk:
+                activity.record_activity(record.user_id, record.accepted_us)
+
+        t.run("replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity))
+        log.info("replayed %d logged ratings since the model's data cut", live.rating_count)
+        lists = SparkListStore(spark)
+        count = t.run(
+            "precompute lists",
+            lambda: lists.load_bulk(precompute(spark, cfg, generation)),
+        )
         log.info("precomputed %s lists for the most active users", count)
-        self._recommender = Recommender(model, lists, activity, cfg.list_length)
+        recommender = Recommender(live, lists, activity, cfg.list_length)
+        self._ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s)
+        self._retrainer = Retrainer(spark, cfg, rating_log, recommender, catalogue, generation)
+        self._recommender = recommender
         self._writer = threading.Thread(
             target=self._write_back, name="movierec-writeback", daemon=True
         )
         self._writer.start()
+        self._retrainer.start_schedule()
         self.timings.stages["total"] = time.perf_counter() - started
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()
-        log.info("serving model %s (start-up %.1f s)", model.version, self.timings.stages["total"])
-        return self._recommender
-
-    @staticmethod
-    def _serving_model(
-        factors: model_files.FactorModel, movies_df: object, indexed: object
-    ) -> ServingModel:
-        movie_rows = movies_df.select(  # type: ignore[attr-defined]
-            "movie_id",
-            "title",
-            "genres",
-            "rating_count",
-            (F.coalesce(F.col("mean_rating"), F.lit(0.0)) * F.col("rating_count")).alias("sum"),
-        ).collect()
-        movies = [
-            Movie(r.movie_id, r.title, tuple(r.genres or ()), int(r.rating_count), float(r.sum))
-            for r in movie_rows
-        ]
-        pairs = indexed.select("user_idx", "item_idx").collect()  # type: ignore[attr-defined]
-        users = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-        items = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
-        trained_at_us = int(datetime.fromisoformat(factors.trained_at).timestamp() * 1_000_000)
-        return ServingModel.build(factors, movies, (users, items), trained_at_us)
+        log.info("serving model %s (start-up %.1f s)", live.version, self.timings.stages["total"])
+        return recommender
 
     def flush(self, counts: bool = True) -> None:
         """Writes queued lists and activity (with read counts, unless counts=False) now."""
@@ -232,13 +230,17 @@ class ServiceState:
                 log.exception("write-back to the Spark SQL tables failed; will retry")
 
     def close(self) -> None:
-        """Stops the write-back thread after one last flush."""
+        """Stops the threads after one last flush and releases the rating log."""
         self._stop.set()
+        if self._retrainer is not None:
+            self._retrainer.close()
         if self._writer is not None:
             self._writer.join(timeout=30)
         try:
             self.flush()
         except Exception:
             log.exception("final write-back failed")
-        for name in ("", SERVICE_NAME):
+        if self.rating_log is not None:
+            self.rating_log.close()
+        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

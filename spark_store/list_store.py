@@ -9,6 +9,7 @@ sees an older list than one already served) and queues it; flush() merges the qu
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -51,17 +52,27 @@ class SparkListStore:
             self._pending[user_id] = rec
             return rec
 
-    def load_bulk(self, lists: DataFrame) -> int:
-        """Takes lists computed by a Spark job (REC_LISTS_ROW columns); newer-wins per user."""
-        count = 0
-        for row in collect_rows(lists):
-            self.put(
-                row.user_id,
-                RecList(
-                    tuple(row.movie_ids), tuple(row.scores), row.computed_at_us, row.model_version
-                ),
-            )
-            count += 1
+    def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int:
+        """Installs bulk-computed lists of a new model version: each replaces the user's list
+        unless that one has the same version and is at least as new. Returns how many did."""
+        installed = 0
+        with self._lock:
+            for user_id, rec in lists:
+                current = self._index.get(user_id)
+                if (
+                    current is not None
+                    and current.model_version == rec.model_version
+                    and current.computed_at_us >= rec.computed_at_us
+                ):
+                    continue
+                self._index[user_id] = rec
+                self._pending[user_id] = rec
+                installed += 1
+        return installed
+
+    def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int:
+        """Installs bulk-computed lists and writes them to the table now."""
+        count = self.put_many(lists)
         self.flush()
         return count
 
@@ -82,3 +93,14 @@ class SparkListStore:
                     self._pending.setdefault(user, rec)
             raise
         return len(rows)
+
+
+def bulk_lists(lists: DataFrame) -> list[tuple[str, RecList]]:
+    """Collects Spark-computed lists (REC_LISTS_ROW columns) to the driver."""
+    return [
+        (
+            row.user_id,
+            RecList(tuple(row.movie_ids), tuple(row.scores), row.computed_at_us, row.model_version),
+        )
+        for row in collect_rows(lists)
+    ]

@@ -1,7 +1,8 @@
 """Saves and loads a model directory: Spark ALS factors, id maps and metadata with a version.
 
 Layout (written to a temporary sibling, then renamed, so a crash never leaves half a model):
-  metadata.json   version, trained_at, params, rating scale, counts, data source
+  metadata.json   version, trained_at, params, rating scale, counts, the training data (which
+                  ratings set, through which log segment) and the instant its data was cut
   user_ids.json   wire id of each user index
   item_ids.json   wire id of each movie index
   als/            pyspark ALSModel.save (Parquet factors), loadable by any Spark job
@@ -23,6 +24,7 @@ from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import SparkSession
 
 from spark_store.training import AlsParams, RatingScale, TrainedAls
+from spark_store.training_data import TrainingData
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class FactorModel:
     scale: RatingScale
     params: dict[str, Any]
     implicit: bool
+    training_data: TrainingData
+    data_cut_us: int  # ratings accepted after this instant are not in the training data
+    metadata: dict[str, Any]  # metadata.json as saved (counts, fit time)
 
 
 def model_exists(model_dir: str | Path) -> bool:
@@ -45,7 +50,11 @@ def model_exists(model_dir: str | Path) -> bool:
 
 
 def save_model(
-    trained: TrainedAls, model_dir: str | Path, params: AlsParams, data_source: str
+    trained: TrainedAls,
+    model_dir: str | Path,
+    params: AlsParams,
+    training_data: TrainingData,
+    data_cut_us: int,
 ) -> str:
     """Writes the model directory atomically and returns the new model version."""
     target = Path(model_dir)
@@ -53,7 +62,7 @@ def save_model(
     trained_at = datetime.now(UTC)
     digest = hashlib.sha256(
         json.dumps(
-            [params.as_dict(), data_source, trained.num_ratings, trained_at.isoformat()]
+            [params.as_dict(), training_data.path, trained.num_ratings, trained_at.isoformat()]
         ).encode()
     ).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
@@ -71,7 +80,8 @@ def save_model(
         "num_users": len(trained.user_ids),
         "num_items": len(trained.item_ids),
         "fit_seconds": round(trained.fit_seconds, 3),
-        "data_source": data_source,
+        "training_data": training_data.as_dict(),
+        "data_cut_us": data_cut_us,
     }
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
     if target.exists():
@@ -107,7 +117,14 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
         scale=RatingScale(**meta["scale"]),
         params=meta["params"],
         implicit=bool(meta["params"].get("implicit_prefs", False)),
+        training_data=training_data_of(meta),
+        data_cut_us=int(meta["data_cut_us"]),
+        metadata=meta,
     )
+
+
+def training_data_of(meta: dict[str, Any]) -> TrainingData:
+    return TrainingData(**meta["training_data"])
 
 
 def _collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:

@@ -25,12 +25,8 @@ REC_LISTS_ROW = (
 ACTIVITY_ROW = "user_id string, last_active_us long, access_count long"
 
 
-def register_ratings_and_movies(
-    spark: SparkSession, ratings: DataFrame, movies: DataFrame
-) -> DataFrame:
-    """Caches and registers `ratings` and `movies` (with rating count and mean); returns movies."""
-    ratings = ratings.cache()
-    ratings.createOrReplaceTempView("ratings")
+def movies_with_stats(ratings: DataFrame, movies: DataFrame) -> DataFrame:
+    """The catalogue with each movie's rating count and mean in `ratings`, cached."""
     stats = ratings.groupBy("movie_id").agg(
         F.count("*").alias("rating_count"), F.avg("rating").alias("mean_rating")
     )
@@ -45,14 +41,22 @@ def register_ratings_and_movies(
         )
         .cache()
     )
-    with_stats.createOrReplaceTempView("movies")
     return with_stats
 
 
-def activity_from_ratings(ratings: DataFrame) -> DataFrame:
-    """Initial user_activity rows: last rating time, and the rating count as access frequency."""
+def register_ratings_and_movies(ratings: DataFrame, movies: DataFrame) -> None:
+    """Publishes the serving model's training ratings and its catalogue with statistics."""
+    ratings.createOrReplaceTempView("ratings")
+    movies.createOrReplaceTempView("movies")
+
+
+def activity_from_ratings(ratings: DataFrame, data_cut_us: int) -> DataFrame:
+    """Initial user_activity rows: last rating time (never later than the data cut, since
+    everything before the cut is in the model), and the rating count as access frequency."""
     return ratings.groupBy("user_id").agg(
-        (F.max("timestamp") * F.lit(1_000_000)).cast("long").alias("last_active_us"),
+        F.least(F.max("timestamp") * F.lit(1_000_000), F.lit(data_cut_us))
+        .cast("long")
+        .alias("last_active_us"),
         F.count("*").cast("long").alias("access_count"),
     )
 

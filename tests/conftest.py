@@ -22,6 +22,7 @@ def service_config(tmp: Path, **changes: object) -> Config:
     base = Config(
         port=0,
         model_dir=str(tmp / "model"),
+        ingest_dir=str(tmp / "ingest"),
         writeback_interval_s=0.2,
         grpc_workers=8,
         spark_driver_memory="2g",

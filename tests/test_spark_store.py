@@ -14,6 +14,7 @@ from spark_store.precompute import precompute_lists
 from spark_store.ranking import top_n
 from spark_store.tables import UpsertTable
 from spark_store.training import AlsParams, apply_index, train_als
+from spark_store.training_data import TrainingData
 
 # Two taste groups: group A loves movies a0-a5 and hates b0-b5, group B the opposite. Each
 # user leaves one movie of their own group unrated: that movie must top their list.
@@ -34,13 +35,16 @@ def _checkerboard(spark: SparkSession):  # type: ignore[no-untyped-def]
     ), held_out
 
 
+CHECKERBOARD = TrainingData("checkerboard", "parquet")
+
+
 @pytest.fixture(scope="module")
 def trained(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     ratings, held_out = _checkerboard(spark)
     params = AlsParams(rank=4, reg_param=0.05, max_iter=15, seed=7)
     result = train_als(spark, ratings, params)
     model_dir = tmp_path_factory.mktemp("cb") / "model"
-    version = model_files.save_model(result, model_dir, params, "checkerboard")
+    version = model_files.save_model(result, model_dir, params, CHECKERBOARD, 0)
     return ratings, held_out, result, model_dir, version
 
 
@@ -65,7 +69,7 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
         np.testing.assert_allclose(loaded.user_factors[idx], features, rtol=1e-6)
     assert loaded.params["rank"] == 4
     # Saving again replaces it atomically with a new version and leaves no staging dirs.
-    version2 = model_files.save_model(result, model_dir, AlsParams(rank=4), "checkerboard")
+    version2 = model_files.save_model(result, model_dir, AlsParams(rank=4), CHECKERBOARD, 0)
     assert version2 != version and model_files.read_metadata(model_dir)["version"] == version2
     assert [p.name for p in Path(model_dir).parent.iterdir()] == ["model"]
 

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amovierec/v1/movierec.proto\x12\x0bmovierec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"i\n\nTopNFilter\x12\x16\n\x0einclude_genres\x18\x01 \x03(\t\x12\x16\n\x0e\x65xclude_genres\x18\x02 \x03(\t\x12\x18\n\x10min_rating_count\x18\x03 \x01(\x05\x12\x11\n\tmovie_ids\x18\x04 \x03(\t\"]\n\x0eGetTopNRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\'\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilter\"R\n\x10RecommendedMovie\x12\x10\n\x08movie_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06genres\x18\x03 \x03(\t\x12\r\n\x05score\x18\x04 \x01(\x01\"\xbb\x01\n\x0fGetTopNResponse\x12-\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovie\x12\x31\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSource\x12/\n\x0b\x63omputed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\x04 \x01(\t\"9\n\x14PredictRatingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08movie_id\x18\x02 \x01(\t\"\x99\x01\n\x15PredictRatingResponse\x12\x0e\n\x06rating\x18\x01 \x01(\x01\x12\x31\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSource\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x12\n\nmin_rating\x18\x04 \x01(\x01\x12\x12\n\nmax_rating\x18\x05 \x01(\x01*\x9e\x02\n\x14RecommendationSource\x12%\n!RECOMMENDATION_SOURCE_UNSPECIFIED\x10\x00\x12%\n!RECOMMENDATION_SOURCE_PRECOMPUTED\x10\x01\x12$\n RECOMMENDATION_SOURCE_RECOMPUTED\x10\x02\x12%\n!RECOMMENDATION_SOURCE_FILTER_SCAN\x10\x03\x12$\n RECOMMENDATION_SOURCE_POPULARITY\x10\x04\x12\x1f\n\x1bRECOMMENDATION_SOURCE_MODEL\x10\x05\x12$\n RECOMMENDATION_SOURCE_MOVIE_MEAN\x10\x06\x32\xb5\x01\n\x15RecommendationService\x12\x44\n\x07GetTopN\x12\x1b.movierec.v1.GetTopNRequest\x1a\x1c.movierec.v1.GetTopNResponse\x12V\n\rPredictRating\x12!.movierec.v1.PredictRatingRequest\x1a\".movierec.v1.PredictRatingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amovierec/v1/movierec.proto\x12\x0bmovierec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"i\n\nTopNFilter\x12\x16\n\x0einclude_genres\x18\x01 \x03(\t\x12\x16\n\x0e\x65xclude_genres\x18\x02 \x03(\t\x12\x18\n\x10min_rating_count\x18\x03 \x01(\x05\x12\x11\n\tmovie_ids\x18\x04 \x03(\t\"]\n\x0eGetTopNRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\'\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilter\"R\n\x10RecommendedMovie\x12\x10\n\x08movie_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06genres\x18\x03 \x03(\t\x12\r\n\x05score\x18\x04 \x01(\x01\"\xbb\x01\n\x0fGetTopNResponse\x12-\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovie\x12\x31\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSource\x12/\n\x0b\x63omputed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\x04 \x01(\t\"9\n\x14PredictRatingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08movie_id\x18\x02 \x01(\t\"\x99\x01\n\x15PredictRatingResponse\x12\x0e\n\x06rating\x18\x01 \x01(\x01\x12\x31\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSource\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x12\n\nmin_rating\x18\x04 \x01(\x01\x12\x12\n\nmax_rating\x18\x05 \x01(\x01\"\x80\x01\n\x0bRatingEvent\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08movie_id\x18\x02 \x01(\t\x12\x13\n\x06rating\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\t\n\x07_rating\">\n\x0eRejectedRating\x12\r\n\x05index\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"@\n\x14IngestRatingsRequest\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEvent\"v\n\x15IngestRatingsResponse\x12\x16\n\x0ereceived_count\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03\x12-\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRating\"@\n\x14StreamRatingsRequest\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEvent\"w\n\x15StreamRatingsResponse\x12\x17\n\x0fhandled_through\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03\x12-\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRating*\x9e\x02\n\x14RecommendationSource\x12%\n!RECOMMENDATION_SOURCE_UNSPECIFIED\x10\x00\x12%\n!RECOMMENDATION_SOURCE_PRECOMPUTED\x10\x01\x12$\n RECOMMENDATION_SOURCE_RECOMPUTED\x10\x02\x12%\n!RECOMMENDATION_SOURCE_FILTER_SCAN\x10\x03\x12$\n RECOMMENDATION_SOURCE_POPULARITY\x10\x04\x12\x1f\n\x1bRECOMMENDATION_SOURCE_MODEL\x10\x05\x12$\n RECOMMENDATION_SOURCE_MOVIE_MEAN\x10\x06\x32\xeb\x02\n\x15RecommendationService\x12\x44\n\x07GetTopN\x12\x1b.movierec.v1.GetTopNRequest\x1a\x1c.movierec.v1.GetTopNResponse\x12V\n\rPredictRating\x12!.movierec.v1.PredictRatingRequest\x1a\".movierec.v1.PredictRatingResponse\x12X\n\rIngestRatings\x12!.movierec.v1.IngestRatingsRequest\x1a\".movierec.v1.IngestRatingsResponse(\x01\x12Z\n\rStreamRatings\x12!.movierec.v1.StreamRatingsRequest\x1a\".movierec.v1.StreamRatingsResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'movierec.v1.movierec_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECOMMENDATIONSOURCE']._serialized_start=768
-  _globals['_RECOMMENDATIONSOURCE']._serialized_end=1054
+  _globals['_RECOMMENDATIONSOURCE']._serialized_start=1336
+  _globals['_RECOMMENDATIONSOURCE']._serialized_end=1622
   _globals['_TOPNFILTER']._serialized_start=76
   _globals['_TOPNFILTER']._serialized_end=181
   _globals['_GETTOPNREQUEST']._serialized_start=183
@@ -46,6 +46,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREDICTRATINGREQUEST']._serialized_end=609
   _globals['_PREDICTRATINGRESPONSE']._serialized_start=612
   _globals['_PREDICTRATINGRESPONSE']._serialized_end=765
-  _globals['_RECOMMENDATIONSERVICE']._serialized_start=1057
-  _globals['_RECOMMENDATIONSERVICE']._serialized_end=1238
+  _globals['_RATINGEVENT']._serialized_start=768
+  _globals['_RATINGEVENT']._serialized_end=896
+  _globals['_REJECTEDRATING']._serialized_start=898
+  _globals['_REJECTEDRATING']._serialized_end=960
+  _globals['_INGESTRATINGSREQUEST']._serialized_start=962
+  _globals['_INGESTRATINGSREQUEST']._serialized_end=1026
+  _globals['_INGESTRATINGSRESPONSE']._serialized_start=1028
+  _globals['_INGESTRATINGSRESPONSE']._serialized_end=1146
+  _globals['_STREAMRATINGSREQUEST']._serialized_start=1148
+  _globals['_STREAMRATINGSREQUEST']._serialized_end=1212
+  _globals['_STREAMRATINGSRESPONSE']._serialized_start=1214
+  _globals['_STREAMRATINGSRESPONSE']._serialized_end=1333
+  _globals['_RECOMMENDATIONSERVICE']._serialized_start=1625
+  _globals['_RECOMMENDATIONSERVICE']._serialized_end=1988
 # @@protoc_insertion_point(module_scope)

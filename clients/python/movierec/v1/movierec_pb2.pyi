@@ -94,3 +94,57 @@ class PredictRatingResponse(_message.Message):
     min_rating: float
     max_rating: float
     def __init__(self, rating: _Optional[float] = ..., source: _Optional[_Union[RecommendationSource, str]] = ..., model_version: _Optional[str] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ...) -> None: ...
+
+class RatingEvent(_message.Message):
+    __slots__ = ("user_id", "movie_id", "rating", "event_time")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    RATING_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    movie_id: str
+    rating: float
+    event_time: _timestamp_pb2.Timestamp
+    def __init__(self, user_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., rating: _Optional[float] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RejectedRating(_message.Message):
+    __slots__ = ("index", "field", "reason")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    field: str
+    reason: str
+    def __init__(self, index: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class IngestRatingsRequest(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[RatingEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[RatingEvent, _Mapping]]] = ...) -> None: ...
+
+class IngestRatingsResponse(_message.Message):
+    __slots__ = ("received_count", "accepted_count", "rejected")
+    RECEIVED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    received_count: int
+    accepted_count: int
+    rejected: _containers.RepeatedCompositeFieldContainer[RejectedRating]
+    def __init__(self, received_count: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ...) -> None: ...
+
+class StreamRatingsRequest(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[RatingEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[RatingEvent, _Mapping]]] = ...) -> None: ...
+
+class StreamRatingsResponse(_message.Message):
+    __slots__ = ("handled_through", "accepted_count", "rejected")
+    HANDLED_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    handled_through: int
+    accepted_count: int
+    rejected: _containers.RepeatedCompositeFieldContainer[RejectedRating]
+    def __init__(self, handled_through: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ...) -> None: ...

@@ -50,6 +50,16 @@ class RecommendationServiceStub:
                 request_serializer=movierec_dot_v1_dot_movierec__pb2.PredictRatingRequest.SerializeToString,
                 response_deserializer=movierec_dot_v1_dot_movierec__pb2.PredictRatingResponse.FromString,
                 _registered_method=True)
+        self.IngestRatings = channel.stream_unary(
+                '/movierec.v1.RecommendationService/IngestRatings',
+                request_serializer=movierec_dot_v1_dot_movierec__pb2.IngestRatingsRequest.SerializeToString,
+                response_deserializer=movierec_dot_v1_dot_movierec__pb2.IngestRatingsResponse.FromString,
+                _registered_method=True)
+        self.StreamRatings = channel.stream_stream(
+                '/movierec.v1.RecommendationService/StreamRatings',
+                request_serializer=movierec_dot_v1_dot_movierec__pb2.StreamRatingsRequest.SerializeToString,
+                response_deserializer=movierec_dot_v1_dot_movierec__pb2.StreamRatingsResponse.FromString,
+                _registered_method=True)
 
 
 class RecommendationServiceServicer:
@@ -78,6 +88,26 @@ class RecommendationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IngestRatings(self, request_iterator, context):
+        """IngestRatings takes a stream of rating events and answers once, when the
+        stream ends: how many were accepted and, for each rejected event, its
+        position and why. Accepted events are in the server's append-only log and
+        synced to disk before the answer is sent, and each user's next read
+        reflects them. Use it for batches and short-lived producers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamRatings(self, request_iterator, context):
+        """StreamRatings is IngestRatings for long-lived producers: the server
+        answers with an acknowledgement after every durable batch, so a producer
+        knows what is safe without closing its stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommendationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +120,16 @@ def add_RecommendationServiceServicer_to_server(servicer, server):
                     servicer.PredictRating,
                     request_deserializer=movierec_dot_v1_dot_movierec__pb2.PredictRatingRequest.FromString,
                     response_serializer=movierec_dot_v1_dot_movierec__pb2.PredictRatingResponse.SerializeToString,
+            ),
+            'IngestRatings': grpc.stream_unary_rpc_method_handler(
+                    servicer.IngestRatings,
+                    request_deserializer=movierec_dot_v1_dot_movierec__pb2.IngestRatingsRequest.FromString,
+                    response_serializer=movierec_dot_v1_dot_movierec__pb2.IngestRatingsResponse.SerializeToString,
+            ),
+            'StreamRatings': grpc.stream_stream_rpc_method_handler(
+                    servicer.StreamRatings,
+                    request_deserializer=movierec_dot_v1_dot_movierec__pb2.StreamRatingsRequest.FromString,
+                    response_serializer=movierec_dot_v1_dot_movierec__pb2.StreamRatingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -152,6 +192,60 @@ class RecommendationService:
             '/movierec.v1.RecommendationService/PredictRating',
             movierec_dot_v1_dot_movierec__pb2.PredictRatingRequest.SerializeToString,
             movierec_dot_v1_dot_movierec__pb2.PredictRatingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IngestRatings(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/movierec.v1.RecommendationService/IngestRatings',
+            movierec_dot_v1_dot_movierec__pb2.IngestRatingsRequest.SerializeToString,
+            movierec_dot_v1_dot_movierec__pb2.IngestRatingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamRatings(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/movierec.v1.RecommendationService/StreamRatings',
+            movierec_dot_v1_dot_movierec__pb2.StreamRatingsRequest.SerializeToString,
+            movierec_dot_v1_dot_movierec__pb2.StreamRatingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,232 @@
+"""Live rating ingestion: validate each event, log it durably, then fold it in.
+
+An event is accepted only once its batch is in the rating log and fsync'd; only then is it
+applied to the live model and its user's last activity moved, so a read that reflects a rating
+never precedes its durability. A bad event is rejected on its own, with its position in the
+stream and the reason; the events around it go on.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from movierec.v1 import movierec_pb2 as pb
+
+from rec_service.rating_log import NewRating, RatingLog
+from rec_service.recommender import Recommender, now_us
+from rec_service.serving_model import ServingModel
+from rec_service.validation import id_problem
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the event at `index` of a stream was not accepted."""
+
+    index: int
+    field: str
+    reason: str
+
+
+def check_event(
+    event: pb.RatingEvent, model: ServingModel, now: int, max_future_us: int
+) -> tuple[NewRating | None, list[tuple[str, str]]]:
+    """The event as a NewRating, or its problems as (field, reason) pairs."""
+    problems: list[tuple[str, str]] = []
+    user_problem = id_problem(event.user_id)
+    if user_problem:
+        problems.append(("user_id", user_problem))
+    movie_problem = id_problem(event.movie_id)
+    if movie_problem is None and event.movie_id not in model.movies:
+        movie_problem = f"unknown movie id {event.movie_id!r}"
+    if movie_problem:
+        problems.append(("movie_id", movie_problem))
+    scale = model.scale
+    if not event.HasField("rating"):
+        problems.append(("rating", "missing"))
+    elif not math.isfinite(event.rating):
+        problems.append(("rating", "not a finite number"))
+    elif not scale.low <= event.rating <= scale.high:
+        problems.append(
+            ("rating", f"{event.rating:g} is outside the scale {scale.low:g}-{scale.high:g}")
+        )
+    else:
+        steps = (event.rating - scale.low) / scale.step
+        if abs(steps - round(steps)) > 1e-6:
+            problems.append(
+                ("rating", f"{event.rating:g} is not on the scale's {scale.step:g} step")
+            )
+    event_us: int | None = None
+    if event.HasField("event_time"):
+        event_us = event.event_time.seconds * 1_000_000 + event.event_time.nanos // 1000
+        if event_us < 0:
+            problems.append(("event_time", "is before 1970"))
+        elif event_us > now + max_future_us:
+            ahead = (event_us - now) / 1e6
+            problems.append(
+                (
+                    "event_time",
+                    f"is {ahead:.0f} s in the future (at most {max_future_us / 1e6:.0f} s allowed)",
+                )
+            )
+    if problems:
+        return None, problems
+    return NewRating(event.user_id, event.movie_id, float(event.rating), event_us), []
+
+
+class Ingestor:
+    """Validates batches of events and commits the good ones: log + fsync, then fold-in."""
+
+    def __init__(self, log: RatingLog, recommender: Recommender, max_future_s: float) -> None:
+        self.log = log
+        self.recommender = recommender
+        self.max_future_us = int(max_future_s * 1_000_000)
+
+    def check(
+        self, events: Iterable[pb.RatingEvent], first_index: int
+    ) -> tuple[list[NewRating], list[Rejection]]:
+        """Splits events into accepted ratings and rejections (indices count from first_index)."""
+        model = self.recommender.model
+        now = now_us()
+        good: list[NewRating] = []
+        rejected: list[Rejection] = []
+        for offset, event in enumerate(events):
+            rating, problems = check_event(event, model, now, self.max_future_us)
+            if rating is not None:
+                good.append(rating)
+            else:
+                reason = "; ".join(f"{field}: {why}" for field, why in problems)
+                rejected.append(Rejection(first_index + offset, problems[0][0], reason))
+        return good, rejected
+
+    def commit(self, ratings: list[NewRating]) -> None:
+        """Makes the ratings durable, then visible to reads. Returns once both are done."""
+        if not ratings:
+            return
+        logged = self.log.append(ratings, accepted_us=now_us())
+        self.recommender.apply(logged)
+
+
+# Rejections listed per answer; the counts still cover every event. A producer sending
+# millions of bad events must not grow the server's memory without bound.
+MAX_LISTED_REJECTIONS = 10_000
+
+
+@dataclass
+class StreamOutcome:
+    """What a finished (or acknowledged) part of an ingestion stream came to."""
+
+    received: int = 0
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def note_rejections(self, rejections: list[Rejection]) -> None:
+        room = MAX_LISTED_REJECTIONS - len(self.rejected)
+        if room > 0:
+            self.rejected.extend(rejections[:room])
+
+
+def ingest_all(
+    ingestor: Ingestor, messages: Iterable[Sequence[pb.RatingEvent]], batch_size: int
+) -> StreamOutcome:
+    """IngestRatings: commits every `batch_size` good events and at the end; returns the total.
+
+    Messages are read only as fast as batches commit, so a producer faster than the disk is
+    slowed by gRPC flow control rather than buffered here. If the stream breaks, what was
+    received is still committed (nothing was acknowledged yet; a retry re-sends the same
+    ratings, which replace themselves) and the error propagates.
+    """
+    outcome = StreamOutcome()
+    pending: list[NewRating] = []
+    try:
+        for events in messages:
+            good, bad = ingestor.check(events, outcome.received)
+            outcome.received += len(events)
+            outcome.note_rejections(bad)
+            pending.extend(good)
+            if len(pending) >= batch_size:
+                ingestor.commit(pending)
+                outcome.accepted += len(pending)
+                pending = []
+    finally:
+        ingestor.commit(pending)
+    outcome.accepted += len(pending)
+    return outcome
+
+
+_END = object()
+
+
+def ingest_with_acks(
+    ingestor: Ingestor, messages: Iterable[Sequence[pb.RatingEvent]], batch_size: int
+) -> Iterator[tuple[int, int, list[Rejection]]]:
+    """StreamRatings: yields (handled_through, accepted so far, new rejections) after each
+    durable batch. A reader thread pulls messages into a small bounded queue, so a batch is
+    committed as soon as the producer pauses (or the batch is full) and a fast producer is
+    held back by the full queue, not buffered without bound."""
+    inbox: queue.Queue[object] = queue.Queue(maxsize=8)
+    abandoned = threading.Event()  # the call ended: the reader must not wait on a full inbox
+
+    def hand_over(item: object) -> bool:
+        while not abandoned.is_set():
+            try:
+                inbox.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for events in messages:
+                if not hand_over(events):
+                    return
+        except Exception as exc:  # the stream broke: hand it to the committing side
+            hand_over(exc)
+            return
+        hand_over(_END)
+
+    threading.Thread(target=read, name="movierec-ingest-reader", daemon=True).start()
+    try:
+        yield from _commit_acks(ingestor, inbox, batch_size)
+    finally:
+        abandoned.set()
+
+
+def _commit_acks(
+    ingestor: Ingestor, inbox: queue.Queue[object], batch_size: int
+) -> Iterator[tuple[int, int, list[Rejection]]]:
+    received = accepted = 0
+    done = False
+    while not done:
+        item = inbox.get()
+        pending: list[NewRating] = []
+        rejected: list[Rejection] = []
+        failure: Exception | None = None
+        while True:
+            if item is _END:
+                done = True
+                break
+            if isinstance(item, Exception):
+                failure, done = item, True
+                break
+            events = item  # a batch of RatingEvent messages
+            good, bad = ingestor.check(events, received)  # type: ignore[arg-type]
+            received += len(events)  # type: ignore[arg-type]
+            pending.extend(good)
+            rejected.extend(bad[: max(0, MAX_LISTED_REJECTIONS - len(rejected))])
+            if len(pending) >= batch_size:
+                break
+            try:
+                item = inbox.get_nowait()
+            except queue.Empty:
+                break
+        ingestor.commit(pending)
+        accepted += len(pending)
+        if failure is not None:
+            raise failure
+        if pending or rejected or not done:
+            yield received, accepted, rejected

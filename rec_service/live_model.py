@@ -1,0 +1,217 @@
+"""A model version plus the ratings logged since its training data was cut, folded in.
+
+The trained ServingModel never changes. Ratings accepted after the model's data cut are kept
+here per user and per new movie:
+  - a user with new ratings gets their vector re-solved against the fixed item factors (one ALS
+    half-step), lazily, on their next read, and cached until they rate again;
+  - a catalogue movie that had no training ratings gets factors solved from the vectors of the
+    users who rated it, at once; that makes a new ServingModel snapshot with the movie added.
+Applying a rating is idempotent and order-free: per (user, movie) the record with the latest
+log position wins, so a record applied twice (as a model swap may do) changes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rec_service.foldin import solve_explicit, solve_implicit
+from rec_service.rating_log import LoggedRating
+from rec_service.serving_model import ServingModel
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """What a read needs of a user: factors (None when nothing could be solved) and the model
+    items they rated, which must never be recommended back."""
+
+    vector: np.ndarray | None
+    rated: np.ndarray
+
+
+@dataclass(slots=True)
+class _Solved:
+    revision: int
+    model: ServingModel
+    view: UserView
+
+
+@dataclass(slots=True)
+class _UserRatings:
+    """A user's ratings since the data cut: movie id -> (rating, log position)."""
+
+    ratings: dict[str, tuple[float, tuple[int, int]]] = field(default_factory=dict)
+    revision: int = 0
+    solved: _Solved | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRating:
+    """A rating since the data cut, as the `rating_log` table shows it."""
+
+    user_id: str
+    movie_id: str
+    rating: float
+    event_us: int
+    accepted_us: int
+
+
+class LiveModel:
+    """One model version with fold-in state; swapped whole when a retrain finishes."""
+
+    def __init__(self, base: ServingModel, segments_through: int = 0) -> None:
+        self._model = base
+        self.segments_through = segments_through  # log segments already in the training data
+        self._users: dict[str, _UserRatings] = {}
+        self._new_movies: dict[str, dict[str, tuple[float, tuple[int, int]]]] = {}
+        self._records: dict[tuple[str, str], LiveRating] = {}
+        self._lock = threading.Lock()
+        self._item_gram: tuple[ServingModel, np.ndarray] | None = None
+        self._user_gram: np.ndarray | None = None
+
+    @property
+    def model(self) -> ServingModel:
+        """The current snapshot: the trained model plus movies folded in so far."""
+        return self._model
+
+    @property
+    def version(self) -> str:
+        return self._model.version
+
+    @property
+    def rating_count(self) -> int:
+        """Distinct (user, movie) ratings since the data cut."""
+        return len(self._records)
+
+    @property
+    def folded_in_users(self) -> int:
+        return len(self._users)
+
+    @property
+    def folded_in_movies(self) -> int:
+        return sum(1 for m in self._new_movies if m in self._model.item_index)
+
+    def live_ratings(self) -> list[LiveRating]:
+        with self._lock:
+            return list(self._records.values())
+
+    def apply(self, records: Iterable[LoggedRating]) -> set[str]:
+        """Takes logged ratings in; returns the users whose data changed."""
+        touched_users: set[str] = set()
+        touched_movies: set[str] = set()
+        with self._lock:
+            model = self._model
+            for r in records:
+                entry = self._users.get(r.user_id)
+                if entry is None:
+                    entry = self._users[r.user_id] = _UserRatings()
+                current = entry.ratings.get(r.movie_id)
+                if current is not None and current[1] >= r.position:
+                    continue  # already applied, or an older rating than the one we hold
+                entry.ratings[r.movie_id] = (r.rating, r.position)
+                entry.revision += 1
+                touched_users.add(r.user_id)
+                self._records[(r.user_id, r.movie_id)] = LiveRating(
+                    r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us
+                )
+                if r.movie_id in self._new_movies or r.movie_id not in model.item_index:
+                    self._new_movies.setdefault(r.movie_id, {})[r.user_id] = (
+                        r.rating,
+                        r.position,
+                    )
+                    touched_movies.add(r.movie_id)
+            if touched_movies:
+                self._fold_in_movies(touched_movies)
+        return touched_users
+
+    def _fold_in_movies(self, movie_ids: set[str]) -> None:
+        """Solves factors for movies without training ratings from their raters' vectors."""
+        model = self._model
+        updates: dict[str, np.ndarray] = {}
+        for movie_id in movie_ids:
+            vectors, values = [], []
+            for user_id, (rating, _) in self._new_movies[movie_id].items():
+                vector = self._vector_for_movie_solve(model, user_id)
+                if vector is not None:
+                    vectors.append(vector)
+                    values.append(rating)
+            if not vectors:
+                continue  # rated only by users without factors yet: no signal to solve from
+            users_m = np.asarray(vectors, dtype=np.float32)
+            ratings = np.asarray(values, dtype=np.float64)
+            if model.implicit:
+                if self._user_gram is None:
+                    uf = model.user_factors.astype(np.float64)
+                    self._user_gram = uf.T @ uf
+                updates[movie_id] = solve_implicit(
+                    users_m, ratings, model.reg_param, model.alpha, self._user_gram
+                )
+            else:
+                updates[movie_id] = solve_explicit(users_m, ratings, model.reg_param)
+        if updates:
+            self._model = model.with_item_factors(updates)
+
+    def _vector_for_movie_solve(self, model: ServingModel, user_id: str) -> np.ndarray | None:
+        """A rater's trained vector, or the folded-in one of a new user already solved."""
+        idx = model.user_index.get(user_id)
+        if idx is not None:
+            vector: np.ndarray = model.user_factors[idx]
+            return vector
+        entry = self._users.get(user_id)
+        solved = entry.solved if entry is not None else None
+        return solved.view.vector if solved is not None else None
+
+    def user_view(self, user_id: str) -> UserView | None:
+        """The user's factors and rated items now; None for a user with no data at all."""
+        model = self._model
+        idx = model.user_index.get(user_id)
+        entry = self._users.get(user_id)
+        if entry is None:
+            if idx is None:
+                return None
+            return UserView(model.user_factors[idx], model.rated(idx))
+        solved = entry.solved
+        if solved is not None and solved.revision == entry.revision and solved.model is model:
+            return solved.view
+        with self._lock:
+            revision = entry.revision
+            recent = dict(entry.ratings)
+        view = self._solve_user(model, idx, recent)
+        entry.solved = _Solved(revision, model, view)
+        return view
+
+    def _solve_user(
+        self, model: ServingModel, idx: int | None, recent: dict[str, tuple[float, tuple[int, int]]]
+    ) -> UserView:
+        """One ALS half-step for the user over training ratings overridden by recent ones."""
+        merged: dict[int, float] = {}
+        if idx is not None:
+            merged = dict(
+                zip(model.rated(idx).tolist(), model.rated_ratings(idx).tolist(), strict=True)
+            )
+        for movie_id, (rating, _) in recent.items():
+            j = model.item_index.get(movie_id)
+            if j is not None:
+                merged[j] = rating
+        rated = np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))
+        if not len(rated):
+            return UserView(None, rated)
+        values = np.fromiter(merged.values(), dtype=np.float64, count=len(merged))
+        factors = model.item_factors[rated]
+        if model.implicit:
+            vector = solve_implicit(
+                factors, values, model.reg_param, model.alpha, self._gram_items(model)
+            )
+        else:
+            vector = solve_explicit(factors, values, model.reg_param)
+        return UserView(vector, rated)
+
+    def _gram_items(self, model: ServingModel) -> np.ndarray:
+        cached = self._item_gram
+        if cached is None or cached[0] is not model:
+            f = model.item_factors.astype(np.float64)
+            cached = self._item_gram = (model, f.T @ f)
+        return cached[1]

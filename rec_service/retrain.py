@@ -1,0 +1,277 @@
+"""Near-online retrain: a full Spark ALS fit on the base data plus the rating log, swapped in.
+
+Stages, in the order that keeps every acknowledged rating safe:
+  1. cut the log       rotate to a new segment; later ratings are folded into the new model
+  2. merge ratings     base + closed segments, newest rating per (user, movie), persisted as a
+                       Parquet snapshot
+  3. train ALS         Spark, local or cluster, on the snapshot
+  4. save model        atomic model directory naming its training data and data cut
+  5. load model        factors, training data and serving structures beside the serving model
+  6. precompute lists  for the most active users, in bulk
+  7. swap model        replay ratings logged since the cut into the new model, then one
+                       reference change; reads are served throughout
+  8. compact log       the manifest moves to the snapshot; merged segments are deleted
+Reads never wait on any of it. A failed retrain leaves the old model serving and the log whole.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from pyspark.sql import DataFrame, SparkSession
+
+from rec_service.config import Config
+from rec_service.generation import Generation, load_generation, precompute
+from rec_service.live_model import LiveModel
+from rec_service.rating_log import LoggedRating, RatingLog
+from rec_service.recommender import Recommender, now_us
+from spark_store import model_files, tables
+from spark_store.list_store import RecList
+from spark_store.training import AlsParams, train_als
+from spark_store.training_data import (
+    PARQUET,
+    TrainingData,
+    delete_path,
+    merge_logged,
+    read_manifest,
+    read_ratings,
+    write_manifest,
+)
+
+log = logging.getLogger(__name__)
+
+STAGES = (
+    "cut the log",
+    "merge ratings",
+    "train ALS",
+    "save model",
+    "load model",
+    "precompute lists",
+    "swap model",
+    "compact log",
+)
+REPLAY_CHUNK = 50_000
+
+
+def als_params(config: Config) -> AlsParams:
+    return AlsParams(
+        rank=config.als_rank,
+        reg_param=config.als_reg_param,
+        max_iter=config.als_max_iter,
+        implicit_prefs=config.als_implicit_prefs,
+        alpha=config.als_alpha,
+        seed=config.als_seed,
+        blocks=config.als_blocks,
+    )
+
+
+def base_data(config: Config) -> TrainingData:
+    """The manifest's base, or the configured MovieLens directory before any retrain."""
+    return read_manifest(config.ingest_dir, TrainingData(config.data_dir, config.data_format, 0))
+
+
+@dataclass(frozen=True)
+class Built:
+    """A saved model and the data it was trained on."""
+
+    version: str
+    data: TrainingData
+    rating_count: int
+
+
+def build_model(
+    spark: SparkSession,
+    config: Config,
+    rating_log: RatingLog,
+    stage: Callable[[str], None] = lambda _: None,
+) -> Built:
+    """Stages 1-4: cut the log, merge, train and save. The log is not compacted here."""
+    base = base_data(config)
+    stage("cut the log")
+    closed, cut_us = rating_log.rotate()
+    stage("merge ratings")
+    logged = [
+        (r.user_id, r.movie_id, r.rating, r.event_us, *r.position)
+        for r in rating_log.read(after_segment=base.segments_through, end=(closed + 1, 0))
+    ]
+    if logged:
+        data = TrainingData(f"{config.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed)
+        merge_logged(spark, read_ratings(spark, base), logged).write.mode("overwrite").parquet(
+            data.path
+        )
+    else:
+        data = replace(base, segments_through=closed)
+    log.info("training data: %s (%d logged ratings merged)", data.path, len(logged))
+    stage("train ALS")
+    params = als_params(config)
+    trained = train_als(spark, read_ratings(spark, data), params)
+    stage("save model")
+    version = model_files.save_model(trained, config.model_dir, params, data, cut_us)
+    log.info("model %s saved to %s", version, config.model_dir)
+    return Built(version, data, trained.num_ratings)
+
+
+def compact(spark: SparkSession, config: Config, rating_log: RatingLog, data: TrainingData) -> None:
+    """Stage 8, once a model trained on `data` is saved: move the manifest, drop merged segments
+    and the snapshot no longer referenced."""
+    previous = base_data(config)
+    write_manifest(config.ingest_dir, data)
+    deleted = rating_log.delete_through(data.segments_through)
+    if previous.format == PARQUET and previous.path != data.path:
+        delete_path(spark, previous.path)
+    log.info("log compacted: segments %s deleted", deleted)
+
+
+def replay(
+    rating_log: RatingLog,
+    live: LiveModel,
+    start: tuple[int, int] = (0, 0),
+    end: tuple[int, int] | None = None,
+    on_chunk: Callable[[list[LoggedRating]], None] | None = None,
+) -> tuple[int, int]:
+    """Applies logged ratings of segments after live.segments_through, from `start` to `end`
+    (default: the log's end now), in chunks; returns the end position, a record boundary."""
+    end = rating_log.end_position() if end is None else end
+    records = rating_log.read(after_segment=live.segments_through, start=start, end=end)
+    while chunk := list(itertools.islice(records, REPLAY_CHUNK)):
+        live.apply(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
+    return end
+
+
+@dataclass
+class RetrainJob:
+    """One retrain's progress, as GetRetrainStatus reports it."""
+
+    job_id: str
+    trigger: str
+    started_us: int
+    stage: str = ""
+    stage_number: int = 0
+    state: str = "running"  # running, succeeded, failed
+    finished_us: int = 0
+    rating_count: int = 0
+    model_version: str = ""
+    error: str = ""
+
+
+class Retrainer:
+    """Runs one retrain at a time in the background, on demand or on a schedule."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        config: Config,
+        rating_log: RatingLog,
+        recommender: Recommender,
+        catalogue: DataFrame,
+        generation: Generation,
+    ) -> None:
+        self.spark = spark
+        self.config = config
+        self.log = rating_log
+        self.recommender = recommender
+        self.catalogue = catalogue
+        self.generation = generation
+        self.job: RetrainJob | None = None
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._stop = threading.Event()
+        self._scheduler: threading.Thread | None = None
+        self._last_model_at = time.monotonic()
+
+    def trigger(self, reason: str) -> tuple[RetrainJob, bool]:
+        """Starts a retrain unless one runs; returns the job and whether it was already running."""
+        with self._lock:
+            if self.job is not None and self.job.state == "running":
+                return self.job, True
+            job = RetrainJob(f"retrain-{next(self._ids)}", reason, now_us())
+            self.job = job
+        threading.Thread(
+            target=self._run, args=(job,), name="movierec-retrain", daemon=True
+        ).start()
+        return job, False
+
+    def _run(self, job: RetrainJob) -> None:
+        def stage(name: str) -> None:
+            job.stage, job.stage_number = name, STAGES.index(name) + 1
+            log.info("%s: stage %d/%d %s", job.job_id, job.stage_number, len(STAGES), name)
+
+        started = time.perf_counter()
+        try:
+            built = build_model(self.spark, self.config, self.log, stage)
+            job.rating_count, job.model_version = built.rating_count, built.version
+            stage("load model")
+            generation = load_generation(self.spark, self.config, self.catalogue)
+            stage("precompute lists")
+            lists = precompute(self.spark, self.config, generation)
+            stage("swap model")
+            self._swap(generation, lists)
+            stage("compact log")
+            compact(self.spark, self.config, self.log, built.data)
+            job.state = "succeeded"
+            log.info(
+                "%s: model %s serving after %.1f s",
+                job.job_id,
+                built.version,
+                time.perf_counter() - started,
+            )
+        except Exception as exc:
+            job.state = "failed"
+            job.error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "%s failed; the old model keeps serving\n%s", job.job_id, traceback.format_exc()
+            )
+        finally:
+            job.finished_us = now_us()
+            self._last_model_at = time.monotonic()
+
+    def _swap(self, generation: Generation, lists: list[tuple[str, RecList]]) -> None:
+        live = LiveModel(generation.model, generation.factors.training_data.segments_through)
+        # Most of the ratings logged since the cut are replayed before the swap; the rest,
+        # logged meanwhile, inside it, while no rating can be applied to the old model.
+        position = replay(self.log, live)
+
+        def catch_up(new_live: LiveModel) -> None:
+            replay(self.log, new_live, start=position)
+
+        self.recommender.swap(live, catch_up)
+        self.recommender.lists.put_many(lists)
+        tables.register_ratings_and_movies(generation.ratings, generation.movies)
+        previous, self.generation = self.generation, generation
+        previous.release()
+
+    def start_schedule(self) -> None:
+        """Retrains every retrain_interval_s (when ratings came in) or after
+        retrain_after_ratings new ratings, whichever comes first; 0 turns a rule off."""
+        cfg = self.config
+        if cfg.retrain_interval_s <= 0 and cfg.retrain_after_ratings <= 0:
+            return
+        self._scheduler = threading.Thread(
+            target=self._schedule, name="movierec-retrain-schedule", daemon=True
+        )
+        self._scheduler.start()
+
+    def _schedule(self) -> None:
+        cfg = self.config
+        while not self._stop.wait(1.0):
+            pending = self.recommender.live.rating_count
+            if pending == 0:
+                continue
+            if cfg.retrain_after_ratings > 0 and pending >= cfg.retrain_after_ratings:
+                self.trigger("rating count")
+            elif (
+                cfg.retrain_interval_s > 0
+                and time.monotonic() - self._last_model_at >= cfg.retrain_interval_s
+            ):
+                self.trigger("schedule")
+
+    def close(self) -> None:
+        self._stop.set()
