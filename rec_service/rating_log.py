@@ -225,6 +225,24 @@ class RatingLog:
             _fsync_dir(self.directory)
             return closed, cut_us
 
+    def advance_past(self, number: int) -> None:
+        """Makes the active segment come after `number` (the segments a model's training data
+        already holds), so new ratings never land in a segment the model claims to include.
+        Only an empty active segment can be skipped; anything else is an inconsistent state."""
+        with self._sync_lock, self._write_lock:
+            if self._active > number:
+                return
+            if self._written:
+                raise LogCorrupted(
+                    f"{self._path(self._active)} holds ratings, but the model's training data "
+                    f"claims every segment through {number}"
+                )
+            self._file.close()
+            self._path(self._active).unlink()
+            self._active = number + 1
+            self._file = open(self._path(self._active), "ab")  # noqa: SIM115 (held open)
+            _fsync_dir(self.directory)
+
     def end_position(self) -> tuple[int, int]:
         """Where the next record will go; every record before it is written."""
         with self._write_lock:

@@ -122,6 +122,7 @@ def compact(spark: SparkSession, config: Config, rating_log: RatingLog, data: Tr
     and the snapshot no longer referenced."""
     previous = base_data(config)
     write_manifest(config.ingest_dir, data)
+    rating_log.advance_past(data.segments_through)
     deleted = rating_log.delete_through(data.segments_through)
     if previous.format == PARQUET and previous.path != data.path:
         delete_path(spark, previous.path)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from py4j.protocol import Py4JJavaError
+from pyspark.errors import ParseException
 from pyspark.sql import Row, SparkSession
 
 JAVA_CALLS = re.compile(r"'(reflect|java_method|try_reflect)\(", re.IGNORECASE)
@@ -35,13 +36,12 @@ def check_read_only(spark: SparkSession, sql: str) -> str:
     parser = spark._jsparkSession.sessionState().sqlParser()
     try:
         plan = parser.parsePlan(text)
-    except Py4JJavaError as err:
+    except (ParseException, Py4JJavaError) as err:
         if ";" in text:
             raise UnsafeQuery("only a single statement is allowed") from None
-        message = str(err.java_exception.getMessage()).strip().splitlines()
-        raise UnsafeQuery(
-            f"not valid Spark SQL: {message[0] if message else 'parse error'}"
-        ) from None
+        message = [line for line in str(err).splitlines() if line.strip()]
+        reason = message[0] if message else "parse error"
+        raise UnsafeQuery(f"not valid Spark SQL: {reason}") from None
     command = jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")
     nodes = [plan]
     while nodes:

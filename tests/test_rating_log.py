@@ -94,3 +94,13 @@ def test_a_second_owner_is_refused(tmp_path: Path) -> None:
         RatingLog(tmp_path)
     log.close()
     RatingLog(tmp_path).close()  # free again once the owner closed it
+
+
+def test_the_active_segment_moves_past_segments_a_model_holds(tmp_path: Path) -> None:
+    log = RatingLog(tmp_path)
+    log.advance_past(3)  # empty active segment 1: skipped
+    assert log.active_segment == 4 and log.segments() == [4]
+    assert log.append(_ratings(1), accepted_us=1)[0].position == (4, 0)
+    with pytest.raises(LogCorrupted, match="holds ratings"):
+        log.advance_past(4)  # segment 4 has data the model cannot hold
+    log.close()

@@ -1,0 +1,181 @@
+"""Admin calls and the near-online retrain on a server of their own: token checks, read-only
+SQL, and a retrain swapped in while reads and ingestion go on, with the log compacted after."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from movierec.v1 import admin_pb2 as apb
+from movierec.v1 import admin_pb2_grpc as apb_grpc
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
+from rec_service.server import create_server
+from rec_service.state import ServiceState
+from spark_store.training_data import PARQUET, read_manifest
+
+from .conftest import service_config
+from .test_ingest import event, ingest
+
+TOKEN = "s3cret-token"
+AUTH = (("authorization", f"Bearer {TOKEN}"),)
+
+
+@pytest.fixture(scope="module")
+def own(
+    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    """A second service on the demo data, starting from a copy of the demo model."""
+    tmp = tmp_path_factory.mktemp("retrain")
+    shutil.copytree(demo_state.config.model_dir, tmp / "model")
+    config = service_config(
+        tmp, admin_token=TOKEN, retrain_interval_s=0, retrain_after_ratings=0, active_users=200
+    )
+    state = ServiceState(config)
+    state.spark = demo_state.spark
+    state.load()
+    server, port = create_server(config, state)
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield state, channel
+    server.stop(0)
+    state.close()
+
+
+def test_admin_needs_the_token(
+    own: tuple[ServiceState, grpc.Channel], channel: grpc.Channel
+) -> None:
+    _, ch = own
+    admin = apb_grpc.AdminServiceStub(ch)
+    for metadata, code in (
+        ((), grpc.StatusCode.UNAUTHENTICATED),
+        ((("authorization", "Bearer wrong"),), grpc.StatusCode.PERMISSION_DENIED),
+        ((("authorization", TOKEN),), grpc.StatusCode.PERMISSION_DENIED),  # no scheme
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=metadata)
+        assert err.value.code() == code
+    info = admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
+    assert info.model_version == own[0].recommender().live.version
+    assert info.user_count == 610 and info.rating_count == 100836 and info.rating_step == 0.5
+    # The demo server has no token configured: admin is off there.
+    with pytest.raises(grpc.RpcError) as err:
+        apb_grpc.AdminServiceStub(channel).GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("DROP VIEW ratings", "not a read-only query"),
+        ("INSERT INTO ratings SELECT * FROM ratings", "not a read-only query"),
+        ("WITH a AS (SELECT 1) INSERT INTO ratings SELECT * FROM a", "not a read-only query"),
+        ("CACHE TABLE x AS SELECT 1", "not a read-only query"),
+        ("SET spark.sql.shuffle.partitions=1", "not a read-only query"),
+        ("SELECT 1; DROP VIEW ratings", "single statement"),
+        ("SELECT reflect('java.lang.System', 'exit', 0)", "calls Java methods"),
+        ("SELEC 1", "not valid Spark SQL"),
+        ("SELECT * FROM no_such_table", "no_such_table"),
+        ("   ", "empty"),
+    ],
+)
+def test_sql_refuses_anything_but_one_read_only_query(
+    own: tuple[ServiceState, grpc.Channel], sql: str, why: str
+) -> None:
+    admin = apb_grpc.AdminServiceStub(own[1])
+    with pytest.raises(grpc.RpcError) as err:
+        admin.QuerySql(apb.QuerySqlRequest(sql=sql), metadata=AUTH)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert why in (err.value.details() or "")
+    assert own[0].spark is not None and own[0].spark.catalog.tableExists("ratings")
+
+
+def test_sql_returns_rows_up_to_the_limit(own: tuple[ServiceState, grpc.Channel]) -> None:
+    admin = apb_grpc.AdminServiceStub(own[1])
+    resp = admin.QuerySql(
+        apb.QuerySqlRequest(
+            sql="SELECT user_id, count(*) AS n FROM ratings GROUP BY user_id ORDER BY n DESC;",
+            max_rows=3,
+        ),
+        metadata=AUTH,
+    )
+    assert list(resp.columns) == ["user_id", "n"] and list(resp.column_types) == [
+        "string",
+        "bigint",
+    ]
+    assert resp.truncated and len(resp.rows) == 3
+    assert list(resp.rows[0].values[0].string_value for _ in [0]) == ["414"]
+    assert resp.rows[0].values[1].number_value == 2698
+
+
+def test_retrain_swaps_while_reads_and_ingestion_go_on(
+    own: tuple[ServiceState, grpc.Channel],
+) -> None:
+    state, ch = own
+    stub = pb_grpc.RecommendationServiceStub(ch)
+    admin = apb_grpc.AdminServiceStub(ch)
+    old_version = state.recommender().live.version
+    assert (
+        ingest(stub, [event("retrain-new", m, 5.0) for m in ("1", "260", "1196")]).accepted_count
+        == 3
+    )
+
+    errors: list[BaseException] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+
+    def reader(user: str) -> None:
+        while not stop.is_set():
+            try:
+                versions.add(stub.GetTopN(pb.GetTopNRequest(user_id=user), timeout=5).model_version)
+                stub.PredictRating(pb.PredictRatingRequest(user_id=user, movie_id="1"), timeout=5)
+            except BaseException as exc:
+                errors.append(exc)
+
+    readers = [threading.Thread(target=reader, args=(u,)) for u in ("1", "414", "retrain-new")]
+    for t in readers:
+        t.start()
+    started = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH)
+    assert started.job.state == apb.RETRAIN_STATE_RUNNING and not started.already_running
+    again = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH)
+    assert again.already_running and again.job.job_id == started.job.job_id
+    during = ingest(stub, [event("retrain-late", "1", 4.0), event("retrain-late", "2", 4.0)])
+    assert during.accepted_count == 2
+    stages = set()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+        stages.add(job.stage)
+        if job.state != apb.RETRAIN_STATE_RUNNING:
+            break
+        time.sleep(0.2)
+    stop.set()
+    for t in readers:
+        t.join()
+    assert job.state == apb.RETRAIN_STATE_SUCCEEDED, job.error
+    assert job.stage_number == job.stage_count == 8 and len(stages) >= 3
+    assert errors == []
+    new_version = state.recommender().live.version
+    assert new_version == job.model_version != old_version
+    assert versions >= {old_version, new_version}  # reads were answered by both models
+
+    # Ratings accepted before the cut are training data now; the late ones were folded in
+    # (in the new model's rating_log unless the cut came after them).
+    sql = apb.QuerySqlRequest(
+        sql="SELECT count(*) FROM ratings WHERE user_id = 'retrain-new'", max_rows=1
+    )
+    assert admin.QuerySql(sql, metadata=AUTH).rows[0].values[0].number_value == 3
+    late = state.recommender().live.user_view("retrain-late")
+    assert late is not None and late.vector is not None
+    # The log was compacted: merged segments are gone and the manifest names the snapshot.
+    manifest = read_manifest(state.config.ingest_dir, None)  # type: ignore[arg-type]
+    assert manifest.format == PARQUET and Path(manifest.path).is_dir()
+    assert state.rating_log is not None
+    assert all(n > manifest.segments_through for n in state.rating_log.segments())
+    assert stub.GetTopN(pb.GetTopNRequest(user_id="retrain-new")).model_version == new_version
