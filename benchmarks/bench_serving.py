@@ -13,11 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,36 +22,10 @@ from pathlib import Path
 
 import grpc
 import numpy as np
+from common import RESULTS, ROOT, ServerProcess, ensure_model, machine, scratch_copy
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from movierec.v1 import movierec_pb2 as pb  # noqa: E402
-from movierec.v1 import movierec_pb2_grpc as pb_grpc  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_serving(target: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.05)
-    raise TimeoutError("server did not become SERVING")
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 
 async def closed_loop(
@@ -119,14 +89,20 @@ async def drive(target: str, users: list[str], levels: list[int], seconds: float
     return rows
 
 
-def measure_recompute(model_dir: str, repeats: int) -> dict:
+def measure_recompute(work: Path, repeats: int) -> dict:
     """p50/p99 of the stale-list path (recompute from factors + write-back), in-process."""
     from rec_service.config import Config
     from rec_service.recommender import now_us
     from rec_service.serving_model import MovieFilter
     from rec_service.state import ServiceState
 
-    state = ServiceState(Config(model_dir=model_dir, writeback_interval_s=3600))
+    state = ServiceState(
+        Config(
+            model_dir=str(work / "model"),
+            ingest_dir=str(work / "ingest-in-process"),
+            writeback_interval_s=3600,
+        )
+    )
     rec = state.load()
     users = list(rec.model.user_index)
     latencies = []
@@ -162,33 +138,18 @@ def main() -> int:
     parser.add_argument("--recompute-repeats", type=int, default=5)
     args = parser.parse_args()
     levels = [int(x) for x in args.inflight.split(",")]
-    movierec = str(ROOT / ".venv" / "bin" / "movierec")
-
-    if not (Path(args.model_dir) / "metadata.json").is_file():
-        print("no saved model: training one first")
-        subprocess.run([movierec, "train", "--model-dir", args.model_dir], check=True)
-
-    port = free_port()
-    target = f"127.0.0.1:{port}"
-    log = open(RESULTS / "serving-server.log", "w")  # noqa: SIM115
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [movierec, "serve", "--port", str(port), "--model-dir", args.model_dir],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    ensure_model(args.model_dir)
+    work = scratch_copy(args.model_dir, "serving")
+    server = ServerProcess(work, "serving-server.log")
     try:
-        wait_serving(target, timeout=300)
-        start_s = time.perf_counter() - started
+        start_s = server.wait()
         print(f"server start with a saved model: {start_s:.1f} s")
-        users = json.loads((Path(args.model_dir) / "user_ids.json").read_text())
+        users = json.loads((work / "model" / "user_ids.json").read_text())
         random.Random(1).shuffle(users)
-        rows = asyncio.run(drive(target, users, levels, args.seconds))
+        rows = asyncio.run(drive(server.target, users, levels, args.seconds))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
-    recompute = measure_recompute(args.model_dir, args.recompute_repeats)
+        server.stop()
+    recompute = measure_recompute(work, args.recompute_repeats)
     print(
         f"stale-list recompute: p50={recompute['p50_ms']:.3f} ms p99={recompute['p99_ms']:.3f} ms"
     )
@@ -205,8 +166,7 @@ def write_report(
         "# Serving benchmark",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}",
+        f"- machine: {machine()}",
         "- data: MovieLens latest-small (100,836 ratings, 610 users), shipped demo set",
         f"- command: `.venv/bin/python benchmarks/bench_serving.py --seconds {args.seconds} "
         f"--inflight {args.inflight}`",

@@ -57,6 +57,7 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
         rating_count=job.rating_count,
         model_version=job.model_version,
         error=job.error,
+        stage_seconds=job.stage_seconds,
     )
     if job.finished_us:
         message.finished_at.CopyFrom(timestamp_from_us(job.finished_us))

@@ -1,9 +1,10 @@
-"""The `movierec` command: serve, train, and a small client (top, predict, health)."""
+"""The `movierec` command: serve, train, and a small client (top, predict, rate, admin...)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -11,7 +12,10 @@ import time
 from collections.abc import Sequence
 
 import grpc
+from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from movierec.v1 import admin_pb2 as apb
+from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
@@ -29,6 +33,9 @@ commands:
   top       client: print a user's top movies from a running server
   predict   client: print a predicted rating from a running server
   health    client: print the server's health status
+  rate      client: send one rating (USER MOVIE RATING) and print whether it was accepted
+  admin     client: info | retrain | status | sql "SELECT ..." (token: --token or
+            MOVIEREC_ADMIN_TOKEN)
   config    print every setting with its default and meaning
 
 serve and train take every setting as --flag (see `movierec config`), as MOVIEREC_* env
@@ -164,6 +171,65 @@ def health_check(argv: Sequence[str]) -> int:
             time.sleep(0.5)
 
 
+def rate(argv: Sequence[str]) -> int:
+    args = _client_args(argv, [("user_id", {}), ("movie_id", {}), ("rating", {"type": float})])
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.RecommendationServiceStub(channel)
+        event = pb.RatingEvent(user_id=args.user_id, movie_id=args.movie_id, rating=args.rating)
+        resp = stub.IngestRatings(
+            iter([pb.IngestRatingsRequest(events=[event])]), timeout=args.timeout
+        )
+    for rejected in resp.rejected:
+        print(f"rejected: {rejected.reason}")
+    print(f"accepted {resp.accepted_count} of {resp.received_count}")
+    return 0 if resp.accepted_count == resp.received_count else 1
+
+
+def admin(argv: Sequence[str]) -> int:
+    args = _client_args(
+        argv,
+        [
+            ("action", {"choices": ["info", "retrain", "status", "sql"]}),
+            ("sql", {"nargs": "?", "default": ""}),
+            ("--max-rows", {"type": int, "default": 100}),
+            ("--token", {"default": os.environ.get("MOVIEREC_ADMIN_TOKEN", "")}),
+        ],
+    )
+    metadata = (("authorization", f"Bearer {args.token}"),)
+    with grpc.insecure_channel(args.target) as channel:
+        stub = apb_grpc.AdminServiceStub(channel)
+        if args.action == "info":
+            print(
+                stub.GetModelInfo(
+                    apb.GetModelInfoRequest(), metadata=metadata, timeout=args.timeout
+                )
+            )
+        elif args.action == "retrain":
+            print(
+                stub.TriggerRetrain(
+                    apb.TriggerRetrainRequest(), metadata=metadata, timeout=args.timeout
+                )
+            )
+        elif args.action == "status":
+            print(
+                stub.GetRetrainStatus(
+                    apb.GetRetrainStatusRequest(), metadata=metadata, timeout=args.timeout
+                )
+            )
+        else:
+            resp = stub.QuerySql(
+                apb.QuerySqlRequest(sql=args.sql, max_rows=args.max_rows),
+                metadata=metadata,
+                timeout=max(args.timeout, 60.0),
+            )
+            print("\t".join(resp.columns))
+            for row in resp.rows:
+                print("\t".join(json_format.MessageToJson(v, indent=None) for v in row.values))
+            if resp.truncated:
+                print(f"(truncated at {args.max_rows} rows)")
+    return 0
+
+
 def show_config(_argv: Sequence[str]) -> int:
     for name, doc, default in config_mod.describe_fields():
         print(
@@ -179,6 +245,8 @@ COMMANDS = {
     "top": top,
     "predict": predict,
     "health": health_check,
+    "rate": rate,
+    "admin": admin,
     "config": show_config,
 }
 

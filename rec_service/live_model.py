@@ -13,7 +13,7 @@ log position wins, so a record applied twice (as a model swap may do) changes no
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +21,8 @@ import numpy as np
 from rec_service.foldin import solve_explicit, solve_implicit
 from rec_service.rating_log import LoggedRating
 from rec_service.serving_model import ServingModel
+
+APPLY_CHUNK = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,34 +100,39 @@ class LiveModel:
         with self._lock:
             return list(self._records.values())
 
-    def apply(self, records: Iterable[LoggedRating]) -> set[str]:
-        """Takes logged ratings in; returns the users whose data changed."""
+    def apply(self, records: Sequence[LoggedRating]) -> set[str]:
+        """Takes logged ratings in; returns the users whose data changed.
+
+        The lock is taken per chunk, not per call: a read that must solve a user waits for at
+        most one chunk of a large ingestion batch, not the whole batch.
+        """
         touched_users: set[str] = set()
-        touched_movies: set[str] = set()
-        with self._lock:
-            model = self._model
-            for r in records:
-                entry = self._users.get(r.user_id)
-                if entry is None:
-                    entry = self._users[r.user_id] = _UserRatings()
-                current = entry.ratings.get(r.movie_id)
-                if current is not None and current[1] >= r.position:
-                    continue  # already applied, or an older rating than the one we hold
-                entry.ratings[r.movie_id] = (r.rating, r.position)
-                entry.revision += 1
-                touched_users.add(r.user_id)
-                self._records[(r.user_id, r.movie_id)] = LiveRating(
-                    r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us
-                )
-                if r.movie_id in self._new_movies or r.movie_id not in model.item_index:
-                    self._new_movies.setdefault(r.movie_id, {})[r.user_id] = (
-                        r.rating,
-                        r.position,
-                    )
-                    touched_movies.add(r.movie_id)
-            if touched_movies:
-                self._fold_in_movies(touched_movies)
+        for start in range(0, len(records), APPLY_CHUNK):
+            with self._lock:
+                self._apply_chunk(records[start : start + APPLY_CHUNK], touched_users)
         return touched_users
+
+    def _apply_chunk(self, records: Sequence[LoggedRating], touched_users: set[str]) -> None:
+        touched_movies: set[str] = set()
+        model = self._model
+        for r in records:
+            entry = self._users.get(r.user_id)
+            if entry is None:
+                entry = self._users[r.user_id] = _UserRatings()
+            current = entry.ratings.get(r.movie_id)
+            if current is not None and current[1] >= r.position:
+                continue  # already applied, or an older rating than the one we hold
+            entry.ratings[r.movie_id] = (r.rating, r.position)
+            entry.revision += 1
+            touched_users.add(r.user_id)
+            self._records[(r.user_id, r.movie_id)] = LiveRating(
+                r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us
+            )
+            if r.movie_id in self._new_movies or r.movie_id not in model.item_index:
+                self._new_movies.setdefault(r.movie_id, {})[r.user_id] = (r.rating, r.position)
+                touched_movies.add(r.movie_id)
+        if touched_movies:
+            self._fold_in_movies(touched_movies)
 
     def _fold_in_movies(self, movie_ids: set[str]) -> None:
         """Solves factors for movies without training ratings from their raters' vectors."""

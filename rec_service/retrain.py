@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -161,6 +161,7 @@ class RetrainJob:
     rating_count: int = 0
     model_version: str = ""
     error: str = ""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class Retrainer:
@@ -201,7 +202,14 @@ class Retrainer:
         return job, False
 
     def _run(self, job: RetrainJob) -> None:
+        stage_started = time.perf_counter()
+
         def stage(name: str) -> None:
+            nonlocal stage_started
+            now = time.perf_counter()
+            if job.stage:
+                job.stage_seconds[job.stage] = now - stage_started
+            stage_started = now
             job.stage, job.stage_number = name, STAGES.index(name) + 1
             log.info("%s: stage %d/%d %s", job.job_id, job.stage_number, len(STAGES), name)
 
@@ -217,6 +225,7 @@ class Retrainer:
             self._swap(generation, lists)
             stage("compact log")
             compact(self.spark, self.config, self.log, built.data)
+            job.stage_seconds[job.stage] = time.perf_counter() - stage_started
             job.state = "succeeded"
             log.info(
                 "%s: model %s serving after %.1f s",
