@@ -1,7 +1,8 @@
 # movierec server image: Python 3.11 + Java 17 (Spark) + the shipped demo data.
 #   docker build -t movierec .
 #   docker run -p 50051:50051 -v movierec-model:/app/var movierec
-# The first start trains a model into /app/var/model (keep it on a volume); later starts load it.
+# The first start trains a model into /app/var/model; the rating log lives in /app/var/ingest.
+# Keep /app/var on a volume: acknowledged ratings are only as durable as the disk under it.
 FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
@@ -19,7 +20,8 @@ COPY data ./data
 
 ENV MOVIEREC_HOST=0.0.0.0 \
     MOVIEREC_PORT=50051 \
-    MOVIEREC_MODEL_DIR=/app/var/model
+    MOVIEREC_MODEL_DIR=/app/var/model \
+    MOVIEREC_INGEST_DIR=/app/var/ingest
 EXPOSE 50051
 HEALTHCHECK --interval=10s --start-period=120s CMD ["movierec", "health", "--target", "127.0.0.1:50051"]
 CMD ["movierec", "serve"]

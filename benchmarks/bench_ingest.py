@@ -218,6 +218,12 @@ def main() -> int:
     try:
         start_s = server.wait()
         print(f"server up in {start_s:.1f} s")
+        # First a retrain on the demo data plus a small log, then one after the heavy phases.
+        with grpc.insecure_channel(server.target) as channel:
+            stub = pb_grpc.RecommendationServiceStub(channel)
+            stub.IngestRatings(iter([pb.IngestRatingsRequest(events=e) for e in pool[:2]]))
+        retrains = [retrain_time(server.target)]
+        print(f"retrain, small log: {retrains[0]['seconds']:.1f} s")
         rates = []
         for producers in [int(p) for p in args.producers.split(",")]:
             for bidi in (False, True):
@@ -230,16 +236,20 @@ def main() -> int:
                 f"ack-to-visible (background={d['background_ingestion']}): "
                 f"p50={d['p50_ms']:.2f} ms p99={d['p99_ms']:.2f} ms"
             )
-        retrain = retrain_time(server.target)
-        print(f"retrain: {retrain['seconds']:.1f} s")
+        retrains.append(retrain_time(server.target))
+        print(f"retrain after the runs above: {retrains[1]['seconds']:.1f} s")
     finally:
         server.stop()
-    write_report(args, ceiling, rates, delays, retrain)
+    write_report(args, ceiling, rates, delays, retrains)
     return 0
 
 
 def write_report(
-    args: argparse.Namespace, ceiling: dict, rates: list[dict], delays: list[dict], retrain: dict
+    args: argparse.Namespace,
+    ceiling: dict,
+    rates: list[dict],
+    delays: list[dict],
+    retrains: list[dict],
 ) -> None:
     lines = [
         "# Ingestion benchmark",
@@ -290,24 +300,26 @@ def write_report(
         )
     lines += [
         "",
-        "## Retrain on the demo data plus everything logged above",
+        "## Retrain (TriggerRetrain to SUCCEEDED, reads served throughout)",
         "",
-        f"Triggered by the admin call; {retrain['logged_merged']} logged (user, movie) ratings "
-        f"merged into {retrain['ratings_before']} training ratings gives "
-        f"{retrain['ratings_after']}. Wall time from TriggerRetrain to SUCCEEDED: "
-        f"**{retrain['seconds']:.1f} s** (Spark fit {retrain['fit_seconds']:.1f} s), "
-        "reads served throughout.",
+        "First on the demo data plus 1,000 logged ratings, then after everything logged above. "
+        "Logged ratings count once per (user, movie): re-sent pairs collapse in the merge.",
         "",
-        "| stage | seconds |",
-        "|---|---:|",
+        "| retrain | training ratings before | logged (user, movie) merged | training ratings "
+        "after | wall s | " + " | ".join(STAGES) + " |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(STAGES),
     ]
-    for name in STAGES:
-        lines.append(f"| {name} | {retrain['stages'].get(name, 0.0):.2f} |")
+    for name, r in zip(("demo + small log", "after the runs above"), retrains, strict=True):
+        stages = " | ".join(f"{r['stages'].get(s, 0.0):.2f}" for s in STAGES)
+        lines.append(
+            f"| {name} | {r['ratings_before']} | {r['logged_merged']} | {r['ratings_after']} "
+            f"| **{r['seconds']:.1f}** | {stages} |"
+        )
     lines.append("")
     (RESULTS / "ingest.md").write_text("\n".join(lines))
     (RESULTS / "ingest.json").write_text(
         json.dumps(
-            {"log_ceiling": ceiling, "rates": rates, "delays": delays, "retrain": retrain},
+            {"log_ceiling": ceiling, "rates": rates, "delays": delays, "retrains": retrains},
             indent=2,
         )
     )

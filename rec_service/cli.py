@@ -195,7 +195,7 @@ def admin(argv: Sequence[str]) -> int:
             ("--token", {"default": os.environ.get("MOVIEREC_ADMIN_TOKEN", "")}),
         ],
     )
-    metadata = (("authorization", f"Bearer {args.token}"),)
+    metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
     with grpc.insecure_channel(args.target) as channel:
         stub = apb_grpc.AdminServiceStub(channel)
         if args.action == "info":

@@ -69,7 +69,9 @@ class LiveModel:
         self.segments_through = segments_through  # log segments already in the training data
         self._users: dict[str, _UserRatings] = {}
         self._new_movies: dict[str, dict[str, tuple[float, tuple[int, int]]]] = {}
-        self._records: dict[tuple[str, str], LiveRating] = {}
+        # (user, movie) -> (rating, event_us, accepted_us). Plain tuples of numbers, not objects:
+        # the cyclic GC stops tracking them, so millions of ratings do not lengthen its pauses.
+        self._records: dict[tuple[str, str], tuple[float, int, int]] = {}
         self._lock = threading.Lock()
         self._item_gram: tuple[ServingModel, np.ndarray] | None = None
         self._user_gram: np.ndarray | None = None
@@ -98,7 +100,8 @@ class LiveModel:
 
     def live_ratings(self) -> list[LiveRating]:
         with self._lock:
-            return list(self._records.values())
+            items = list(self._records.items())
+        return [LiveRating(u, m, *values) for (u, m), values in items]
 
     def apply(self, records: Sequence[LoggedRating]) -> set[str]:
         """Takes logged ratings in; returns the users whose data changed.
@@ -125,9 +128,7 @@ class LiveModel:
             entry.ratings[r.movie_id] = (r.rating, r.position)
             entry.revision += 1
             touched_users.add(r.user_id)
-            self._records[(r.user_id, r.movie_id)] = LiveRating(
-                r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us
-            )
+            self._records[(r.user_id, r.movie_id)] = (r.rating, r.event_us, r.accepted_us)
             if r.movie_id in self._new_movies or r.movie_id not in model.item_index:
                 self._new_movies.setdefault(r.movie_id, {})[r.user_id] = (r.rating, r.position)
                 touched_movies.add(r.movie_id)

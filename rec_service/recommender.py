@@ -155,15 +155,6 @@ class Recommender:
             and rec.computed_at_us > self.activity.last_active_us(user_id)
         )
 
-    def recompute(self, user_id: str) -> RecList | None:
-        """Recomputes and writes back the user's list now; None for a user without factors."""
-        started = now_us()
-        live = self._live
-        view = live.user_view(user_id)
-        if view is None or view.vector is None:
-            return None
-        return self._recompute(live.model, user_id, view, started)
-
     def _recompute(
         self, model: ServingModel, user_id: str, view: UserView, computed_at: int
     ) -> RecList:

@@ -96,10 +96,13 @@ def build_model(
     stage("cut the log")
     closed, cut_us = rating_log.rotate()
     stage("merge ratings")
-    logged = [
-        (r.user_id, r.movie_id, r.rating, r.event_us, *r.position)
+    # Only the last rating of each (user, movie) counts: collapsing here keeps the rows shipped
+    # to Spark at the number of distinct pairs, however often producers re-sent them.
+    latest = {
+        (r.user_id, r.movie_id): r
         for r in rating_log.read(after_segment=base.segments_through, end=(closed + 1, 0))
-    ]
+    }
+    logged = [(u, m, r.rating, r.event_us, *r.position) for (u, m), r in latest.items()]
     if logged:
         data = TrainingData(f"{config.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed)
         merge_logged(spark, read_ratings(spark, base), logged).write.mode("overwrite").parquet(
@@ -107,7 +110,7 @@ def build_model(
         )
     else:
         data = replace(base, segments_through=closed)
-    log.info("training data: %s (%d logged ratings merged)", data.path, len(logged))
+    log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
     stage("train ALS")
     params = als_params(config)
     trained = train_als(spark, read_ratings(spark, data), params)

@@ -179,3 +179,27 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     assert state.rating_log is not None
     assert all(n > manifest.segments_through for n in state.rating_log.segments())
     assert stub.GetTopN(pb.GetTopNRequest(user_id="retrain-new")).model_version == new_version
+
+
+def test_a_retrain_starts_by_itself_after_enough_new_ratings(
+    own: tuple[ServiceState, grpc.Channel],
+) -> None:
+    state, ch = own
+    retrainer = state.retrainer()
+    previous = retrainer.job
+    retrainer.config = state.config.replace(retrain_after_ratings=3)
+    retrainer.start_schedule()
+    try:
+        stub = pb_grpc.RecommendationServiceStub(ch)
+        ingest(stub, [event("scheduled", m, 4.0) for m in ("1", "2", "3")])
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            job = retrainer.job
+            if job is not previous and job is not None and job.state != "running":
+                break
+            time.sleep(0.2)
+        assert job is not previous and job is not None
+        assert (job.trigger, job.state) == ("rating count", "succeeded"), job.error
+        assert state.recommender().live.rating_count == 0  # all three are training data now
+    finally:
+        retrainer.close()
