@@ -3,6 +3,9 @@ read-your-writes for known and new users, new movies getting factors, streamed a
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
@@ -138,3 +141,26 @@ def test_stream_acknowledges_durable_batches(stub: Stub, demo_state: ServiceStat
     assert demo_state.rating_log is not None
     logged = {(r.user_id, r.movie_id) for r in demo_state.rating_log.read()}
     assert {("595", "1"), ("595", "2"), ("595", "3"), ("595", "5")} <= logged
+
+
+def test_a_client_that_hangs_up_keeps_what_was_acknowledged(
+    stub: Stub, demo_state: ServiceState
+) -> None:
+    hung_up = threading.Event()
+
+    def messages() -> Iterator[pb.StreamRatingsRequest]:
+        for k in range(1000):
+            yield pb.StreamRatingsRequest(events=[event(f"hangup-{k}", "1", 3.5)])
+        hung_up.wait(60)  # the stream never ends by itself: the client cancels it
+
+    call = stub.StreamRatings(messages())
+    handled = 0
+    for ack in call:
+        handled = ack.handled_through
+        if handled >= 10:
+            call.cancel()
+            hung_up.set()
+            break
+    assert demo_state.rating_log is not None
+    logged = {r.user_id for r in demo_state.rating_log.read()}
+    assert {f"hangup-{k}" for k in range(handled)} <= logged
