@@ -63,6 +63,19 @@ class Config:
     als_blocks: int = 2
     """numUserBlocks = numItemBlocks; raise it on a cluster to use more executors."""
 
+    list_store: str = "spark"
+    """Where per-user lists live: spark (in-memory Spark SQL table + in-process index) or mysql
+    (the baseline: a MySQL/MariaDB table queried on every read)."""
+    mysql_host: str = "127.0.0.1"
+    """MySQL/MariaDB server for list_store=mysql."""
+    mysql_port: int = 3306
+    """Its port."""
+    mysql_user: str = "root"
+    """Its user."""
+    mysql_password: str = ""
+    """Its password (prefer MOVIEREC_MYSQL_PASSWORD to a flag)."""
+    mysql_database: str = "movierec"
+    """Database for the rec_lists table; created when missing."""
     list_length: int = 100
     """Movies kept per precomputed list; deeper filtered reads rank the whole catalogue."""
     active_users: int = 100_000
@@ -94,6 +107,8 @@ class Config:
                 raise ValueError(f"{name} must be at least 1")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, not {self.port}")
+        if self.list_store not in ("spark", "mysql"):
+            raise ValueError(f"list_store must be spark or mysql, not {self.list_store!r}")
         if self.ingest_batch < 1:
             raise ValueError("ingest_batch must be at least 1")
 

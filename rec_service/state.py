@@ -24,8 +24,9 @@ from rec_service.errors import Unavailable
 from rec_service.generation import Generation, load_generation, precompute
 from rec_service.ingest import Ingestor
 from rec_service.live_model import LiveModel
+from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.rating_log import LoggedRating, RatingLog
-from rec_service.recommender import Recommender
+from rec_service.recommender import ListStore, Recommender
 from rec_service.retrain import Retrainer, base_data, build_model, compact, replay
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
@@ -49,6 +50,21 @@ def spark_session(config: Config) -> SparkSession:
 
 def open_rating_log(config: Config) -> RatingLog:
     return RatingLog(Path(config.ingest_dir) / "log")
+
+
+def list_store(config: Config, spark: SparkSession) -> ListStore:
+    """The configured list store: the Spark SQL one, or the MySQL baseline."""
+    if config.list_store == "mysql":
+        return MySqlListStore(
+            MySqlSettings(
+                config.mysql_host,
+                config.mysql_port,
+                config.mysql_user,
+                config.mysql_password,
+                config.mysql_database,
+            )
+        )
+    return SparkListStore(spark)
 
 
 def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> None:
@@ -206,7 +222,7 @@ class ServiceState:
 
         t.run("replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity))
         log.info("replayed %d logged ratings since the model's data cut", live.rating_count)
-        lists = SparkListStore(spark)
+        lists = list_store(cfg, spark)
         count = t.run(
             "precompute lists",
             lambda: lists.load_bulk(precompute(spark, cfg, generation)),

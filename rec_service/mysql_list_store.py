@@ -1,0 +1,142 @@
+"""The MySQL baseline list store: the same lists and timestamps, kept in MySQL/MariaDB and
+queried on every read (the design the original real-time system compared itself against).
+
+It honours the same contract as the Spark SQL store: newer computed_at wins on a write, bulk
+lists of a new model version replace older versions, and reads see a write at once (MySQL
+commits it before put returns). One connection per serving thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+
+from spark_store.list_store import RecList
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS rec_lists (
+  user_id VARCHAR(64) NOT NULL PRIMARY KEY,
+  movie_ids MEDIUMTEXT NOT NULL,
+  scores MEDIUMTEXT NOT NULL,
+  computed_at_us BIGINT NOT NULL,
+  model_version VARCHAR(64) NOT NULL
+) ENGINE=InnoDB"""
+
+# Newer wins, decided inside MySQL so concurrent writers cannot interleave a read and a write.
+# The conditions read the stored row's old values, so computed_at_us is assigned last (MySQL
+# and MariaDB apply assignments left to right). VALUES() works on both servers.
+NEWER = "VALUES(computed_at_us) > computed_at_us"
+NEWER_WINS = f"""INSERT INTO rec_lists VALUES (%s, %s, %s, %s, %s)
+ON DUPLICATE KEY UPDATE
+  movie_ids = IF({NEWER}, VALUES(movie_ids), movie_ids),
+  scores = IF({NEWER}, VALUES(scores), scores),
+  model_version = IF({NEWER}, VALUES(model_version), model_version),
+  computed_at_us = GREATEST(VALUES(computed_at_us), computed_at_us)"""
+
+# Bulk lists of a new model: replace unless the stored list has this version and is as new.
+# The decision is taken once, on the old row, into @keep before anything is assigned.
+REPLACE_OLDER = """INSERT INTO rec_lists VALUES (%s, %s, %s, %s, %s)
+ON DUPLICATE KEY UPDATE
+  movie_ids = IF(@keep := (model_version = VALUES(model_version)
+                           AND computed_at_us >= VALUES(computed_at_us)),
+                 movie_ids, VALUES(movie_ids)),
+  scores = IF(@keep, scores, VALUES(scores)),
+  model_version = IF(@keep, model_version, VALUES(model_version)),
+  computed_at_us = IF(@keep, computed_at_us, VALUES(computed_at_us))"""
+
+
+@dataclass(frozen=True)
+class MySqlSettings:
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    database: str = "movierec"
+
+
+def _row(user_id: str, rec: RecList) -> tuple[Any, ...]:
+    return (
+        user_id,
+        json.dumps(rec.movie_ids, separators=(",", ":")),
+        json.dumps(rec.scores, separators=(",", ":")),
+        rec.computed_at_us,
+        rec.model_version,
+    )
+
+
+class MySqlListStore:
+    """rec_lists in MySQL; every get is a primary-key query."""
+
+    kind = "mysql"
+
+    def __init__(self, settings: MySqlSettings, reset: bool = False) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        admin = pymysql.connect(
+            host=settings.host, port=settings.port, user=settings.user,
+            password=settings.password, autocommit=True,
+        )  # fmt: skip
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS `{settings.database}`")
+        admin.close()
+        with self._cursor() as cur:
+            if reset:
+                cur.execute("DROP TABLE IF EXISTS rec_lists")
+            cur.execute(SCHEMA)
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            s = self.settings
+            conn = pymysql.connect(
+                host=s.host, port=s.port, user=s.user, password=s.password,
+                database=s.database, autocommit=True,
+            )  # fmt: skip
+            self._local.conn = conn
+        return conn
+
+    def _cursor(self) -> Any:
+        conn = self._connection()
+        conn.ping(reconnect=True)  # a server restart or idle timeout must not fail a read
+        return conn.cursor()
+
+    def get(self, user_id: str) -> RecList | None:
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT movie_ids, scores, computed_at_us, model_version FROM rec_lists "
+                "WHERE user_id = %s",
+                (user_id,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return RecList(tuple(json.loads(row[0])), tuple(json.loads(row[1])), row[2], row[3])
+
+    def put(self, user_id: str, rec: RecList) -> RecList:
+        with self._cursor() as cur:
+            cur.execute(NEWER_WINS, _row(user_id, rec))
+            changed = cur.rowcount  # 1 inserted, 2 updated, 0 kept the stored row
+        if changed:
+            return rec
+        current = self.get(user_id)
+        return current if current is not None else rec
+
+    def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int:
+        installed = 0
+        with self._cursor() as cur:
+            for start in range(0, len(lists), 1000):
+                rows = [_row(u, r) for u, r in lists[start : start + 1000]]
+                cur.executemany(REPLACE_OLDER, rows)
+                installed += len(rows)
+        return installed
+
+    def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int:
+        return self.put_many(lists)
+
+    def flush(self) -> int:
+        """Nothing is queued: every put is already committed in MySQL."""
+        return 0
