@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import signal
@@ -20,9 +22,11 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import config as config_mod
-from rec_service.retrain import build_model, compact
+from rec_service.evaluate import evaluate as run_evaluation
+from rec_service.retrain import als_params, build_model, compact
 from rec_service.server import create_server
 from rec_service.state import ServiceState, open_rating_log, spark_session
+from spark_store.loaders import load_dataset
 
 USAGE = """movierec COMMAND [options]
 
@@ -37,6 +41,8 @@ commands:
   admin     client: info | retrain | status | sql "SELECT ..." (token: --token or
             MOVIEREC_ADMIN_TOKEN)
   config    print every setting with its default and meaning
+  evaluate  RMSE/MAE (random 80/20) and P/R/NDCG/MAP@k + coverage (per-user 75/25) of the
+            configured ALS on data_dir, popularity beside it (--k, --seed, --json FILE)
 
 serve and train take every setting as --flag (see `movierec config`), as MOVIEREC_* env
 variables, or from a TOML file given by --config.
@@ -92,6 +98,38 @@ def train(argv: Sequence[str]) -> int:
         f"model {built.version} saved to {cfg.model_dir} ({built.rating_count} ratings from "
         f"{built.data.path}) in {time.perf_counter() - started:.1f} s"
     )
+    return 0
+
+
+def evaluate(argv: Sequence[str]) -> int:
+    own = argparse.ArgumentParser(prog="movierec evaluate", add_help=False)
+    own.add_argument("--k", type=int, default=10)
+    own.add_argument("--seed", type=int, default=42)
+    own.add_argument("--json", help="also write every figure to this JSON file")
+    args, rest = own.parse_known_args(list(argv))
+    cfg = config_mod.load(rest)
+    _setup_logging(cfg.log_level)
+    spark = spark_session(cfg)
+    ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
+    result = run_evaluation(spark, ratings, als_params(cfg), seed=args.seed, k=args.k)
+    acc = result.accuracy
+    print(f"data: {cfg.data_dir}   ALS: {als_params(cfg)}   seed {args.seed}")
+    print(
+        f"rating accuracy (random 80/20, predictions clipped to the scale): "
+        f"RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  ({int(acc['test_ratings'])} test "
+        f"ratings, {int(acc['cold_start_dropped'])} cold-start pairs left out)"
+    )
+    print(f"top-{args.k} (per-user 75/25, training movies excluded):")
+    for name, row in result.ranking.items():
+        print(
+            f"  {name:11} P@{args.k} {row[f'precision@{args.k}']:.4f}  "
+            f"R@{args.k} {row[f'recall@{args.k}']:.4f}  NDCG@{args.k} {row[f'ndcg@{args.k}']:.4f}  "
+            f"MAP@{args.k} {row[f'map@{args.k}']:.4f}  coverage {row['coverage']:.4f}"
+        )
+    print(f"({result.seconds:.1f} s)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(dataclasses.asdict(result), fh, indent=2)
     return 0
 
 
@@ -248,6 +286,7 @@ COMMANDS = {
     "rate": rate,
     "admin": admin,
     "config": show_config,
+    "evaluate": evaluate,
 }
 
 

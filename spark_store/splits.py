@@ -1,0 +1,40 @@
+"""Reproducible train/test splits of a ratings DataFrame, decided by a hash of (user, movie,
+seed) rather than by partition layout, so the same data and seed give the same split on one
+machine or a cluster."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+
+def _draw(seed: int) -> F.Column:
+    """A pseudo-random number in [0, 1) per rating."""
+    return (F.abs(F.xxhash64("user_id", "movie_id", F.lit(seed))) % 1_000_003) / 1_000_003.0
+
+
+def random_split(
+    ratings: DataFrame, test_fraction: float, seed: int
+) -> tuple[DataFrame, DataFrame]:
+    """(train, test): each rating goes to test with probability test_fraction."""
+    drawn = ratings.withColumn("_draw", _draw(seed))
+    train = drawn.filter(F.col("_draw") >= test_fraction).drop("_draw")
+    test = drawn.filter(F.col("_draw") < test_fraction).drop("_draw")
+    return train, test
+
+
+def per_user_split(
+    ratings: DataFrame, test_fraction: float, seed: int
+) -> tuple[DataFrame, DataFrame]:
+    """(train, test): for each user, floor(test_fraction * n) of their n ratings, picked at
+    random, go to test; every user keeps the rest in train."""
+    by_user = Window.partitionBy("user_id")
+    ranked = (
+        ratings.withColumn("_draw", _draw(seed))
+        .withColumn("_rank", F.row_number().over(by_user.orderBy("_draw", "movie_id")))
+        .withColumn("_n", F.count("*").over(by_user))
+    )
+    in_test = F.col("_rank") <= F.floor(F.col("_n") * F.lit(test_fraction))
+    train = ranked.filter(~in_test).drop("_draw", "_rank", "_n")
+    test = ranked.filter(in_test).drop("_draw", "_rank", "_n")
+    return train, test

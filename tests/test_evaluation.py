@@ -1,0 +1,70 @@
+"""Metric functions on hand-made cases with known answers, and splits that never leak."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from rec_service import metrics
+from spark_store.loaders import load_dataset
+from spark_store.splits import per_user_split, random_split
+
+from .conftest import DEMO_DATA
+
+
+def test_accuracy_metrics() -> None:
+    assert metrics.rmse([1.0, 2.0], [2.0, 4.0]) == pytest.approx(math.sqrt(2.5))
+    assert metrics.mae([1.0, 2.0], [2.0, 4.0]) == pytest.approx(1.5)
+    assert metrics.rmse([3.0], [3.0]) == 0.0
+
+
+def test_ranking_metrics_on_a_hand_made_list() -> None:
+    recommended, relevant = ["a", "b", "c", "d"], {"b", "d", "x"}
+    assert metrics.precision_at_k(recommended, relevant, 4) == pytest.approx(0.5)
+    assert metrics.recall_at_k(recommended, relevant, 4) == pytest.approx(2 / 3)
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    ideal = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert metrics.ndcg_at_k(recommended, relevant, 4) == pytest.approx(dcg / ideal)
+    assert metrics.average_precision_at_k(recommended, relevant, 4) == pytest.approx(
+        (1 / 2 + 2 / 4) / 3
+    )
+    assert metrics.ndcg_at_k(["x", "b", "d"], relevant, 3) == pytest.approx(1.0)
+    assert metrics.average_precision_at_k(["q", "r"], relevant, 2) == 0.0
+    assert metrics.precision_at_k(["b"], relevant, 10) == pytest.approx(0.1)  # short list
+
+
+def test_coverage_and_summary() -> None:
+    assert metrics.coverage([["a", "b"], ["b", "c"]], 4, 2) == pytest.approx(0.75)
+    assert metrics.coverage([["a", "b", "c"]], 4, 1) == pytest.approx(0.25)
+    summary = metrics.ranking_summary(
+        {"u": ["a", "b"], "v": ["c", "d"]}, {"u": {"a"}, "v": {"z"}, "w": set()}, 2, 10
+    )
+    assert summary["precision@2"] == pytest.approx(0.25)  # (1/2 + 0) / 2 users; w has none
+    assert summary["users"] == 2 and summary["coverage"] == pytest.approx(0.4)
+
+
+def test_splits_never_leak_and_repeat(spark: SparkSession) -> None:
+    ratings = load_dataset(spark, DEMO_DATA).ratings.cache()
+    total = ratings.count()
+    train, test = per_user_split(ratings, 0.25, seed=42)
+    key = ["user_id", "movie_id"]
+    assert train.join(test, key).count() == 0
+    assert train.count() + test.count() == total
+    per_user = (
+        ratings.groupBy("user_id")
+        .count()
+        .join(test.groupBy("user_id").count().withColumnRenamed("count", "t"), "user_id")
+    )
+    assert per_user.filter(F.col("t") != F.floor(F.col("count") * 0.25)).count() == 0
+    again, _ = per_user_split(ratings, 0.25, seed=42)
+    assert again.exceptAll(train).count() == 0
+    other, _ = per_user_split(ratings, 0.25, seed=7)
+    assert other.exceptAll(train).count() > 0
+
+    r_train, r_test = random_split(ratings, 0.2, seed=42)
+    assert r_train.join(r_test, key).count() == 0
+    assert r_train.count() + r_test.count() == total
+    assert abs(r_test.count() / total - 0.2) < 0.01
