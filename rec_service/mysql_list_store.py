@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pymysql
 
 from spark_store.list_store import RecList
+
+T = TypeVar("T")
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS rec_lists (
   user_id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -83,10 +85,13 @@ class MySqlListStore:
         with admin.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{settings.database}`")
         admin.close()
-        with self._cursor() as cur:
+
+        def create(cur: Any) -> None:
             if reset:
                 cur.execute("DROP TABLE IF EXISTS rec_lists")
             cur.execute(SCHEMA)
+
+        self._run(create)
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -99,40 +104,50 @@ class MySqlListStore:
             self._local.conn = conn
         return conn
 
-    def _cursor(self) -> Any:
-        conn = self._connection()
-        conn.ping(reconnect=True)  # a server restart or idle timeout must not fail a read
-        return conn.cursor()
+    def _run(self, work: Callable[[Any], T]) -> T:
+        """Runs work(cursor); a connection the server dropped (restart, idle timeout) is
+        replaced once, so a read does not fail for it."""
+        try:
+            with self._connection().cursor() as cur:
+                return work(cur)
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError):
+            self._local.conn = None
+            with self._connection().cursor() as cur:
+                return work(cur)
 
     def get(self, user_id: str) -> RecList | None:
-        with self._cursor() as cur:
+        def query(cur: Any) -> Any:
             cur.execute(
                 "SELECT movie_ids, scores, computed_at_us, model_version FROM rec_lists "
                 "WHERE user_id = %s",
                 (user_id,),
             )
-            row = cur.fetchone()
+            return cur.fetchone()
+
+        row = self._run(query)
         if row is None:
             return None
         return RecList(tuple(json.loads(row[0])), tuple(json.loads(row[1])), row[2], row[3])
 
     def put(self, user_id: str, rec: RecList) -> RecList:
-        with self._cursor() as cur:
+        def upsert(cur: Any) -> int:
             cur.execute(NEWER_WINS, _row(user_id, rec))
-            changed = cur.rowcount  # 1 inserted, 2 updated, 0 kept the stored row
-        if changed:
+            return int(cur.rowcount)  # 1 inserted, 2 updated, 0 kept the stored row
+
+        if self._run(upsert):
             return rec
         current = self.get(user_id)
         return current if current is not None else rec
 
     def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int:
-        installed = 0
-        with self._cursor() as cur:
+        """Installs bulk lists; returns how many were sent (MySQL decides which replace)."""
+
+        def upsert(cur: Any) -> int:
             for start in range(0, len(lists), 1000):
-                rows = [_row(u, r) for u, r in lists[start : start + 1000]]
-                cur.executemany(REPLACE_OLDER, rows)
-                installed += len(rows)
-        return installed
+                cur.executemany(REPLACE_OLDER, [_row(u, r) for u, r in lists[start : start + 1000]])
+            return len(lists)
+
+        return self._run(upsert)
 
     def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int:
         return self.put_many(lists)

@@ -179,3 +179,13 @@ def test_the_server_serves_from_the_mysql_store(
     assert after.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
     assert active.movies[0].movie_id not in [m.movie_id for m in after.movies]
     conn.close()
+
+
+def test_mysql_store_survives_a_dropped_connection(mysql_up: MySqlSettings) -> None:
+    store = MySqlListStore(mysql_up, reset=True)
+    store.put("u", rec("1 2", 10))
+    own_id = store._connection().thread_id()  # type: ignore[attr-defined]
+    killer = pymysql.connect(host=mysql_up.host, user=mysql_up.user, autocommit=True)
+    killer.cursor().execute(f"KILL {own_id}")  # as a server restart or idle timeout would
+    killer.close()
+    assert store.get("u") == rec("1 2", 10)
