@@ -148,9 +148,9 @@ def ingest_all(
             outcome.note_rejections(bad)
             pending.extend(good)
             if len(pending) >= batch_size:
-                ingestor.commit(pending)
-                outcome.accepted += len(pending)
-                pending = []
+                batch, pending = pending, []  # a failed commit must not be retried below
+                ingestor.commit(batch)
+                outcome.accepted += len(batch)
     finally:
         ingestor.commit(pending)
     outcome.accepted += len(pending)
