@@ -41,11 +41,17 @@ class _Solved:
     view: UserView
 
 
+# A rating since the data cut: (rating, log position, event_us, accepted_us). Plain tuples of
+# numbers, not objects: the cyclic GC stops tracking them, so millions of ratings do not
+# lengthen its pauses.
+_Rated = tuple[float, tuple[int, int], int, int]
+
+
 @dataclass(slots=True)
 class _UserRatings:
-    """A user's ratings since the data cut: movie id -> (rating, log position)."""
+    """A user's ratings since the data cut, by movie id."""
 
-    ratings: dict[str, tuple[float, tuple[int, int]]] = field(default_factory=dict)
+    ratings: dict[str, _Rated] = field(default_factory=dict)
     revision: int = 0
     solved: _Solved | None = None
 
@@ -69,9 +75,7 @@ class LiveModel:
         self.segments_through = segments_through  # log segments already in the training data
         self._users: dict[str, _UserRatings] = {}
         self._new_movies: dict[str, dict[str, tuple[float, tuple[int, int]]]] = {}
-        # (user, movie) -> (rating, event_us, accepted_us). Plain tuples of numbers, not objects:
-        # the cyclic GC stops tracking them, so millions of ratings do not lengthen its pauses.
-        self._records: dict[tuple[str, str], tuple[float, int, int]] = {}
+        self._pairs = 0  # distinct (user, movie) ratings held
         self._lock = threading.Lock()
         self._item_gram: tuple[ServingModel, np.ndarray] | None = None
         self._user_gram: np.ndarray | None = None
@@ -88,7 +92,7 @@ class LiveModel:
     @property
     def rating_count(self) -> int:
         """Distinct (user, movie) ratings since the data cut."""
-        return len(self._records)
+        return self._pairs
 
     @property
     def folded_in_users(self) -> int:
@@ -100,8 +104,11 @@ class LiveModel:
 
     def live_ratings(self) -> list[LiveRating]:
         with self._lock:
-            items = list(self._records.items())
-        return [LiveRating(u, m, *values) for (u, m), values in items]
+            return [
+                LiveRating(user_id, movie_id, rating, event_us, accepted_us)
+                for user_id, entry in self._users.items()
+                for movie_id, (rating, _, event_us, accepted_us) in entry.ratings.items()
+            ]
 
     def apply(self, records: Sequence[LoggedRating]) -> set[str]:
         """Takes logged ratings in; returns the users whose data changed.
@@ -125,10 +132,11 @@ class LiveModel:
             current = entry.ratings.get(r.movie_id)
             if current is not None and current[1] >= r.position:
                 continue  # already applied, or an older rating than the one we hold
-            entry.ratings[r.movie_id] = (r.rating, r.position)
+            entry.ratings[r.movie_id] = (r.rating, r.position, r.event_us, r.accepted_us)
             entry.revision += 1
             touched_users.add(r.user_id)
-            self._records[(r.user_id, r.movie_id)] = (r.rating, r.event_us, r.accepted_us)
+            if current is None:
+                self._pairs += 1
             if r.movie_id in self._new_movies or r.movie_id not in model.item_index:
                 self._new_movies.setdefault(r.movie_id, {})[r.user_id] = (r.rating, r.position)
                 touched_movies.add(r.movie_id)
@@ -192,7 +200,7 @@ class LiveModel:
         return view
 
     def _solve_user(
-        self, model: ServingModel, idx: int | None, recent: dict[str, tuple[float, tuple[int, int]]]
+        self, model: ServingModel, idx: int | None, recent: dict[str, _Rated]
     ) -> UserView:
         """One ALS half-step for the user over training ratings overridden by recent ones."""
         merged: dict[int, float] = {}
@@ -200,7 +208,7 @@ class LiveModel:
             merged = dict(
                 zip(model.rated(idx).tolist(), model.rated_ratings(idx).tolist(), strict=True)
             )
-        for movie_id, (rating, _) in recent.items():
+        for movie_id, (rating, *_) in recent.items():
             j = model.item_index.get(movie_id)
             if j is not None:
                 merged[j] = rating
