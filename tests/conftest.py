@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -68,3 +70,22 @@ def channel(demo_server: int) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def stub(channel: grpc.Channel) -> pb_grpc.RecommendationServiceStub:
     return pb_grpc.RecommendationServiceStub(channel)
+
+
+@contextmanager
+def second_service(
+    demo_state: ServiceState, tmp: Path, **changes: object
+) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    """Another service on the demo data in this process, on a copy of the demo model (no
+    training), with its own rating log and these settings; yields it and a channel to it."""
+    shutil.copytree(demo_state.config.model_dir, tmp / "model")
+    config = service_config(tmp, **changes)
+    state = ServiceState(config)
+    state.spark = demo_state.spark
+    state.load()
+    server, port = create_server(config, state)
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield state, channel
+    server.stop(0)
+    state.close()

@@ -3,7 +3,6 @@ the real MariaDB/MySQL server), and the lazy-update rule through the Recommender
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 
@@ -17,12 +16,11 @@ from pyspark.sql import SparkSession
 from rec_service.live_model import LiveModel
 from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.recommender import ListStore, Recommender, Source, now_us
-from rec_service.server import create_server
 from rec_service.serving_model import MovieFilter
 from rec_service.state import ServiceState
 from spark_store.list_store import RecList, SparkListStore
 
-from .conftest import service_config
+from .conftest import second_service
 
 MYSQL = MySqlSettings(database="movierec_test")
 
@@ -130,23 +128,17 @@ def test_lazy_update_rule_is_the_same_on_each_store(
 def mysql_server(
     demo_state: ServiceState, mysql_up: MySqlSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:
-    tmp = tmp_path_factory.mktemp("mysql-server")
-    shutil.copytree(demo_state.config.model_dir, tmp / "model")
-    config = service_config(
-        tmp, list_store="mysql", mysql_database="movierec_server_test", active_users=100
-    )
     pymysql.connect(host=mysql_up.host, user=mysql_up.user, autocommit=True).cursor().execute(
         "DROP DATABASE IF EXISTS movierec_server_test"
     )
-    state = ServiceState(config)
-    state.spark = demo_state.spark
-    state.load()
-    server, port = create_server(config, state)
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield state, channel
-    server.stop(0)
-    state.close()
+    with second_service(
+        demo_state,
+        tmp_path_factory.mktemp("mysql-server"),
+        list_store="mysql",
+        mysql_database="movierec_server_test",
+        active_users=100,
+    ) as service:
+        yield service
 
 
 def test_the_server_serves_from_the_mysql_store(

@@ -3,7 +3,6 @@ SQL, and a retrain swapped in while reads and ingestion go on, with the log comp
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +15,10 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.server import create_server
 from rec_service.state import ServiceState
 from spark_store.training_data import PARQUET, read_manifest
 
-from .conftest import service_config
+from .conftest import second_service
 from .test_ingest import event, ingest
 
 TOKEN = "s3cret-token"
@@ -32,20 +30,15 @@ def own(
     demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:
     """A second service on the demo data, starting from a copy of the demo model."""
-    tmp = tmp_path_factory.mktemp("retrain")
-    shutil.copytree(demo_state.config.model_dir, tmp / "model")
-    config = service_config(
-        tmp, admin_token=TOKEN, retrain_interval_s=0, retrain_after_ratings=0, active_users=200
-    )
-    state = ServiceState(config)
-    state.spark = demo_state.spark
-    state.load()
-    server, port = create_server(config, state)
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield state, channel
-    server.stop(0)
-    state.close()
+    with second_service(
+        demo_state,
+        tmp_path_factory.mktemp("retrain"),
+        admin_token=TOKEN,
+        retrain_interval_s=0,
+        retrain_after_ratings=0,
+        active_users=200,
+    ) as service:
+        yield service
 
 
 def test_admin_needs_the_token(
