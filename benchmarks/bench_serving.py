@@ -16,41 +16,26 @@ import json
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
 import numpy as np
-from common import RESULTS, ROOT, ServerProcess, ensure_model, machine, scratch_copy
+from common import (
+    RESULTS,
+    ROOT,
+    ServerProcess,
+    ensure_model,
+    machine,
+    measure_levels,
+    scratch_copy,
+)
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 
-async def closed_loop(
-    call: Callable[[int], Awaitable[object]], inflight: int, seconds: float
-) -> tuple[float, np.ndarray]:
-    """`inflight` workers each issue calls back to back for `seconds`; returns (rate, latencies)."""
-    latencies: list[float] = []
-    stop_at = time.perf_counter() + seconds
-
-    async def worker(seed: int) -> None:
-        i = seed
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            await call(i)
-            latencies.append(time.perf_counter() - started)
-            i += inflight
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(s) for s in range(inflight)))
-    elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, np.array(latencies) * 1000
-
-
 async def drive(target: str, users: list[str], levels: list[int], seconds: float) -> list[dict]:
-    rows = []
     async with grpc.aio.insecure_channel(target) as channel:
         rec = pb_grpc.RecommendationServiceStub(channel)
         health = health_pb2_grpc.HealthStub(channel)
@@ -65,27 +50,8 @@ async def drive(target: str, users: list[str], levels: list[int], seconds: float
 
         first = await rec.GetTopN(requests[0])
         assert first.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED, first.source
-        for inflight in levels:
-            for name, call in (
-                ("empty RPC (health Check)", empty),
-                ("GetTopN, fresh lists", top_n),
-            ):
-                await closed_loop(call, inflight, min(1.0, seconds))  # warm-up
-                rate, lat = await closed_loop(call, inflight, seconds)
-                rows.append(
-                    {
-                        "rpc": name,
-                        "inflight": inflight,
-                        "rps": rate,
-                        "n": len(lat),
-                        "p50_ms": float(np.percentile(lat, 50)),
-                        "p99_ms": float(np.percentile(lat, 99)),
-                    }
-                )
-                print(
-                    f"{name:28} inflight={inflight:3d} {rate:8.0f}/s "
-                    f"p50={rows[-1]['p50_ms']:.2f} ms p99={rows[-1]['p99_ms']:.2f} ms"
-                )
+        calls = [("empty RPC (health Check)", empty), ("GetTopN, fresh lists", top_n)]
+        rows = await measure_levels(calls, levels, seconds)
     return rows
 
 

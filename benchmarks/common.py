@@ -3,6 +3,7 @@ child process on scratch directories, and the machine description for reports.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import shutil
@@ -10,9 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import grpc
+import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +88,56 @@ class ServerProcess:
         self.proc.terminate()
         self.proc.wait(timeout=60)
         self._log.close()
+
+
+async def closed_loop(
+    call: Callable[[int], Awaitable[object]], inflight: int, seconds: float
+) -> tuple[float, np.ndarray]:
+    """`inflight` workers each issue calls back to back for `seconds`; returns (rate, latencies
+    in ms)."""
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def worker(seed: int) -> None:
+        i = seed
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            await call(i)
+            latencies.append(time.perf_counter() - started)
+            i += inflight
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(s) for s in range(inflight)))
+    elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, np.array(latencies) * 1000
+
+
+async def measure_levels(
+    calls: Sequence[tuple[str, Callable[[int], Awaitable[object]]]],
+    levels: Sequence[int],
+    seconds: float,
+) -> list[dict]:
+    """Every call at every in-flight level, each after a short warm-up: rate, p50 and p99."""
+    rows = []
+    for inflight in levels:
+        for name, call in calls:
+            await closed_loop(call, inflight, min(1.0, seconds))  # warm-up
+            rate, lat = await closed_loop(call, inflight, seconds)
+            rows.append(
+                {
+                    "rpc": name,
+                    "inflight": inflight,
+                    "rps": rate,
+                    "n": len(lat),
+                    "p50_ms": float(np.percentile(lat, 50)),
+                    "p99_ms": float(np.percentile(lat, 99)),
+                }
+            )
+            print(
+                f"  {name:26} inflight={inflight:3d} {rate:8.0f}/s "
+                f"p50={rows[-1]['p50_ms']:.2f} ms p99={rows[-1]['p99_ms']:.2f} ms"
+            )
+    return rows
 
 
 def machine() -> str:

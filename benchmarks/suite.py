@@ -25,11 +25,9 @@ from pathlib import Path
 
 import grpc
 import lookup
-import numpy as np
 import training
 from bench_ingest import event_pool, ingest_rate
-from bench_serving import closed_loop
-from common import RESULTS, ROOT, ServerProcess, ensure_model, machine, scratch_copy
+from common import RESULTS, ROOT, ServerProcess, ensure_model, machine, measure_levels, scratch_copy
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
@@ -55,7 +53,6 @@ STALE_SHARE = 10  # one read in ten is by a user who has just rated
 
 
 async def serve_levels(target: str, users: list[str], seconds: float, with_predict: bool) -> list:
-    rows = []
     async with grpc.aio.insecure_channel(target) as channel:
         rec = pb_grpc.RecommendationServiceStub(channel)
         health = health_pb2_grpc.HealthStub(channel)
@@ -84,20 +81,7 @@ async def serve_levels(target: str, users: list[str], seconds: float, with_predi
         calls = [("empty RPC", empty), ("GetTopN fresh", fresh), ("GetTopN 10% stale", stale_mix)]
         if with_predict:
             calls.append(("PredictRating", predict))
-        for inflight in LEVELS:
-            for name, call in calls:
-                await closed_loop(call, inflight, min(1.0, seconds))  # warm-up
-                rate, lat = await closed_loop(call, inflight, seconds)
-                rows.append(
-                    {
-                        "rpc": name,
-                        "inflight": inflight,
-                        "rps": rate,
-                        "p50_ms": float(np.percentile(lat, 50)),
-                        "p99_ms": float(np.percentile(lat, 99)),
-                    }
-                )
-                print(f"  {name:18} inflight={inflight:3d} {rate:8.0f}/s")
+        rows = await measure_levels(calls, LEVELS, seconds)
     return rows
 
 
