@@ -19,6 +19,7 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
 from rec_service import metrics
+from spark_store.model_files import collect_factors
 from spark_store.ranking import top_n
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import AlsParams, TrainedAls, apply_index, train_als
@@ -35,13 +36,10 @@ class Evaluation:
 
 def _factors(trained: TrainedAls) -> tuple[np.ndarray, np.ndarray]:
     rank = trained.model.rank
-    users = np.zeros((len(trained.user_ids), rank), dtype=np.float32)
-    items = np.zeros((len(trained.item_ids), rank), dtype=np.float32)
-    for row in trained.model.userFactors.toLocalIterator():
-        users[row[0]] = row[1]
-    for row in trained.model.itemFactors.toLocalIterator():
-        items[row[0]] = row[1]
-    return users, items
+    return (
+        collect_factors(trained.model.userFactors, len(trained.user_ids), rank),
+        collect_factors(trained.model.itemFactors, len(trained.item_ids), rank),
+    )
 
 
 def accuracy(

@@ -112,8 +112,8 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
         trained_at=meta["trained_at"],
         user_ids=user_ids,
         item_ids=item_ids,
-        user_factors=_collect_factors(als.userFactors, len(user_ids), rank),
-        item_factors=_collect_factors(als.itemFactors, len(item_ids), rank),
+        user_factors=collect_factors(als.userFactors, len(user_ids), rank),
+        item_factors=collect_factors(als.itemFactors, len(item_ids), rank),
         scale=RatingScale(**meta["scale"]),
         params=meta["params"],
         implicit=bool(meta["params"].get("implicit_prefs", False)),
@@ -127,7 +127,7 @@ def training_data_of(meta: dict[str, Any]) -> TrainingData:
     return TrainingData(**meta["training_data"])
 
 
-def _collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
+def collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
     """Rows of (id, features) into a dense matrix; ids ALS never saw (none, normally) stay zero."""
     out = np.zeros((count, rank), dtype=np.float32)
     for row in factors_df.toLocalIterator():
