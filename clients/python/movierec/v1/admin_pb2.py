@@ -26,41 +26,42 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17movierec/v1/admin.proto\x12\x0bmovierec.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x13GetModelInfoRequest\"\xb6\x03\n\x14GetModelInfoResponse\x12\x15\n\rmodel_version\x18\x01 \x01(\t\x12.\n\ntrained_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12=\n\x06params\x18\x03 \x03(\x0b\x32-.movierec.v1.GetModelInfoResponse.ParamsEntry\x12\x12\n\nuser_count\x18\x04 \x01(\x03\x12\x13\n\x0bmovie_count\x18\x05 \x01(\x03\x12\x14\n\x0crating_count\x18\x06 \x01(\x03\x12\x13\n\x0b\x66it_seconds\x18\x07 \x01(\x01\x12\x1b\n\x13ratings_since_model\x18\x08 \x01(\x03\x12\x1c\n\x14\x66olded_in_user_count\x18\t \x01(\x03\x12\x1d\n\x15\x66olded_in_movie_count\x18\n \x01(\x03\x12\x12\n\nmin_rating\x18\x0b \x01(\x01\x12\x12\n\nmax_rating\x18\x0c \x01(\x01\x12\x13\n\x0brating_step\x18\r \x01(\x01\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15TriggerRetrainRequest\"W\n\x16TriggerRetrainResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJob\x12\x17\n\x0f\x61lready_running\x18\x02 \x01(\x08\"\x19\n\x17GetRetrainStatusRequest\"@\n\x18GetRetrainStatusResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJob\"\xa5\x03\n\nRetrainJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.movierec.v1.RetrainState\x12\r\n\x05stage\x18\x03 \x01(\t\x12\x14\n\x0cstage_number\x18\x04 \x01(\x05\x12\x13\n\x0bstage_count\x18\x05 \x01(\x05\x12\x0f\n\x07trigger\x18\x06 \x01(\t\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crating_count\x18\t \x01(\x03\x12\x15\n\rmodel_version\x18\n \x01(\t\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12@\n\rstage_seconds\x18\x0c \x03(\x0b\x32).movierec.v1.RetrainJob.StageSecondsEntry\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"0\n\x0fQuerySqlRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\x12\x10\n\x08max_rows\x18\x02 \x01(\x05\"v\n\x10QuerySqlResponse\x12\x0f\n\x07\x63olumns\x18\x01 \x03(\t\x12\x14\n\x0c\x63olumn_types\x18\x02 \x03(\t\x12(\n\x04rows\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValue\x12\x11\n\ttruncated\x18\x04 \x01(\x08*\x7f\n\x0cRetrainState\x12\x1d\n\x19RETRAIN_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15RETRAIN_STATE_RUNNING\x10\x01\x12\x1b\n\x17RETRAIN_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14RETRAIN_STATE_FAILED\x10\x03\x32\xe8\x02\n\x0c\x41\x64minService\x12S\n\x0cGetModelInfo\x12 .movierec.v1.GetModelInfoRequest\x1a!.movierec.v1.GetModelInfoResponse\x12Y\n\x0eTriggerRetrain\x12\".movierec.v1.TriggerRetrainRequest\x1a#.movierec.v1.TriggerRetrainResponse\x12_\n\x10GetRetrainStatus\x12$.movierec.v1.GetRetrainStatusRequest\x1a%.movierec.v1.GetRetrainStatusResponse\x12G\n\x08QuerySql\x12\x1c.movierec.v1.QuerySqlRequest\x1a\x1d.movierec.v1.QuerySqlResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17movierec/v1/admin.proto\x12\x0bmovierec.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x13GetModelInfoRequest\"\xef\x04\n\x14GetModelInfoResponse\x12#\n\rmodel_version\x18\x01 \x01(\tR\x0cmodelVersion\x12\x39\n\ntrained_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttrainedAt\x12\x45\n\x06params\x18\x03 \x03(\x0b\x32-.movierec.v1.GetModelInfoResponse.ParamsEntryR\x06params\x12\x1d\n\nuser_count\x18\x04 \x01(\x03R\tuserCount\x12\x1f\n\x0bmovie_count\x18\x05 \x01(\x03R\nmovieCount\x12!\n\x0crating_count\x18\x06 \x01(\x03R\x0bratingCount\x12\x1f\n\x0b\x66it_seconds\x18\x07 \x01(\x01R\nfitSeconds\x12.\n\x13ratings_since_model\x18\x08 \x01(\x03R\x11ratingsSinceModel\x12/\n\x14\x66olded_in_user_count\x18\t \x01(\x03R\x11\x66oldedInUserCount\x12\x31\n\x15\x66olded_in_movie_count\x18\n \x01(\x03R\x12\x66oldedInMovieCount\x12\x1d\n\nmin_rating\x18\x0b \x01(\x01R\tminRating\x12\x1d\n\nmax_rating\x18\x0c \x01(\x01R\tmaxRating\x12\x1f\n\x0brating_step\x18\r \x01(\x01R\nratingStep\x1a\x39\n\x0bParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x17\n\x15TriggerRetrainRequest\"l\n\x16TriggerRetrainResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\x12\'\n\x0f\x61lready_running\x18\x02 \x01(\x08R\x0e\x61lreadyRunning\"\x19\n\x17GetRetrainStatusRequest\"E\n\x18GetRetrainStatusResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\"\xaf\x04\n\nRetrainJob\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12/\n\x05state\x18\x02 \x01(\x0e\x32\x19.movierec.v1.RetrainStateR\x05state\x12\x14\n\x05stage\x18\x03 \x01(\tR\x05stage\x12!\n\x0cstage_number\x18\x04 \x01(\x05R\x0bstageNumber\x12\x1f\n\x0bstage_count\x18\x05 \x01(\x05R\nstageCount\x12\x18\n\x07trigger\x18\x06 \x01(\tR\x07trigger\x12\x39\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12!\n\x0crating_count\x18\t \x01(\x03R\x0bratingCount\x12#\n\rmodel_version\x18\n \x01(\tR\x0cmodelVersion\x12\x14\n\x05\x65rror\x18\x0b \x01(\tR\x05\x65rror\x12N\n\rstage_seconds\x18\x0c \x03(\x0b\x32).movierec.v1.RetrainJob.StageSecondsEntryR\x0cstageSeconds\x1a?\n\x11StageSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\">\n\x0fQuerySqlRequest\x12\x10\n\x03sql\x18\x01 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x02 \x01(\x05R\x07maxRows\"\x9d\x01\n\x10QuerySqlResponse\x12\x18\n\x07\x63olumns\x18\x01 \x03(\tR\x07\x63olumns\x12!\n\x0c\x63olumn_types\x18\x02 \x03(\tR\x0b\x63olumnTypes\x12.\n\x04rows\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValueR\x04rows\x12\x1c\n\ttruncated\x18\x04 \x01(\x08R\ttruncated*\x7f\n\x0cRetrainState\x12\x1d\n\x19RETRAIN_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15RETRAIN_STATE_RUNNING\x10\x01\x12\x1b\n\x17RETRAIN_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14RETRAIN_STATE_FAILED\x10\x03\x32\xe8\x02\n\x0c\x41\x64minService\x12S\n\x0cGetModelInfo\x12 .movierec.v1.GetModelInfoRequest\x1a!.movierec.v1.GetModelInfoResponse\x12Y\n\x0eTriggerRetrain\x12\".movierec.v1.TriggerRetrainRequest\x1a#.movierec.v1.TriggerRetrainResponse\x12_\n\x10GetRetrainStatus\x12$.movierec.v1.GetRetrainStatusRequest\x1a%.movierec.v1.GetRetrainStatusResponse\x12G\n\x08QuerySql\x12\x1c.movierec.v1.QuerySqlRequest\x1a\x1d.movierec.v1.QuerySqlResponseB\xa9\x01\n\x0eio.movierec.v1B\nAdminProtoP\x01Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\xa2\x02\x03MXX\xaa\x02\x0bMovierec.V1\xca\x02\x0bMovierec\\V1\xe2\x02\x17Movierec\\V1\\GPBMetadata\xea\x02\x0cMovierec::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'movierec.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\016io.movierec.v1B\nAdminProtoP\001Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMetadata\352\002\014Movierec::V1'
   _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._loaded_options = None
   _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_RETRAINJOB_STAGESECONDSENTRY']._loaded_options = None
   _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_options = b'8\001'
-  _globals['_RETRAINSTATE']._serialized_start=1368
-  _globals['_RETRAINSTATE']._serialized_end=1495
+  _globals['_RETRAINSTATE']._serialized_start=1771
+  _globals['_RETRAINSTATE']._serialized_end=1898
   _globals['_GETMODELINFOREQUEST']._serialized_start=103
   _globals['_GETMODELINFOREQUEST']._serialized_end=124
   _globals['_GETMODELINFORESPONSE']._serialized_start=127
-  _globals['_GETMODELINFORESPONSE']._serialized_end=565
-  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_start=520
-  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_end=565
-  _globals['_TRIGGERRETRAINREQUEST']._serialized_start=567
-  _globals['_TRIGGERRETRAINREQUEST']._serialized_end=590
-  _globals['_TRIGGERRETRAINRESPONSE']._serialized_start=592
-  _globals['_TRIGGERRETRAINRESPONSE']._serialized_end=679
-  _globals['_GETRETRAINSTATUSREQUEST']._serialized_start=681
-  _globals['_GETRETRAINSTATUSREQUEST']._serialized_end=706
-  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_start=708
-  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_end=772
-  _globals['_RETRAINJOB']._serialized_start=775
-  _globals['_RETRAINJOB']._serialized_end=1196
-  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_start=1145
-  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_end=1196
-  _globals['_QUERYSQLREQUEST']._serialized_start=1198
-  _globals['_QUERYSQLREQUEST']._serialized_end=1246
-  _globals['_QUERYSQLRESPONSE']._serialized_start=1248
-  _globals['_QUERYSQLRESPONSE']._serialized_end=1366
-  _globals['_ADMINSERVICE']._serialized_start=1498
-  _globals['_ADMINSERVICE']._serialized_end=1858
+  _globals['_GETMODELINFORESPONSE']._serialized_end=750
+  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_start=693
+  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_end=750
+  _globals['_TRIGGERRETRAINREQUEST']._serialized_start=752
+  _globals['_TRIGGERRETRAINREQUEST']._serialized_end=775
+  _globals['_TRIGGERRETRAINRESPONSE']._serialized_start=777
+  _globals['_TRIGGERRETRAINRESPONSE']._serialized_end=885
+  _globals['_GETRETRAINSTATUSREQUEST']._serialized_start=887
+  _globals['_GETRETRAINSTATUSREQUEST']._serialized_end=912
+  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_start=914
+  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_end=983
+  _globals['_RETRAINJOB']._serialized_start=986
+  _globals['_RETRAINJOB']._serialized_end=1545
+  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_start=1482
+  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_end=1545
+  _globals['_QUERYSQLREQUEST']._serialized_start=1547
+  _globals['_QUERYSQLREQUEST']._serialized_end=1609
+  _globals['_QUERYSQLRESPONSE']._serialized_start=1612
+  _globals['_QUERYSQLRESPONSE']._serialized_end=1769
+  _globals['_ADMINSERVICE']._serialized_start=1901
+  _globals['_ADMINSERVICE']._serialized_end=2261
 # @@protoc_insertion_point(module_scope)
