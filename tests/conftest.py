@@ -73,11 +73,11 @@ def stub(channel: grpc.Channel) -> pb_grpc.RecommendationServiceStub:
 
 
 @contextmanager
-def second_service(
+def second_server(
     demo_state: ServiceState, tmp: Path, **changes: object
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+) -> Iterator[tuple[ServiceState, int]]:
     """Another service on the demo data in this process, on a copy of the demo model (no
-    training), with its own rating log and these settings; yields it and a channel to it."""
+    training), with its own rating log and these settings; yields it and its port."""
     shutil.copytree(demo_state.config.model_dir, tmp / "model")
     config = service_config(tmp, **changes)
     state = ServiceState(config)
@@ -85,7 +85,20 @@ def second_service(
     state.load()
     server, port = create_server(config, state)
     server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    try:
+        yield state, port
+    finally:
+        server.stop(0)
+        state.close()
+
+
+@contextmanager
+def second_service(
+    demo_state: ServiceState, tmp: Path, **changes: object
+) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    """second_server, with a channel to it instead of its port."""
+    with (
+        second_server(demo_state, tmp, **changes) as (state, port),
+        grpc.insecure_channel(f"127.0.0.1:{port}") as channel,
+    ):
         yield state, channel
-    server.stop(0)
-    state.close()
