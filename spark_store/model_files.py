@@ -1,11 +1,15 @@
-"""Saves and loads a model directory: Spark ALS factors, id maps and metadata with a version.
+"""Saves and loads a model directory: the models of one version, id maps and metadata.
 
 Layout (written to a temporary sibling, then renamed, so a crash never leaves half a model):
-  metadata.json   version, trained_at, params, rating scale, counts, the training data (which
+  metadata.json   version, trained_at, settings, rating scale, counts, the training data (which
                   ratings set, through which log segment) and the instant its data was cut
   user_ids.json   wire id of each user index
   item_ids.json   wire id of each movie index
-  als/            pyspark ALSModel.save (Parquet factors), loadable by any Spark job
+  ranking/        implicit ALS for GetTopN (pyspark ALSModel.save: Parquet factors)
+  rating/         explicit ALS on the bias residuals, for PredictRating (ALSModel.save)
+  biases.npz      global mean, user biases, movie biases of the rating model
+  item_cf/        Parquet (item_idx, neighbour_idx, similarity): Item-CF neighbours
+Any Spark job can load the ALS models and the neighbour table.
 """
 
 from __future__ import annotations
@@ -23,8 +27,13 @@ import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import SparkSession
 
-from spark_store.training import AlsParams, RatingScale, TrainedAls
+from spark_store.bias_als import Biases
+from spark_store.models import ModelArrays, ModelSettings, TrainedModels, collect_arrays
+from spark_store.training import RatingScale
 from spark_store.training_data import TrainingData
+
+# Bumped when the layout changes; a directory of another format is retrained, not misread.
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -35,24 +44,23 @@ class FactorModel:
     trained_at: str
     user_ids: list[str]
     item_ids: list[str]
-    user_factors: np.ndarray  # float32 (users, rank); row i is user_ids[i]
-    item_factors: np.ndarray  # float32 (items, rank); row j is item_ids[j]
+    arrays: ModelArrays  # row i of a user array is user_ids[i], row j of an item array item_ids[j]
     scale: RatingScale
-    params: dict[str, Any]
-    implicit: bool
+    settings: ModelSettings
     training_data: TrainingData
     data_cut_us: int  # ratings accepted after this instant are not in the training data
     metadata: dict[str, Any]  # metadata.json as saved (counts, fit time)
 
 
 def model_exists(model_dir: str | Path) -> bool:
-    return (Path(model_dir) / "metadata.json").is_file()
+    """A model directory of this format is there (an older format counts as none)."""
+    path = Path(model_dir) / "metadata.json"
+    return path.is_file() and read_metadata(model_dir).get("format") == FORMAT
 
 
 def save_model(
-    trained: TrainedAls,
+    trained: TrainedModels,
     model_dir: str | Path,
-    params: AlsParams,
     training_data: TrainingData,
     data_cut_us: int,
 ) -> str:
@@ -62,19 +70,29 @@ def save_model(
     trained_at = datetime.now(UTC)
     digest = hashlib.sha256(
         json.dumps(
-            [params.as_dict(), training_data.path, trained.num_ratings, trained_at.isoformat()]
+            [
+                trained.settings.as_dict(),
+                training_data.path,
+                trained.num_ratings,
+                trained_at.isoformat(),
+            ]
         ).encode()
     ).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
     staging = target.with_name(f".{target.name}.tmp-{int(time.time() * 1e6)}")
     staging.mkdir()
-    trained.model.write().overwrite().save(str(staging / "als"))
+    trained.ranking.write().overwrite().save(str(staging / "ranking"))
+    trained.rating.write().overwrite().save(str(staging / "rating"))
+    trained.neighbours.write.parquet(str(staging / "item_cf"))
+    biases = trained.biases
+    np.savez(staging / "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
     (staging / "user_ids.json").write_text(json.dumps(trained.user_ids))
     (staging / "item_ids.json").write_text(json.dumps(trained.item_ids))
     metadata = {
+        "format": FORMAT,
         "version": version,
         "trained_at": trained_at.isoformat(),
-        "params": params.as_dict(),
+        "settings": trained.settings.as_dict(),
         "scale": {"low": trained.scale.low, "high": trained.scale.high, "step": trained.scale.step},
         "num_ratings": trained.num_ratings,
         "num_users": len(trained.user_ids),
@@ -105,18 +123,24 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
     meta = read_metadata(root)
     user_ids = json.loads((root / "user_ids.json").read_text())
     item_ids = json.loads((root / "item_ids.json").read_text())
-    als = ALSModel.load(str(root / "als"))
-    rank = als.rank
+    with np.load(root / "biases.npz") as saved:
+        biases = Biases(float(saved["mean"]), saved["user"], saved["item"])
+    arrays = collect_arrays(
+        ALSModel.load(str(root / "ranking")),
+        ALSModel.load(str(root / "rating")),
+        biases,
+        spark.read.parquet(str(root / "item_cf")),
+        len(user_ids),
+        len(item_ids),
+    )
     return FactorModel(
         version=meta["version"],
         trained_at=meta["trained_at"],
         user_ids=user_ids,
         item_ids=item_ids,
-        user_factors=collect_factors(als.userFactors, len(user_ids), rank),
-        item_factors=collect_factors(als.itemFactors, len(item_ids), rank),
+        arrays=arrays,
         scale=RatingScale(**meta["scale"]),
-        params=meta["params"],
-        implicit=bool(meta["params"].get("implicit_prefs", False)),
+        settings=ModelSettings.from_dict(meta["settings"]),
         training_data=training_data_of(meta),
         data_cut_us=int(meta["data_cut_us"]),
         metadata=meta,
@@ -125,11 +149,3 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
 
 def training_data_of(meta: dict[str, Any]) -> TrainingData:
     return TrainingData(**meta["training_data"])
-
-
-def collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
-    """Rows of (id, features) into a dense matrix; ids ALS never saw (none, normally) stay zero."""
-    out = np.zeros((count, rank), dtype=np.float32)
-    for row in factors_df.toLocalIterator():
-        out[row[0]] = row[1]
-    return out

@@ -1,8 +1,9 @@
 """Bulk precompute of recommendation lists for the active users, as one Spark job.
 
-Item factors are broadcast; each partition scores its users with one matrix product and keeps
-each user's top movies, excluding what the user rated. The ranking code is the same function
-the server uses to recompute one stale list, so bulk and lazy lists agree.
+Item factors and Item-CF neighbours are broadcast; each partition scores its users with one
+matrix product, blends in each user's Item-CF scores and keeps each user's top movies, excluding
+what the user rated. The ranking code is the same the server uses to recompute one stale list,
+so bulk and lazy lists agree.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def precompute_lists(
     user_index = spark.createDataFrame(
         list(enumerate(model.user_ids)), "user_idx int, user_id string"
     )
-    factors = ALSModel.load(f"{model_dir}/als").userFactors.withColumnRenamed("id", "user_idx")
+    factors = ALSModel.load(f"{model_dir}/ranking").userFactors.withColumnRenamed("id", "user_idx")
     rated = indexed_ratings.groupBy("user_idx").agg(F.collect_list("item_idx").alias("rated"))
     work = (
         users.join(user_index, "user_id")
@@ -47,12 +48,15 @@ def precompute_lists(
         .join(rated, "user_idx", "left")
         .select("user_id", "features", "rated")
     )
-    item_factors = spark.sparkContext.broadcast(model.item_factors)
+    item_factors = spark.sparkContext.broadcast(model.arrays.ranking_items)
+    neighbours = spark.sparkContext.broadcast(model.arrays.neighbours)
     item_ids = spark.sparkContext.broadcast(model.item_ids)
     version = model.version
+    als_weight = model.settings.blend_als_weight
 
     def score_partition(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         items = item_factors.value
+        cf = neighbours.value
         ids = item_ids.value
         batch: list[Any] = []
 
@@ -61,6 +65,10 @@ def precompute_lists(
             scores = users_m @ items.T
             for row, user_scores in zip(chunk, scores, strict=True):
                 exclude = np.asarray(row.rated or [], dtype=np.int64)
+                if als_weight < 1.0:
+                    user_scores = ranking.blend(
+                        user_scores, cf.scores(exclude, len(user_scores)), als_weight
+                    )
                 best, best_scores = ranking.top_n(user_scores, length, exclude=exclude)
                 yield (
                     row.user_id,

@@ -1,6 +1,11 @@
-"""NumPy top-N ranking shared by the bulk Spark job and the per-read recompute, so both agree."""
+"""NumPy ranking shared by the bulk Spark job and the per-read recompute, so both agree: top-N
+selection, Item-CF neighbour scoring and the ALS + Item-CF blend. NumPy only: Spark ships this
+module to its workers by value."""
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,3 +35,99 @@ def top_n(
     order = np.lexsort((part, -work[part]))[:k]
     best = part[order]
     return best, work[best]
+
+
+@dataclass(frozen=True)
+class ItemNeighbours:
+    """Each movie's most similar movies (Item-CF), in two CSR layouts over model item indices:
+    by movie (its neighbours, most similar first) for similar-movie reads and explanations, and
+    by neighbour (the movies that list it) for scoring a user's rated movies at once."""
+
+    items: int
+    indptr: np.ndarray  # int64 (items + 1): neighbours of i are neighbour[indptr[i]:indptr[i+1]]
+    neighbour: np.ndarray  # int64
+    similarity: np.ndarray  # float32, aligned with neighbour
+    by_neighbour_indptr: np.ndarray  # the same pairs grouped by neighbour:
+    by_neighbour_item: np.ndarray  #   the movies that list n are by_neighbour_item[...n...]
+    by_neighbour_similarity: np.ndarray
+
+    @classmethod
+    def from_pairs(
+        cls, item: np.ndarray, neighbour: np.ndarray, similarity: np.ndarray, items: int
+    ) -> ItemNeighbours:
+        by_item = np.lexsort((neighbour, -similarity, item))
+        by_neighbour = np.lexsort((item, neighbour))
+        return cls(
+            items=items,
+            indptr=_indptr(item, items),
+            neighbour=neighbour[by_item].astype(np.int64),
+            similarity=similarity[by_item].astype(np.float32),
+            by_neighbour_indptr=_indptr(neighbour, items),
+            by_neighbour_item=item[by_neighbour].astype(np.int64),
+            by_neighbour_similarity=similarity[by_neighbour].astype(np.float32),
+        )
+
+    @classmethod
+    def empty(cls, items: int) -> ItemNeighbours:
+        none = np.empty(0, dtype=np.int64)
+        return cls.from_pairs(none, none, np.empty(0, dtype=np.float32), items)
+
+    def with_items(self, items: int) -> ItemNeighbours:
+        """The same neighbours over a catalogue grown to `items` (new movies have none)."""
+        grow = items - self.items
+        if grow <= 0:
+            return self
+        return dataclasses.replace(
+            self,
+            items=items,
+            indptr=np.concatenate([self.indptr, np.full(grow, self.indptr[-1])]),
+            by_neighbour_indptr=np.concatenate(
+                [self.by_neighbour_indptr, np.full(grow, self.by_neighbour_indptr[-1])]
+            ),
+        )
+
+    def neighbours(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """(neighbour indices, similarities) of one movie, most similar first."""
+        if item >= self.items:
+            return self.neighbour[:0], self.similarity[:0]
+        lo, hi = self.indptr[item], self.indptr[item + 1]
+        return self.neighbour[lo:hi], self.similarity[lo:hi]
+
+    def scores(self, rated: np.ndarray, n: int) -> np.ndarray:
+        """Item-CF score of every movie for a user who rated `rated`: the summed similarity of
+        the movie to each rated movie among its neighbours. n is the length of the result."""
+        out = np.zeros(n, dtype=np.float64)
+        rated = rated[rated < self.items]
+        if not len(rated):
+            return out
+        starts = self.by_neighbour_indptr[rated]
+        ends = self.by_neighbour_indptr[rated + 1]
+        lengths = ends - starts
+        # The positions starts[0]..ends[0]-1, starts[1]..ends[1]-1, ... without a Python loop.
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        picks = offsets + np.arange(int(lengths.sum()))
+        np.add.at(out, self.by_neighbour_item[picks], self.by_neighbour_similarity[picks])
+        return out
+
+    def reasons(self, item: int, rated: np.ndarray, limit: int) -> list[int]:
+        """The user's rated movies that most made `item` score: its most similar neighbours
+        among them, at most `limit`."""
+        neighbours, _ = self.neighbours(item)
+        mask = np.isin(neighbours, rated)
+        return [int(j) for j in neighbours[mask][:limit]]
+
+
+def blend(als: np.ndarray, cf: np.ndarray, als_weight: float) -> np.ndarray:
+    """als_weight * ALS score + (1 - als_weight) * Item-CF score, each first divided by its
+    largest magnitude for this user, so the weight means the same for every user."""
+    return als_weight * _unit(als) + (1.0 - als_weight) * _unit(cf)
+
+
+def _unit(scores: np.ndarray) -> np.ndarray:
+    top = float(np.max(np.abs(scores))) if len(scores) else 0.0
+    return scores / top if top > 0 else scores
+
+
+def _indptr(keys: np.ndarray, n: int) -> np.ndarray:
+    counts = np.bincount(keys.astype(np.int64), minlength=n) if len(keys) else np.zeros(n, int)
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)

@@ -85,20 +85,8 @@ def rating_scale(ratings: DataFrame) -> RatingScale:
     return RatingScale(low=values[0], high=values[-1], step=round(step, 6))
 
 
-def train_als(spark: SparkSession, ratings: DataFrame, params: AlsParams) -> TrainedAls:
-    """Fits ALS on all ratings; the same call trains on a cluster when the session points at one."""
-    started = time.perf_counter()
-    user_ids, item_ids, indexed = index_ids(spark, ratings)
-    indexed = indexed.cache()
-    num_ratings = indexed.count()
-    scale = rating_scale(ratings)
-    log.info(
-        "training ALS on %d ratings (%d users, %d movies), %s",
-        num_ratings,
-        len(user_ids),
-        len(item_ids),
-        params,
-    )
+def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:
+    """Fits Spark ALS on ratings with user_idx, item_idx and rating columns."""
     als = ALS(
         rank=params.rank,
         regParam=params.reg_param,
@@ -114,7 +102,24 @@ def train_als(spark: SparkSession, ratings: DataFrame, params: AlsParams) -> Tra
         coldStartStrategy="drop",
         nonnegative=False,
     )
-    model = als.fit(indexed)
+    return als.fit(indexed)
+
+
+def train_als(spark: SparkSession, ratings: DataFrame, params: AlsParams) -> TrainedAls:
+    """Fits ALS on all ratings; the same call trains on a cluster when the session points at one."""
+    started = time.perf_counter()
+    user_ids, item_ids, indexed = index_ids(spark, ratings)
+    indexed = indexed.cache()
+    num_ratings = indexed.count()
+    scale = rating_scale(ratings)
+    log.info(
+        "training ALS on %d ratings (%d users, %d movies), %s",
+        num_ratings,
+        len(user_ids),
+        len(item_ids),
+        params,
+    )
+    model = fit_als(indexed, params)
     indexed.unpersist()
     fit_seconds = time.perf_counter() - started
     log.info("ALS fitted in %.1f s", fit_seconds)

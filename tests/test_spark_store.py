@@ -10,10 +10,11 @@ import pytest
 from pyspark.sql import SparkSession
 
 from spark_store import model_files
+from spark_store.models import ModelSettings, train_models
 from spark_store.precompute import precompute_lists
-from spark_store.ranking import top_n
+from spark_store.ranking import blend, top_n
 from spark_store.tables import UpsertTable
-from spark_store.training import AlsParams, apply_index, train_als
+from spark_store.training import AlsParams, apply_index
 from spark_store.training_data import TrainingData
 
 # Two taste groups: group A loves movies a0-a5 and hates b0-b5, group B the opposite. Each
@@ -42,9 +43,10 @@ CHECKERBOARD = TrainingData("checkerboard", "parquet")
 def trained(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     ratings, held_out = _checkerboard(spark)
     params = AlsParams(rank=4, reg_param=0.05, max_iter=15, seed=7)
-    result = train_als(spark, ratings, params)
+    settings = ModelSettings(ranking=params, rating=params, cf_neighbours=3, blend_als_weight=0.5)
+    result = train_models(spark, ratings, settings)
     model_dir = tmp_path_factory.mktemp("cb") / "model"
-    version = model_files.save_model(result, model_dir, params, CHECKERBOARD, 0)
+    version = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
     return ratings, held_out, result, model_dir, version
 
 
@@ -54,7 +56,9 @@ def test_als_recommends_the_held_out_movie_of_the_users_group(trained) -> None: 
     for user, movie in held_out.items():
         u = model.user_ids.index(user)
         rated = [model.item_ids.index(m) for m in (A + B) if m != movie]
-        best, _ = top_n(model.item_factors @ model.user_factors[u], 1, exclude=np.array(rated))
+        arrays = model.arrays
+        scores = arrays.ranking_items @ arrays.ranking_users[u]
+        best, _ = top_n(scores, 1, exclude=np.array(rated))
         assert model.item_ids[best[0]] == movie
     assert result.scale.low == 1.0 and result.scale.high == 5.0 and result.scale.step == 4.0
 
@@ -64,12 +68,21 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
     loaded = model_files.load_model(spark, model_dir)
     assert loaded.version == version
     assert loaded.user_ids == result.user_ids and loaded.item_ids == result.item_ids
-    spark_users = {r.id: r.features for r in result.model.userFactors.collect()}
-    for idx, features in spark_users.items():
-        np.testing.assert_allclose(loaded.user_factors[idx], features, rtol=1e-6)
-    assert loaded.params["rank"] == 4
+    for spark_model, users in (
+        (result.ranking, loaded.arrays.ranking_users),
+        (result.rating, loaded.arrays.rating_users),
+    ):
+        for row in spark_model.userFactors.collect():
+            np.testing.assert_allclose(users[row.id], row.features, rtol=1e-6)
+    np.testing.assert_allclose(loaded.arrays.biases.user, result.biases.user)
+    np.testing.assert_allclose(loaded.arrays.biases.item, result.biases.item)
+    assert loaded.arrays.biases.mean == pytest.approx(result.biases.mean)
+    neighbours = loaded.arrays.neighbours
+    assert len(neighbours.neighbour) == result.neighbours.count()
+    assert all(len(neighbours.neighbours(j)[0]) <= 3 for j in range(len(loaded.item_ids)))
+    assert loaded.settings == result.settings
     # Saving again replaces it atomically with a new version and leaves no staging dirs.
-    version2 = model_files.save_model(result, model_dir, AlsParams(rank=4), CHECKERBOARD, 0)
+    version2 = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
     assert version2 != version and model_files.read_metadata(model_dir)["version"] == version2
     assert [p.name for p in Path(model_dir).parent.iterdir()] == ["model"]
 
@@ -87,7 +100,13 @@ def test_bulk_precompute_matches_the_per_read_ranking(trained, spark: SparkSessi
     for user, row in rows.items():
         u = model.user_ids.index(user)
         rated = np.array([r.item_idx for r in indexed.filter(f"user_idx = {u}").collect()])
-        best, scores = top_n(model.item_factors @ model.user_factors[u], 3, exclude=rated)
+        arrays = model.arrays
+        blended = blend(
+            arrays.ranking_items @ arrays.ranking_users[u],
+            arrays.neighbours.scores(rated, len(model.item_ids)),
+            model.settings.blend_als_weight,
+        )
+        best, scores = top_n(blended, 3, exclude=rated)
         assert list(row.movie_ids) == [model.item_ids[j] for j in best]
         np.testing.assert_allclose(row.scores, scores, rtol=1e-5)
         assert row.computed_at_us == 123 and row.model_version == model.version

@@ -1,0 +1,167 @@
+"""The models one movierec version is made of, trained together on the same ratings:
+
+- ranking: implicit-feedback ALS (Spark's implicitPrefs) for GetTopN. Ranking by predicted
+  explicit rating surfaces obscure movies with a few high ratings; implicit ALS models which
+  movies a user chooses to rate, which is what a top-N list must predict.
+- item_cf: each movie's most similar movies by co-ratings (Spark SQL), blended with the ranking
+  ALS by `blend_als_weight`, tuned on a validation split (`movierec tune`).
+- rating: bias-aware explicit ALS for PredictRating (mean + user bias + movie bias + factors).
+
+All three share one pair of id maps, so a model index means the same movie in each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pyspark.ml.recommendation import ALSModel
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_store.bias_als import Biases, BiasParams, fit_biases, residuals
+from spark_store.item_cf import collect_neighbours, item_neighbours
+from spark_store.ranking import ItemNeighbours
+from spark_store.training import AlsParams, RatingScale, fit_als, index_ids, rating_scale
+
+log = logging.getLogger(__name__)
+
+
+def _ranking_default() -> AlsParams:
+    return AlsParams(rank=64, reg_param=0.1, max_iter=10, implicit_prefs=True, alpha=5.0)
+
+
+def _rating_default() -> AlsParams:
+    return AlsParams(rank=40, reg_param=0.15, max_iter=15)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything that decides the models; the defaults are `movierec tune`'s choice on the
+    demo data (benchmarks/results/tuning.md)."""
+
+    ranking: AlsParams = field(default_factory=_ranking_default)
+    rating: AlsParams = field(default_factory=_rating_default)
+    bias: BiasParams = field(default_factory=lambda: BiasParams(reg_item=5.0, reg_user=10.0))
+    cf_neighbours: int = 50
+    cf_ratings_per_user: int = 300
+    blend_als_weight: float = 0.3
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
+        return cls(
+            ranking=AlsParams(**data["ranking"]),
+            rating=AlsParams(**data["rating"]),
+            bias=BiasParams(**data["bias"]),
+            cf_neighbours=int(data["cf_neighbours"]),
+            cf_ratings_per_user=int(data["cf_ratings_per_user"]),
+            blend_als_weight=float(data["blend_als_weight"]),
+        )
+
+
+@dataclass
+class TrainedModels:
+    """Fitted Spark models with the id maps that turn their indices back into wire ids."""
+
+    settings: ModelSettings
+    user_ids: list[str]
+    item_ids: list[str]
+    scale: RatingScale
+    num_ratings: int
+    fit_seconds: float
+    ranking: ALSModel
+    rating: ALSModel
+    biases: Biases
+    neighbours: DataFrame  # (item_idx, neighbour_idx, similarity), cached
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """The trained models in driver memory as NumPy, row-aligned with the id lists."""
+
+    ranking_users: np.ndarray  # float32 (users, rank)
+    ranking_items: np.ndarray  # float32 (items, rank)
+    rating_users: np.ndarray  # float32 (users, rating rank)
+    rating_items: np.ndarray  # float32 (items, rating rank)
+    biases: Biases
+    neighbours: ItemNeighbours
+
+
+def train_models(spark: SparkSession, ratings: DataFrame, settings: ModelSettings) -> TrainedModels:
+    """Fits all three on the same ratings; on a cluster when the session points at one."""
+    started = time.perf_counter()
+    user_ids, item_ids, indexed = index_ids(spark, ratings)
+    indexed = indexed.cache()
+    num_ratings = indexed.count()
+    log.info(
+        "training on %d ratings (%d users, %d movies), %s",
+        num_ratings,
+        len(user_ids),
+        len(item_ids),
+        settings,
+    )
+    ranking = fit_als(indexed, settings.ranking)
+    biases = fit_biases(indexed, settings.bias, len(user_ids), len(item_ids))
+    rating = fit_als(residuals(indexed, biases), settings.rating)
+    neighbours = item_neighbours(
+        spark, indexed, settings.cf_neighbours, settings.cf_ratings_per_user
+    )
+    neighbours.count()  # materialised while the indexed ratings are cached
+    indexed.unpersist()
+    fit_seconds = time.perf_counter() - started
+    log.info("models fitted in %.1f s", fit_seconds)
+    return TrainedModels(
+        settings=settings,
+        user_ids=user_ids,
+        item_ids=item_ids,
+        scale=rating_scale(ratings),
+        num_ratings=num_ratings,
+        fit_seconds=fit_seconds,
+        ranking=ranking,
+        rating=rating,
+        biases=biases,
+        neighbours=neighbours,
+    )
+
+
+def collect_arrays(
+    ranking: ALSModel,
+    rating: ALSModel,
+    biases: Biases,
+    neighbours: DataFrame,
+    users: int,
+    items: int,
+) -> ModelArrays:
+    return ModelArrays(
+        ranking_users=collect_factors(ranking.userFactors, users, ranking.rank),
+        ranking_items=collect_factors(ranking.itemFactors, items, ranking.rank),
+        rating_users=collect_factors(rating.userFactors, users, rating.rank),
+        rating_items=collect_factors(rating.itemFactors, items, rating.rank),
+        biases=biases,
+        neighbours=collect_neighbours(neighbours, items),
+    )
+
+
+def arrays_of(trained: TrainedModels) -> ModelArrays:
+    return collect_arrays(
+        trained.ranking,
+        trained.rating,
+        trained.biases,
+        trained.neighbours,
+        len(trained.user_ids),
+        len(trained.item_ids),
+    )
+
+
+def collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
+    """Rows of (id, features) into a dense matrix; ids ALS never saw (none, normally) stay zero."""
+    out = np.zeros((count, rank), dtype=np.float32)
+    for row in factors_df.toLocalIterator():
+        out[row[0]] = row[1]
+    return out
