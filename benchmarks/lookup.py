@@ -21,8 +21,10 @@ from rec_service.live_model import LiveModel
 from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.recommender import Recommender
 from rec_service.servicer import top_n_response
-from rec_service.serving_model import Movie, MovieFilter, ServingModel
+from rec_service.serving_model import Movie, MovieFilter, RatingModel, ServingModel
+from spark_store.bias_als import BiasParams
 from spark_store.list_store import RecList, SparkListStore
+from spark_store.ranking import ItemNeighbours
 from spark_store.training import RatingScale
 
 LIST_LENGTH = 50
@@ -146,6 +148,17 @@ def synthetic_model(users: int, rank: int = 10) -> ServingModel:
         item_index={m: j for j, m in enumerate(MOVIES)},
         user_factors=rng.standard_normal((users, rank), dtype=np.float32),
         item_factors=rng.standard_normal((items, rank), dtype=np.float32),
+        rating=RatingModel(
+            mean=3.5,
+            user_bias=np.zeros(users),
+            item_bias=np.zeros(items),
+            user_factors=np.zeros((users, rank), dtype=np.float32),
+            item_factors=np.zeros((items, rank), dtype=np.float32),
+            reg_param=0.1,
+            bias=BiasParams(),
+        ),
+        neighbours=ItemNeighbours.empty(items),
+        blend_als_weight=1.0,
         item_genre_bits=np.ones(items, dtype=np.int64),
         item_rating_count=np.full(items, 10, dtype=np.int64),
         rated_indptr=np.zeros(users + 1, dtype=np.int64),

@@ -85,7 +85,7 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         return apb.GetModelInfoResponse(
             model_version=live.version,
             trained_at=timestamp_from_us(live.model.trained_at_us),
-            params={k: str(v) for k, v in factors.params.items()},
+            params=_flatten(factors.settings.as_dict()),
             user_count=len(factors.user_ids),
             movie_count=len(factors.item_ids),
             rating_count=int(meta.get("num_ratings", 0)),
@@ -163,3 +163,14 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
             "timestamp_micros(event_us) AS event_time",
             "timestamp_micros(accepted_us) AS accepted_at",
         ).createOrReplaceTempView(LIVE_RATINGS_VIEW)
+
+
+def _flatten(settings: dict[str, object], prefix: str = "") -> dict[str, str]:
+    """Nested settings as "ranking.rank" -> "32"."""
+    flat: dict[str, str] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from spark_store.models import ModelSettings
+
+# The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);
+# ModelSettings' defaults are those, and these settings default to them.
+TUNED = ModelSettings()
+
 ENV_PREFIX = "MOVIEREC_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,20 +54,38 @@ class Config:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     """Extra Spark settings (TOML table [spark_conf] or repeated --spark-conf k=v)."""
 
-    als_rank: int = 10
-    """Number of latent factors."""
-    als_reg_param: float = 0.1
-    """ALS regularisation (lambda)."""
-    als_max_iter: int = 10
-    """ALS iterations."""
-    als_implicit_prefs: bool = False
-    """Train on implicit feedback (ratings as confidence) instead of explicit ratings."""
-    als_alpha: float = 1.0
-    """Confidence scale for implicit feedback."""
+    als_rank: int = TUNED.ranking.rank
+    """Latent factors of the ranking ALS (GetTopN)."""
+    als_reg_param: float = TUNED.ranking.reg_param
+    """Regularisation (lambda) of the ranking ALS."""
+    als_max_iter: int = TUNED.ranking.max_iter
+    """Iterations of the ranking ALS."""
+    als_implicit_prefs: bool = TUNED.ranking.implicit_prefs
+    """Rank with implicit-feedback ALS (ratings as confidence). Ranking by predicted explicit
+    rating is over ten times worse than popularity at top-N (benchmarks/results/REPORT.md)."""
+    als_alpha: float = TUNED.ranking.alpha
+    """Confidence scale of the ranking ALS's implicit feedback."""
     als_seed: int = 42
-    """Random seed, so the same data and settings give the same model."""
+    """Random seed, so the same data and settings give the same models."""
     als_blocks: int = 2
     """numUserBlocks = numItemBlocks; raise it on a cluster to use more executors."""
+    cf_neighbours: int = TUNED.cf_neighbours
+    """Item-CF: most similar movies kept per movie."""
+    cf_ratings_per_user: int = TUNED.cf_ratings_per_user
+    """Item-CF: each user's most recent ratings that count towards similarity (the work grows
+    with the square of a user's ratings); scoring uses all of them."""
+    blend_als_weight: float = TUNED.blend_als_weight
+    """GetTopN's score: this weight on the ranking ALS, the rest on Item-CF (1 = ALS only)."""
+    rating_rank: int = TUNED.rating.rank
+    """Latent factors of the bias-aware rating ALS (PredictRating)."""
+    rating_reg_param: float = TUNED.rating.reg_param
+    """Regularisation of the rating ALS."""
+    rating_max_iter: int = TUNED.rating.max_iter
+    """Iterations of the rating ALS."""
+    bias_reg_item: float = TUNED.bias.reg_item
+    """Pseudo-ratings shrinking each movie's bias towards zero."""
+    bias_reg_user: float = TUNED.bias.reg_user
+    """Pseudo-ratings shrinking each user's bias towards zero."""
 
     list_store: str = "spark"
     """Where per-user lists live: spark (in-memory Spark SQL table + in-process index) or mysql
@@ -102,9 +126,21 @@ class Config:
             raise ValueError(
                 f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}"
             )
-        for name in ("grpc_workers", "list_length", "active_users", "als_rank", "als_max_iter"):
+        for name in (
+            "grpc_workers",
+            "list_length",
+            "active_users",
+            "als_rank",
+            "als_max_iter",
+            "rating_rank",
+            "rating_max_iter",
+            "cf_neighbours",
+            "cf_ratings_per_user",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not 0.0 <= self.blend_als_weight <= 1.0:
+            raise ValueError(f"blend_als_weight must be 0-1, not {self.blend_als_weight}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, not {self.port}")
         if self.list_store not in ("spark", "mysql"):

@@ -2,10 +2,13 @@
 
 The trained ServingModel never changes. Ratings accepted after the model's data cut are kept
 here per user and per new movie:
-  - a user with new ratings gets their vector re-solved against the fixed item factors (one ALS
-    half-step), lazily, on their next read, and cached until they rate again;
-  - a catalogue movie that had no training ratings gets factors solved from the vectors of the
-    users who rated it, at once; that makes a new ServingModel snapshot with the movie added.
+  - a user with new ratings gets their vectors re-solved against the fixed item factors (one
+    ALS half-step of the ranking model; bias then half-step of the rating model), lazily, on
+    their next read, and cached until they rate again; Item-CF needs no solve, it scores the
+    user's rated movies as they are;
+  - a catalogue movie that had no training ratings gets factors (and a rating-model bias)
+    solved from the users who rated it, at once; that makes a new ServingModel snapshot with
+    the movie added.
 Applying a rating is idempotent and order-free: per (user, movie) the record with the latest
 log position wins, so a record applied twice (as a model swap may do) changes nothing.
 """
@@ -27,11 +30,13 @@ APPLY_CHUNK = 256
 
 @dataclass(frozen=True, slots=True)
 class UserView:
-    """What a read needs of a user: factors (None when nothing could be solved) and the model
-    items they rated, which must never be recommended back."""
+    """What a read needs of a user: ranking factors (None when nothing could be solved), the
+    model items they rated (never recommended back), and their rating-model bias and factors."""
 
     vector: np.ndarray | None
     rated: np.ndarray
+    rating_bias: float = 0.0
+    rating_vector: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -147,38 +152,45 @@ class LiveModel:
         """Solves factors for movies without training ratings from their raters' vectors."""
         model = self._model
         updates: dict[str, np.ndarray] = {}
+        rating_updates: dict[str, tuple[float, np.ndarray]] = {}
         for movie_id in movie_ids:
-            vectors, values = [], []
-            for user_id, (rating, _) in self._new_movies[movie_id].items():
-                vector = self._vector_for_movie_solve(model, user_id)
-                if vector is not None:
-                    vectors.append(vector)
-                    values.append(rating)
-            if not vectors:
-                continue  # rated only by users without factors yet: no signal to solve from
-            users_m = np.asarray(vectors, dtype=np.float32)
-            ratings = np.asarray(values, dtype=np.float64)
-            if model.implicit:
-                if self._user_gram is None:
-                    uf = model.user_factors.astype(np.float64)
-                    self._user_gram = uf.T @ uf
-                updates[movie_id] = solve_implicit(
-                    users_m, ratings, model.reg_param, model.alpha, self._user_gram
+            raters = [
+                (self._rater_view(model, user_id), rating)
+                for user_id, (rating, _) in self._new_movies[movie_id].items()
+            ]
+            ranked = [(v.vector, r) for v, r in raters if v is not None and v.vector is not None]
+            if ranked:
+                users_m = np.asarray([v for v, _ in ranked], dtype=np.float32)
+                ratings = np.asarray([r for _, r in ranked], dtype=np.float64)
+                updates[movie_id] = self._solve_ranking_movie(model, users_m, ratings)
+            rated = [(v, r) for v, r in raters if v is not None and v.rating_vector is not None]
+            if rated:
+                rating_updates[movie_id] = model.rating.solve_movie(
+                    np.asarray([v.rating_bias for v, _ in rated], dtype=np.float64),
+                    np.asarray([v.rating_vector for v, _ in rated], dtype=np.float32),
+                    np.asarray([r for _, r in rated], dtype=np.float64),
                 )
-            else:
-                updates[movie_id] = solve_explicit(users_m, ratings, model.reg_param)
-        if updates:
-            self._model = model.with_item_factors(updates)
+        if updates or rating_updates:
+            self._model = model.with_item_factors(updates, rating_updates)
 
-    def _vector_for_movie_solve(self, model: ServingModel, user_id: str) -> np.ndarray | None:
-        """A rater's trained vector, or the folded-in one of a new user already solved."""
+    def _solve_ranking_movie(
+        self, model: ServingModel, users_m: np.ndarray, ratings: np.ndarray
+    ) -> np.ndarray:
+        if model.implicit:
+            if self._user_gram is None:
+                uf = model.user_factors.astype(np.float64)
+                self._user_gram = uf.T @ uf
+            return solve_implicit(users_m, ratings, model.reg_param, model.alpha, self._user_gram)
+        return solve_explicit(users_m, ratings, model.reg_param)
+
+    def _rater_view(self, model: ServingModel, user_id: str) -> UserView | None:
+        """A rater's trained view, or the folded-in one of a new user already solved."""
         idx = model.user_index.get(user_id)
         if idx is not None:
-            vector: np.ndarray = model.user_factors[idx]
-            return vector
+            return _trained_view(model, idx)
         entry = self._users.get(user_id)
         solved = entry.solved if entry is not None else None
-        return solved.view.vector if solved is not None else None
+        return solved.view if solved is not None else None
 
     def user_view(self, user_id: str) -> UserView | None:
         """The user's factors and rated items now; None for a user with no data at all."""
@@ -188,7 +200,7 @@ class LiveModel:
         if entry is None:
             if idx is None:
                 return None
-            return UserView(model.user_factors[idx], model.rated(idx))
+            return _trained_view(model, idx)
         solved = entry.solved
         if solved is not None and solved.revision == entry.revision and solved.model is model:
             return solved.view
@@ -223,7 +235,8 @@ class LiveModel:
             )
         else:
             vector = solve_explicit(factors, values, model.reg_param)
-        return UserView(vector, rated)
+        bias, rating_vector = model.rating.solve_user(rated, values)
+        return UserView(vector, rated, bias, rating_vector)
 
     def _gram_items(self, model: ServingModel) -> np.ndarray:
         cached = self._item_gram
@@ -231,3 +244,12 @@ class LiveModel:
             f = model.item_factors.astype(np.float64)
             cached = self._item_gram = (model, f.T @ f)
         return cached[1]
+
+
+def _trained_view(model: ServingModel, idx: int) -> UserView:
+    return UserView(
+        model.user_factors[idx],
+        model.rated(idx),
+        float(model.rating.user_bias[idx]),
+        model.rating.user_factors[idx],
+    )

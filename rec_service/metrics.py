@@ -9,12 +9,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 
-def rmse(predicted: Sequence[float], actual: Sequence[float]) -> float:
+def rmse(predicted: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     p, a = np.asarray(predicted, float), np.asarray(actual, float)
     return float(np.sqrt(np.mean((p - a) ** 2)))
 
 
-def mae(predicted: Sequence[float], actual: Sequence[float]) -> float:
+def mae(predicted: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     p, a = np.asarray(predicted, float), np.asarray(actual, float)
     return float(np.mean(np.abs(p - a)))
 

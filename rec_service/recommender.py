@@ -61,6 +61,8 @@ class Source(enum.Enum):
     POPULARITY = 4
     MODEL = 5
     MOVIE_MEAN = 6
+    ITEM_CF = 7
+    ITEM_FACTORS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,16 @@ class TopN:
     items: list[tuple[Movie, float]]
     source: Source
     computed_at_us: int
+    model_version: str
+    because: tuple[tuple[str, ...], ...] = ()  # per item, when asked to explain
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    """Movies similar to one movie, most similar first, with their similarity."""
+
+    items: list[tuple[Movie, float]]
+    source: Source
     model_version: str
 
 
@@ -127,7 +139,7 @@ class Recommender:
             catch_up(live)
             self._live = live
 
-    def top_n(self, user_id: str, page_size: int, flt: MovieFilter) -> TopN:
+    def top_n(self, user_id: str, page_size: int, flt: MovieFilter, explain: bool = False) -> TopN:
         # Taken before reading the user's data: activity after this instant makes a list
         # recomputed on this read stale again.
         started = now_us()
@@ -148,7 +160,31 @@ class Recommender:
             items = self._scan(model, view, page_size, flt)
             if source is Source.PRECOMPUTED:
                 source = Source.FILTER_SCAN
-        return TopN(items, source, rec.computed_at_us, rec.model_version)
+        because = self._explain(model, view, items) if explain else ()
+        return TopN(items, source, rec.computed_at_us, rec.model_version, because)
+
+    def _explain(
+        self, model: ServingModel, view: UserView, items: list[tuple[Movie, float]]
+    ) -> tuple[tuple[str, ...], ...]:
+        ids = model.item_ids
+        return tuple(
+            tuple(ids[r] for r in model.reasons(model.item_index[m.movie_id], view.rated, 3))
+            for m, _ in items
+        )
+
+    def similar_movies(self, movie_id: str, page_size: int, flt: MovieFilter) -> Similar:
+        model = self._live.model
+        if movie_id not in model.movies:
+            raise NotFound(f"movie {movie_id!r} is not in the catalogue")
+        item = model.item_index.get(movie_id)
+        if item is None:  # in the catalogue, but nobody has rated it: nothing to compare
+            return Similar([], Source.ITEM_CF, model.version)
+        best, scores, from_cf = model.similar(item, page_size, model.allowed_mask(flt))
+        items = [
+            (model.movies[model.item_ids[j]], float(s)) for j, s in zip(best, scores, strict=True)
+        ]
+        source = Source.ITEM_CF if from_cf else Source.ITEM_FACTORS
+        return Similar(items, source, model.version)
 
     def _is_fresh(self, rec: RecList | None, model: ServingModel, user_id: str) -> bool:
         return (
@@ -164,7 +200,9 @@ class Recommender:
 
         computed_at must be taken before the user's data was read."""
         assert view.vector is not None
-        best, scores = top_n(model.scores(view.vector), self.list_length, exclude=view.rated)
+        best, scores = top_n(
+            model.scores(view.vector, view.rated), self.list_length, exclude=view.rated
+        )
         rec = RecList(
             movie_ids=tuple(model.item_ids[j] for j in best),
             scores=tuple(float(s) for s in scores),
@@ -198,7 +236,7 @@ class Recommender:
     ) -> list[tuple[Movie, float]]:
         assert view.vector is not None
         best, scores = top_n(
-            model.scores(view.vector),
+            model.scores(view.vector, view.rated),
             page_size,
             exclude=view.rated,
             allowed=model.allowed_mask(flt),
@@ -228,11 +266,11 @@ class Recommender:
         if movie is None:
             raise NotFound(f"movie {movie_id!r} is not in the catalogue")
         item_idx = model.item_index.get(movie_id)
-        view = live.user_view(user_id) if item_idx is not None and not model.implicit else None
-        if view is None or view.vector is None or item_idx is None:
-            # No factors to combine (or implicit factors, which predict preference, not ratings).
+        view = live.user_view(user_id) if item_idx is not None else None
+        if view is None or view.rating_vector is None or item_idx is None:
+            # No rating-model factors to combine: the movie's damped mean.
             return Prediction(
                 model.clip(model.damped_mean(movie)), Source.MOVIE_MEAN, model.version
             )
-        raw = float(view.vector @ model.item_factors[item_idx])
+        raw = model.rating.predict(view.rating_bias, view.rating_vector, item_idx)
         return Prediction(model.clip(raw), Source.MODEL, model.version)

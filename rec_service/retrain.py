@@ -4,7 +4,7 @@ Stages, in the order that keeps every acknowledged rating safe:
   1. cut the log       rotate to a new segment; later ratings are folded into the new model
   2. merge ratings     base + closed segments, newest rating per (user, movie), persisted as a
                        Parquet snapshot
-  3. train ALS         Spark, local or cluster, on the snapshot
+  3. train models      Spark, local or cluster, on the snapshot: ranking ALS, rating ALS, Item-CF
   4. save model        atomic model directory naming its training data and data cut
   5. load model        factors, training data and serving structures beside the serving model
   6. precompute lists  for the most active users, in bulk
@@ -32,8 +32,10 @@ from rec_service.live_model import LiveModel
 from rec_service.rating_log import LoggedRating, RatingLog
 from rec_service.recommender import Recommender, now_us
 from spark_store import model_files, tables
+from spark_store.bias_als import BiasParams
 from spark_store.list_store import RecList
-from spark_store.training import AlsParams, train_als
+from spark_store.models import ModelSettings, train_models
+from spark_store.training import AlsParams
 from spark_store.training_data import (
     PARQUET,
     TrainingData,
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 STAGES = (
     "cut the log",
     "merge ratings",
-    "train ALS",
+    "train models",
     "save model",
     "load model",
     "precompute lists",
@@ -59,15 +61,28 @@ STAGES = (
 REPLAY_CHUNK = 50_000
 
 
-def als_params(config: Config) -> AlsParams:
-    return AlsParams(
-        rank=config.als_rank,
-        reg_param=config.als_reg_param,
-        max_iter=config.als_max_iter,
-        implicit_prefs=config.als_implicit_prefs,
-        alpha=config.als_alpha,
-        seed=config.als_seed,
-        blocks=config.als_blocks,
+def model_settings(config: Config) -> ModelSettings:
+    return ModelSettings(
+        ranking=AlsParams(
+            rank=config.als_rank,
+            reg_param=config.als_reg_param,
+            max_iter=config.als_max_iter,
+            implicit_prefs=config.als_implicit_prefs,
+            alpha=config.als_alpha,
+            seed=config.als_seed,
+            blocks=config.als_blocks,
+        ),
+        rating=AlsParams(
+            rank=config.rating_rank,
+            reg_param=config.rating_reg_param,
+            max_iter=config.rating_max_iter,
+            seed=config.als_seed,
+            blocks=config.als_blocks,
+        ),
+        bias=BiasParams(reg_item=config.bias_reg_item, reg_user=config.bias_reg_user),
+        cf_neighbours=config.cf_neighbours,
+        cf_ratings_per_user=config.cf_ratings_per_user,
+        blend_als_weight=config.blend_als_weight,
     )
 
 
@@ -111,11 +126,11 @@ def build_model(
     else:
         data = replace(base, segments_through=closed)
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
-    stage("train ALS")
-    params = als_params(config)
-    trained = train_als(spark, read_ratings(spark, data), params)
+    stage("train models")
+    trained = train_models(spark, read_ratings(spark, data), model_settings(config))
     stage("save model")
-    version = model_files.save_model(trained, config.model_dir, params, data, cut_us)
+    version = model_files.save_model(trained, config.model_dir, data, cut_us)
+    trained.neighbours.unpersist()
     log.info("model %s saved to %s", version, config.model_dir)
     return Built(version, data, trained.num_ratings)
 

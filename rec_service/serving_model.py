@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rec_service.foldin import solve_explicit
+from spark_store import bias_als
+from spark_store.bias_als import BiasParams
 from spark_store.model_files import FactorModel
+from spark_store.ranking import ItemNeighbours, blend, top_n
 from spark_store.training import RatingScale
 
 # Pseudo-ratings at the global mean added to each movie's mean for the cold-start prediction:
@@ -62,15 +66,18 @@ class ServingModel:
     user_index: dict[str, int]
     item_ids: list[str]
     item_index: dict[str, int]
-    user_factors: np.ndarray
+    user_factors: np.ndarray  # the ranking ALS (GetTopN)
     item_factors: np.ndarray
+    rating: RatingModel  # the bias-aware ALS (PredictRating)
+    neighbours: ItemNeighbours  # Item-CF, blended into the ranking
+    blend_als_weight: float
     item_genre_bits: np.ndarray  # int64 per model item
     item_rating_count: np.ndarray  # int64 per model item
     rated_indptr: np.ndarray  # CSR over users: rated items of user u are
     rated_items: np.ndarray  #   rated_items[rated_indptr[u]:rated_indptr[u + 1]]
     rated_values: np.ndarray  # float32 ratings aligned with rated_items (for fold-in)
     popularity: np.ndarray = field(repr=False)  # model items by rating count, most first
-    reg_param: float = 0.1  # the ALS settings fold-in must solve with
+    reg_param: float = 0.1  # the ranking ALS settings fold-in must solve with
     alpha: float = 1.0
 
     @classmethod
@@ -102,44 +109,60 @@ class ServingModel:
         order = np.argsort(users, kind="stable")
         indptr = np.zeros(len(factors.user_ids) + 1, dtype=np.int64)
         np.add.at(indptr, users.astype(np.int64) + 1, 1)
+        arrays, settings = factors.arrays, factors.settings
         return cls(
             version=factors.version,
             trained_at_us=trained_at_us,
             scale=factors.scale,
-            implicit=factors.implicit,
+            implicit=settings.ranking.implicit_prefs,
             movies=catalogue,
             genre_bits=genre_bits,
             global_mean=global_mean,
             user_index={u: i for i, u in enumerate(factors.user_ids)},
             item_ids=item_ids,
             item_index={m: j for j, m in enumerate(item_ids)},
-            user_factors=factors.user_factors,
-            item_factors=factors.item_factors,
+            user_factors=arrays.ranking_users,
+            item_factors=arrays.ranking_items,
+            rating=RatingModel(
+                mean=arrays.biases.mean,
+                user_bias=arrays.biases.user,
+                item_bias=arrays.biases.item,
+                user_factors=arrays.rating_users,
+                item_factors=arrays.rating_items,
+                reg_param=settings.rating.reg_param,
+                bias=settings.bias,
+            ),
+            neighbours=arrays.neighbours,
+            blend_als_weight=settings.blend_als_weight,
             item_genre_bits=bits,
             item_rating_count=counts,
             rated_indptr=np.cumsum(indptr),
             rated_items=items[order].astype(np.int64),
             rated_values=values[order].astype(np.float32),
             popularity=_popularity(counts),
-            reg_param=float(factors.params.get("reg_param", 0.1)),
-            alpha=float(factors.params.get("alpha", 1.0)),
+            reg_param=settings.ranking.reg_param,
+            alpha=settings.ranking.alpha,
         )
 
-    def with_item_factors(self, updates: dict[str, np.ndarray]) -> ServingModel:
-        """A snapshot where these movies have these factors (appended when they had none)."""
+    def with_item_factors(
+        self, updates: dict[str, np.ndarray], rating_updates: dict[str, tuple[float, np.ndarray]]
+    ) -> ServingModel:
+        """A snapshot where these movies have these ranking factors and these rating-model
+        (bias, factors) (appended when they had none). A movie added to the ranking model
+        without rating-model values gets bias 0 and zero factors there."""
         item_ids = list(self.item_ids)
         item_index = dict(self.item_index)
-        factors = self.item_factors
-        added = [m for m in updates if m not in item_index]
-        if added:
-            factors = np.vstack([factors, np.zeros((len(added), factors.shape[1]), np.float32)])
-            for movie_id in added:
-                item_index[movie_id] = len(item_ids)
-                item_ids.append(movie_id)
-        else:
-            factors = factors.copy()
+        added = [m for m in [*updates, *rating_updates] if m not in item_index]
+        added = list(dict.fromkeys(added))
+        for movie_id in added:
+            item_index[movie_id] = len(item_ids)
+            item_ids.append(movie_id)
+        factors = _grown(self.item_factors, len(item_ids))
         for movie_id, vector in updates.items():
             factors[item_index[movie_id]] = vector
+        rating = self.rating.with_items(
+            {item_index[m]: value for m, value in rating_updates.items()}, len(item_ids)
+        )
         bits = np.concatenate(
             [self.item_genre_bits, [self.genre_mask(self.movies[m].genres) for m in added]]
         ).astype(np.int64)
@@ -151,6 +174,8 @@ class ServingModel:
             item_ids=item_ids,
             item_index=item_index,
             item_factors=factors,
+            rating=rating,
+            neighbours=self.neighbours.with_items(len(item_ids)),
             item_genre_bits=bits,
             item_rating_count=counts,
             popularity=_popularity(counts),
@@ -167,10 +192,46 @@ class ServingModel:
         """Model item indices the user rated in the training data."""
         return self.rated_items[self.rated_indptr[user_idx] : self.rated_indptr[user_idx + 1]]
 
-    def scores(self, user_vector: np.ndarray) -> np.ndarray:
-        """Predicted preference of a user (given by their factors) for every model item."""
-        result: np.ndarray = self.item_factors @ user_vector
-        return result
+    def scores(self, user_vector: np.ndarray, rated: np.ndarray) -> np.ndarray:
+        """The ranking score of every model item for a user with these ranking factors who
+        rated these items: the ALS preference blended with the Item-CF score."""
+        als: np.ndarray = self.item_factors @ user_vector
+        if self.blend_als_weight >= 1.0:
+            return als
+        return blend(als, self.neighbours.scores(rated, len(als)), self.blend_als_weight)
+
+    def similar(
+        self, item: int, n: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(items, similarities, from Item-CF) of the n movies most similar to `item` that pass
+        `allowed`: its Item-CF neighbours, or for a movie without any (one first rated after
+        training), the cosine of the ranking model's item factors."""
+        neighbours, similarity = self.neighbours.neighbours(item)
+        if len(neighbours):
+            keep = allowed[neighbours] if allowed is not None else slice(None)
+            return neighbours[keep][:n], similarity[keep][:n].astype(np.float64), True
+        cosine = self._factor_cosine(item)
+        exclude = np.asarray([item], dtype=np.int64)
+        best, scores = top_n(cosine, n, exclude=exclude, allowed=allowed)
+        return best, scores, False
+
+    def reasons(self, item: int, rated: np.ndarray, limit: int) -> list[int]:
+        """The rated movies that most made `item` recommended: its Item-CF neighbours among
+        them, or else the rated movies nearest to it by the ranking model's item factors."""
+        found = self.neighbours.reasons(item, rated, limit)
+        if found or not len(rated):
+            return found
+        cosine = self._factor_cosine(item)[rated]
+        order = np.lexsort((rated, -cosine))[:limit]
+        return [int(j) for j in rated[order]]
+
+    def _factor_cosine(self, item: int) -> np.ndarray:
+        norms = np.linalg.norm(self.item_factors, axis=1)
+        target = self.item_factors[item]
+        denominator = norms * (norms[item] or 1.0)
+        denominator[denominator == 0] = 1.0
+        cosine: np.ndarray = (self.item_factors @ target) / denominator
+        return cosine.astype(np.float64)
 
     def allowed_mask(self, flt: MovieFilter) -> np.ndarray | None:
         """Boolean mask over model items passing the filter; None when the filter is empty."""
@@ -212,6 +273,55 @@ class ServingModel:
         return (movie.rating_sum + MEAN_DAMPING * self.global_mean) / (
             movie.rating_count + MEAN_DAMPING
         )
+
+
+@dataclass(frozen=True)
+class RatingModel:
+    """Bias-aware explicit ALS: rating = mean + user bias + movie bias + user . movie factors.
+    Arrays are row-aligned with the ServingModel's user and item indices."""
+
+    mean: float
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    reg_param: float
+    bias: BiasParams
+
+    def predict(self, user_bias: float, user_vector: np.ndarray, item: int) -> float:
+        return float(
+            self.mean + user_bias + self.item_bias[item] + user_vector @ self.item_factors[item]
+        )
+
+    def solve_user(self, rated: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray]:
+        """Fold-in of a user: their bias, then their factors on what the biases leave, the
+        order training used (so a trained user folded back in gets their trained values)."""
+        item_bias = self.item_bias[rated]
+        bias = bias_als.user_bias(values, item_bias, self.mean, self.bias)
+        residual = values - self.mean - item_bias - bias
+        return bias, solve_explicit(self.item_factors[rated], residual, self.reg_param)
+
+    def solve_movie(
+        self, user_bias: np.ndarray, user_factors: np.ndarray, values: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Fold-in of a movie without training ratings from its raters' biases and factors."""
+        bias = bias_als.item_bias(values, user_bias, self.mean, self.bias)
+        residual = values - self.mean - user_bias - bias
+        return bias, solve_explicit(user_factors, residual, self.reg_param)
+
+    def with_items(self, updates: dict[int, tuple[float, np.ndarray]], items: int) -> RatingModel:
+        item_bias = np.concatenate([self.item_bias, np.zeros(items - len(self.item_bias))])
+        factors = _grown(self.item_factors, items)
+        for j, (bias, vector) in updates.items():
+            item_bias[j] = bias
+            factors[j] = vector
+        return dataclasses.replace(self, item_bias=item_bias, item_factors=factors)
+
+
+def _grown(factors: np.ndarray, rows: int) -> np.ndarray:
+    """A copy of the factors with zero rows appended up to `rows`."""
+    extra = np.zeros((rows - len(factors), factors.shape[1]), dtype=factors.dtype)
+    return np.vstack([factors, extra])
 
 
 def _popularity(counts: np.ndarray) -> np.ndarray:

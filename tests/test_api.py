@@ -104,8 +104,13 @@ def test_predict_known_user_uses_the_model_within_scale(
     assert 0.5 <= resp.rating <= 5.0
     assert (resp.min_rating, resp.max_rating) == (0.5, 5.0)
     model = demo_state.recommender().model
+    u, j, rating = model.user_index["1"], model.item_index["1221"], model.rating
+    # The bias-aware rating model: mean + user bias + movie bias + factors.
     raw = float(
-        model.user_factors[model.user_index["1"]] @ model.item_factors[model.item_index["1221"]]
+        rating.mean
+        + rating.user_bias[u]
+        + rating.item_bias[j]
+        + rating.user_factors[u] @ rating.item_factors[j]
     )
     assert resp.rating == pytest.approx(min(5.0, max(0.5, raw)))
 

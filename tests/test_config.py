@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from rec_service import config
+from rec_service.config import PROJECT_ROOT
+from rec_service.retrain import model_settings
+from spark_store.models import ModelSettings
 
 
 def test_defaults_without_sources() -> None:
     cfg = config.load([], environ={})
-    assert cfg.port == 50051 and cfg.spark_master == "local[2]" and cfg.als_implicit_prefs is False
+    assert cfg.port == 50051 and cfg.spark_master == "local[2]" and cfg.als_implicit_prefs is True
 
 
 def test_precedence_toml_env_flags(tmp_path: Path) -> None:
@@ -23,12 +27,12 @@ def test_precedence_toml_env_flags(tmp_path: Path) -> None:
     env = {
         "MOVIEREC_CONFIG": str(toml),
         "MOVIEREC_PORT": "2222",
-        "MOVIEREC_ALS_IMPLICIT_PREFS": "yes",
+        "MOVIEREC_ALS_IMPLICIT_PREFS": "no",
     }
     cfg = config.load(["--port", "3333"], environ=env)
     assert cfg.port == 3333  # flag beats env beats file
     assert cfg.als_rank == 7 and cfg.spark_master == "spark://a:7077"
-    assert cfg.als_implicit_prefs is True
+    assert cfg.als_implicit_prefs is False
     assert cfg.spark_conf == {"spark.executor.memory": "8g"}
 
 
@@ -60,3 +64,9 @@ def test_unknown_toml_key(tmp_path: Path) -> None:
 
 def test_every_field_documented() -> None:
     assert all(doc for _, doc, _ in config.describe_fields())
+
+
+def test_the_shipped_defaults_are_the_tuned_settings() -> None:
+    """`movierec tune`'s committed choice and the defaults a server trains with agree."""
+    tuned = json.loads((PROJECT_ROOT / "benchmarks/results/tuning.json").read_text())
+    assert model_settings(config.Config()) == ModelSettings.from_dict(tuned["settings"])
