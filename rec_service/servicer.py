@@ -11,7 +11,8 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import validation
 from rec_service.ingest import Rejection, ingest_all, ingest_with_acks
-from rec_service.recommender import Source, TopN
+from rec_service.recommender import Recommender, Source, TopN
+from rec_service.serving_model import Movie, MovieFilter
 from rec_service.state import ServiceState
 
 SOURCES = {
@@ -21,6 +22,8 @@ SOURCES = {
     Source.POPULARITY: pb.RECOMMENDATION_SOURCE_POPULARITY,
     Source.MODEL: pb.RECOMMENDATION_SOURCE_MODEL,
     Source.MOVIE_MEAN: pb.RECOMMENDATION_SOURCE_MOVIE_MEAN,
+    Source.ITEM_CF: pb.RECOMMENDATION_SOURCE_ITEM_CF,
+    Source.ITEM_FACTORS: pb.RECOMMENDATION_SOURCE_ITEM_FACTORS,
 }
 
 
@@ -32,14 +35,21 @@ def timestamp_from_us(micros: int) -> Timestamp:
     return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
 
 
+def recommended(items: list[tuple[Movie, float]]) -> list[pb.RecommendedMovie]:
+    return [
+        pb.RecommendedMovie(
+            movie_id=movie.movie_id, title=movie.title, genres=movie.genres, score=score
+        )
+        for movie, score in items
+    ]
+
+
 def top_n_response(result: TopN) -> pb.GetTopNResponse:
+    movies = recommended(result.items)
+    for movie, because in zip(movies, result.because, strict=False):
+        movie.because_movie_ids.extend(because)
     return pb.GetTopNResponse(
-        movies=[
-            pb.RecommendedMovie(
-                movie_id=movie.movie_id, title=movie.title, genres=movie.genres, score=score
-            )
-            for movie, score in result.items
-        ],
+        movies=movies,
         source=SOURCES[result.source],
         computed_at=timestamp_from_us(result.computed_at_us),
         model_version=result.model_version,
@@ -65,8 +75,42 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     ) -> pb.GetTopNResponse:
         recommender = self._state.recommender()
         user_id, page_size, flt = validation.top_n_request(request, recommender.model)
-        result = recommender.top_n(user_id, page_size, flt)
-        if not flt.is_empty or result.source is not Source.PRECOMPUTED:
+        return self._top_n(recommender, user_id, page_size, flt, request.explain)
+
+    def BatchGetTopN(
+        self, request: pb.BatchGetTopNRequest, context: grpc.ServicerContext
+    ) -> pb.BatchGetTopNResponse:
+        recommender = self._state.recommender()
+        parsed = validation.batch_top_n_request(request, recommender.model)
+        return pb.BatchGetTopNResponse(
+            responses=[
+                self._top_n(recommender, user_id, page_size, flt, req.explain)
+                for req, (user_id, page_size, flt) in zip(request.requests, parsed, strict=True)
+            ]
+        )
+
+    def GetSimilarMovies(
+        self, request: pb.GetSimilarMoviesRequest, context: grpc.ServicerContext
+    ) -> pb.GetSimilarMoviesResponse:
+        recommender = self._state.recommender()
+        movie_id, page_size, flt = validation.similar_request(request, recommender.model)
+        result = recommender.similar_movies(movie_id, page_size, flt)
+        return pb.GetSimilarMoviesResponse(
+            movies=recommended(result.items),
+            source=SOURCES[result.source],
+            model_version=result.model_version,
+        )
+
+    def _top_n(
+        self,
+        recommender: Recommender,
+        user_id: str,
+        page_size: int,
+        flt: MovieFilter,
+        explain: bool,
+    ) -> pb.GetTopNResponse:
+        result = recommender.top_n(user_id, page_size, flt, explain)
+        if explain or not flt.is_empty or result.source is not Source.PRECOMPUTED:
             return top_n_response(result)
         key = (user_id, page_size)
         identity = (result.computed_at_us, result.model_version)

@@ -86,6 +86,46 @@ def top_n_request(req: pb.GetTopNRequest, model: ServingModel) -> tuple[str, int
     return req.user_id, size, flt
 
 
+MAX_BATCH = 100
+
+
+def batch_top_n_request(
+    req: pb.BatchGetTopNRequest, model: ServingModel
+) -> list[tuple[str, int, MovieFilter]]:
+    """Each request of a valid batch as top_n_request parses it; InvalidArgument naming every
+    bad field as requests[i].field otherwise."""
+    violations: list[tuple[str, str]] = []
+    if not req.requests:
+        violations.append(("requests", "must not be empty"))
+    elif len(req.requests) > MAX_BATCH:
+        violations.append(("requests", f"at most {MAX_BATCH} requests"))
+    parsed = []
+    for i, one in enumerate(req.requests[:MAX_BATCH]):
+        try:
+            parsed.append(top_n_request(one, model))
+        except InvalidArgument as err:
+            violations += [(f"requests[{i}].{field}", why) for field, why in err.violations]
+    if violations:
+        raise InvalidArgument(violations)
+    return parsed
+
+
+def similar_request(
+    req: pb.GetSimilarMoviesRequest, model: ServingModel
+) -> tuple[str, int, MovieFilter]:
+    """(movie_id, page_size, filter) of a valid GetSimilarMoviesRequest; InvalidArgument
+    otherwise. An unknown but well-formed movie id is the recommender's NOT_FOUND."""
+    violations: list[tuple[str, str]] = []
+    problem = id_problem(req.movie_id)
+    if problem:
+        violations.append(("movie_id", problem))
+    size = page_size(req.page_size, violations)
+    flt = movie_filter(req.filter, model, violations) if req.HasField("filter") else MovieFilter()
+    if violations:
+        raise InvalidArgument(violations)
+    return req.movie_id, size, flt
+
+
 def predict_request(req: pb.PredictRatingRequest) -> tuple[str, str]:
     """(user_id, movie_id) of a well-formed PredictRatingRequest; InvalidArgument otherwise."""
     violations = [

@@ -20,6 +20,15 @@ type RecommendationServiceClient interface {
 	// GetTopN returns the user's best movies, excluding movies the user has
 	// already rated. Unknown users get the popularity ranking, labelled as such.
 	GetTopN(ctx context.Context, in *GetTopNRequest, opts ...grpc.CallOption) (*GetTopNResponse, error)
+	// BatchGetTopN answers several GetTopN requests in one call (at most 100),
+	// in request order. One invalid request makes the whole call
+	// INVALID_ARGUMENT, with the field named as requests[i].field.
+	BatchGetTopN(ctx context.Context, in *BatchGetTopNRequest, opts ...grpc.CallOption) (*BatchGetTopNResponse, error)
+	// GetSimilarMovies returns the movies most similar to one movie, by the
+	// ranker's own structure: its Item-CF neighbours (movies rated by the same
+	// users), or, for a movie without neighbours, the nearest item factors of
+	// the ranking model. Unknown movie: NOT_FOUND.
+	GetSimilarMovies(ctx context.Context, in *GetSimilarMoviesRequest, opts ...grpc.CallOption) (*GetSimilarMoviesResponse, error)
 	// PredictRating returns the predicted rating of one movie by one user on the
 	// data set's rating scale. Unknown movie: NOT_FOUND. Unknown user: the
 	// movie's damped mean rating, labelled as a fallback.
@@ -47,6 +56,24 @@ func NewRecommendationServiceClient(cc grpc.ClientConnInterface) RecommendationS
 func (c *recommendationServiceClient) GetTopN(ctx context.Context, in *GetTopNRequest, opts ...grpc.CallOption) (*GetTopNResponse, error) {
 	out := new(GetTopNResponse)
 	err := c.cc.Invoke(ctx, "/movierec.v1.RecommendationService/GetTopN", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *recommendationServiceClient) BatchGetTopN(ctx context.Context, in *BatchGetTopNRequest, opts ...grpc.CallOption) (*BatchGetTopNResponse, error) {
+	out := new(BatchGetTopNResponse)
+	err := c.cc.Invoke(ctx, "/movierec.v1.RecommendationService/BatchGetTopN", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *recommendationServiceClient) GetSimilarMovies(ctx context.Context, in *GetSimilarMoviesRequest, opts ...grpc.CallOption) (*GetSimilarMoviesResponse, error) {
+	out := new(GetSimilarMoviesResponse)
+	err := c.cc.Invoke(ctx, "/movierec.v1.RecommendationService/GetSimilarMovies", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +161,15 @@ type RecommendationServiceServer interface {
 	// GetTopN returns the user's best movies, excluding movies the user has
 	// already rated. Unknown users get the popularity ranking, labelled as such.
 	GetTopN(context.Context, *GetTopNRequest) (*GetTopNResponse, error)
+	// BatchGetTopN answers several GetTopN requests in one call (at most 100),
+	// in request order. One invalid request makes the whole call
+	// INVALID_ARGUMENT, with the field named as requests[i].field.
+	BatchGetTopN(context.Context, *BatchGetTopNRequest) (*BatchGetTopNResponse, error)
+	// GetSimilarMovies returns the movies most similar to one movie, by the
+	// ranker's own structure: its Item-CF neighbours (movies rated by the same
+	// users), or, for a movie without neighbours, the nearest item factors of
+	// the ranking model. Unknown movie: NOT_FOUND.
+	GetSimilarMovies(context.Context, *GetSimilarMoviesRequest) (*GetSimilarMoviesResponse, error)
 	// PredictRating returns the predicted rating of one movie by one user on the
 	// data set's rating scale. Unknown movie: NOT_FOUND. Unknown user: the
 	// movie's damped mean rating, labelled as a fallback.
@@ -157,6 +193,12 @@ type UnimplementedRecommendationServiceServer struct {
 
 func (UnimplementedRecommendationServiceServer) GetTopN(context.Context, *GetTopNRequest) (*GetTopNResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetTopN not implemented")
+}
+func (UnimplementedRecommendationServiceServer) BatchGetTopN(context.Context, *BatchGetTopNRequest) (*BatchGetTopNResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BatchGetTopN not implemented")
+}
+func (UnimplementedRecommendationServiceServer) GetSimilarMovies(context.Context, *GetSimilarMoviesRequest) (*GetSimilarMoviesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetSimilarMovies not implemented")
 }
 func (UnimplementedRecommendationServiceServer) PredictRating(context.Context, *PredictRatingRequest) (*PredictRatingResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method PredictRating not implemented")
@@ -194,6 +236,42 @@ func _RecommendationService_GetTopN_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RecommendationServiceServer).GetTopN(ctx, req.(*GetTopNRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RecommendationService_BatchGetTopN_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetTopNRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RecommendationServiceServer).BatchGetTopN(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/movierec.v1.RecommendationService/BatchGetTopN",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RecommendationServiceServer).BatchGetTopN(ctx, req.(*BatchGetTopNRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RecommendationService_GetSimilarMovies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSimilarMoviesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RecommendationServiceServer).GetSimilarMovies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/movierec.v1.RecommendationService/GetSimilarMovies",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RecommendationServiceServer).GetSimilarMovies(ctx, req.(*GetSimilarMoviesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -275,6 +353,14 @@ var _RecommendationService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTopN",
 			Handler:    _RecommendationService_GetTopN_Handler,
+		},
+		{
+			MethodName: "BatchGetTopN",
+			Handler:    _RecommendationService_BatchGetTopN_Handler,
+		},
+		{
+			MethodName: "GetSimilarMovies",
+			Handler:    _RecommendationService_GetSimilarMovies_Handler,
 		},
 		{
 			MethodName: "PredictRating",

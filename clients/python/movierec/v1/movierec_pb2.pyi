@@ -19,6 +19,8 @@ class RecommendationSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECOMMENDATION_SOURCE_POPULARITY: _ClassVar[RecommendationSource]
     RECOMMENDATION_SOURCE_MODEL: _ClassVar[RecommendationSource]
     RECOMMENDATION_SOURCE_MOVIE_MEAN: _ClassVar[RecommendationSource]
+    RECOMMENDATION_SOURCE_ITEM_CF: _ClassVar[RecommendationSource]
+    RECOMMENDATION_SOURCE_ITEM_FACTORS: _ClassVar[RecommendationSource]
 RECOMMENDATION_SOURCE_UNSPECIFIED: RecommendationSource
 RECOMMENDATION_SOURCE_PRECOMPUTED: RecommendationSource
 RECOMMENDATION_SOURCE_RECOMPUTED: RecommendationSource
@@ -26,6 +28,8 @@ RECOMMENDATION_SOURCE_FILTER_SCAN: RecommendationSource
 RECOMMENDATION_SOURCE_POPULARITY: RecommendationSource
 RECOMMENDATION_SOURCE_MODEL: RecommendationSource
 RECOMMENDATION_SOURCE_MOVIE_MEAN: RecommendationSource
+RECOMMENDATION_SOURCE_ITEM_CF: RecommendationSource
+RECOMMENDATION_SOURCE_ITEM_FACTORS: RecommendationSource
 
 class TopNFilter(_message.Message):
     __slots__ = ("include_genres", "exclude_genres", "min_rating_count", "movie_ids")
@@ -40,26 +44,62 @@ class TopNFilter(_message.Message):
     def __init__(self, include_genres: _Optional[_Iterable[str]] = ..., exclude_genres: _Optional[_Iterable[str]] = ..., min_rating_count: _Optional[int] = ..., movie_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetTopNRequest(_message.Message):
-    __slots__ = ("user_id", "page_size", "filter")
+    __slots__ = ("user_id", "page_size", "filter", "explain")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     page_size: int
     filter: TopNFilter
-    def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., filter: _Optional[_Union[TopNFilter, _Mapping]] = ...) -> None: ...
+    explain: bool
+    def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., filter: _Optional[_Union[TopNFilter, _Mapping]] = ..., explain: _Optional[bool] = ...) -> None: ...
+
+class BatchGetTopNRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[GetTopNRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[GetTopNRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchGetTopNResponse(_message.Message):
+    __slots__ = ("responses",)
+    RESPONSES_FIELD_NUMBER: _ClassVar[int]
+    responses: _containers.RepeatedCompositeFieldContainer[GetTopNResponse]
+    def __init__(self, responses: _Optional[_Iterable[_Union[GetTopNResponse, _Mapping]]] = ...) -> None: ...
+
+class GetSimilarMoviesRequest(_message.Message):
+    __slots__ = ("movie_id", "page_size", "filter")
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    movie_id: str
+    page_size: int
+    filter: TopNFilter
+    def __init__(self, movie_id: _Optional[str] = ..., page_size: _Optional[int] = ..., filter: _Optional[_Union[TopNFilter, _Mapping]] = ...) -> None: ...
+
+class GetSimilarMoviesResponse(_message.Message):
+    __slots__ = ("movies", "source", "model_version")
+    MOVIES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    movies: _containers.RepeatedCompositeFieldContainer[RecommendedMovie]
+    source: RecommendationSource
+    model_version: str
+    def __init__(self, movies: _Optional[_Iterable[_Union[RecommendedMovie, _Mapping]]] = ..., source: _Optional[_Union[RecommendationSource, str]] = ..., model_version: _Optional[str] = ...) -> None: ...
 
 class RecommendedMovie(_message.Message):
-    __slots__ = ("movie_id", "title", "genres", "score")
+    __slots__ = ("movie_id", "title", "genres", "score", "because_movie_ids")
     MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     GENRES_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    BECAUSE_MOVIE_IDS_FIELD_NUMBER: _ClassVar[int]
     movie_id: str
     title: str
     genres: _containers.RepeatedScalarFieldContainer[str]
     score: float
-    def __init__(self, movie_id: _Optional[str] = ..., title: _Optional[str] = ..., genres: _Optional[_Iterable[str]] = ..., score: _Optional[float] = ...) -> None: ...
+    because_movie_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, movie_id: _Optional[str] = ..., title: _Optional[str] = ..., genres: _Optional[_Iterable[str]] = ..., score: _Optional[float] = ..., because_movie_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetTopNResponse(_message.Message):
     __slots__ = ("movies", "source", "computed_at", "model_version")

@@ -45,6 +45,16 @@ class RecommendationServiceStub:
                 request_serializer=movierec_dot_v1_dot_movierec__pb2.GetTopNRequest.SerializeToString,
                 response_deserializer=movierec_dot_v1_dot_movierec__pb2.GetTopNResponse.FromString,
                 _registered_method=True)
+        self.BatchGetTopN = channel.unary_unary(
+                '/movierec.v1.RecommendationService/BatchGetTopN',
+                request_serializer=movierec_dot_v1_dot_movierec__pb2.BatchGetTopNRequest.SerializeToString,
+                response_deserializer=movierec_dot_v1_dot_movierec__pb2.BatchGetTopNResponse.FromString,
+                _registered_method=True)
+        self.GetSimilarMovies = channel.unary_unary(
+                '/movierec.v1.RecommendationService/GetSimilarMovies',
+                request_serializer=movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesRequest.SerializeToString,
+                response_deserializer=movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesResponse.FromString,
+                _registered_method=True)
         self.PredictRating = channel.unary_unary(
                 '/movierec.v1.RecommendationService/PredictRating',
                 request_serializer=movierec_dot_v1_dot_movierec__pb2.PredictRatingRequest.SerializeToString,
@@ -74,6 +84,25 @@ class RecommendationServiceServicer:
     def GetTopN(self, request, context):
         """GetTopN returns the user's best movies, excluding movies the user has
         already rated. Unknown users get the popularity ranking, labelled as such.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetTopN(self, request, context):
+        """BatchGetTopN answers several GetTopN requests in one call (at most 100),
+        in request order. One invalid request makes the whole call
+        INVALID_ARGUMENT, with the field named as requests[i].field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSimilarMovies(self, request, context):
+        """GetSimilarMovies returns the movies most similar to one movie, by the
+        ranker's own structure: its Item-CF neighbours (movies rated by the same
+        users), or, for a movie without neighbours, the nearest item factors of
+        the ranking model. Unknown movie: NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,6 +144,16 @@ def add_RecommendationServiceServicer_to_server(servicer, server):
                     servicer.GetTopN,
                     request_deserializer=movierec_dot_v1_dot_movierec__pb2.GetTopNRequest.FromString,
                     response_serializer=movierec_dot_v1_dot_movierec__pb2.GetTopNResponse.SerializeToString,
+            ),
+            'BatchGetTopN': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetTopN,
+                    request_deserializer=movierec_dot_v1_dot_movierec__pb2.BatchGetTopNRequest.FromString,
+                    response_serializer=movierec_dot_v1_dot_movierec__pb2.BatchGetTopNResponse.SerializeToString,
+            ),
+            'GetSimilarMovies': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSimilarMovies,
+                    request_deserializer=movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesRequest.FromString,
+                    response_serializer=movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesResponse.SerializeToString,
             ),
             'PredictRating': grpc.unary_unary_rpc_method_handler(
                     servicer.PredictRating,
@@ -165,6 +204,60 @@ class RecommendationService:
             '/movierec.v1.RecommendationService/GetTopN',
             movierec_dot_v1_dot_movierec__pb2.GetTopNRequest.SerializeToString,
             movierec_dot_v1_dot_movierec__pb2.GetTopNResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetTopN(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/movierec.v1.RecommendationService/BatchGetTopN',
+            movierec_dot_v1_dot_movierec__pb2.BatchGetTopNRequest.SerializeToString,
+            movierec_dot_v1_dot_movierec__pb2.BatchGetTopNResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSimilarMovies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/movierec.v1.RecommendationService/GetSimilarMovies',
+            movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesRequest.SerializeToString,
+            movierec_dot_v1_dot_movierec__pb2.GetSimilarMoviesResponse.FromString,
             options,
             channel_credentials,
             insecure,

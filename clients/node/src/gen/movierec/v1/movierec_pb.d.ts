@@ -86,6 +86,13 @@ export declare type GetTopNRequest = Message<"movierec.v1.GetTopNRequest"> & {
    * @generated from field: movierec.v1.TopNFilter filter = 3;
    */
   filter?: TopNFilter | undefined;
+
+  /**
+   * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+   *
+   * @generated from field: bool explain = 4;
+   */
+  explain: boolean;
 };
 
 /**
@@ -93,6 +100,115 @@ export declare type GetTopNRequest = Message<"movierec.v1.GetTopNRequest"> & {
  * Use `create(GetTopNRequestSchema)` to create a new message.
  */
 export declare const GetTopNRequestSchema: GenMessage<GetTopNRequest>;
+
+/**
+ * BatchGetTopNRequest is several GetTopN requests answered in one call.
+ *
+ * @generated from message movierec.v1.BatchGetTopNRequest
+ */
+export declare type BatchGetTopNRequest = Message<"movierec.v1.BatchGetTopNRequest"> & {
+  /**
+   * The requests, at most 100; each is validated as GetTopN validates it.
+   *
+   * @generated from field: repeated movierec.v1.GetTopNRequest requests = 1;
+   */
+  requests: GetTopNRequest[];
+};
+
+/**
+ * Describes the message movierec.v1.BatchGetTopNRequest.
+ * Use `create(BatchGetTopNRequestSchema)` to create a new message.
+ */
+export declare const BatchGetTopNRequestSchema: GenMessage<BatchGetTopNRequest>;
+
+/**
+ * BatchGetTopNResponse holds one GetTopN answer per request, in order.
+ *
+ * @generated from message movierec.v1.BatchGetTopNResponse
+ */
+export declare type BatchGetTopNResponse = Message<"movierec.v1.BatchGetTopNResponse"> & {
+  /**
+   * The answers, in request order.
+   *
+   * @generated from field: repeated movierec.v1.GetTopNResponse responses = 1;
+   */
+  responses: GetTopNResponse[];
+};
+
+/**
+ * Describes the message movierec.v1.BatchGetTopNResponse.
+ * Use `create(BatchGetTopNResponseSchema)` to create a new message.
+ */
+export declare const BatchGetTopNResponseSchema: GenMessage<BatchGetTopNResponse>;
+
+/**
+ * GetSimilarMoviesRequest asks for the movies most similar to one movie.
+ *
+ * @generated from message movierec.v1.GetSimilarMoviesRequest
+ */
+export declare type GetSimilarMoviesRequest = Message<"movierec.v1.GetSimilarMoviesRequest"> & {
+  /**
+   * The movie's id string; it must be a movie of the catalogue.
+   *
+   * @generated from field: string movie_id = 1;
+   */
+  movieId: string;
+
+  /**
+   * How many movies to return (page_size rules as in GetTopNRequest).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Optional conditions on the movies returned, as in GetTopNRequest.
+   *
+   * @generated from field: movierec.v1.TopNFilter filter = 3;
+   */
+  filter?: TopNFilter | undefined;
+};
+
+/**
+ * Describes the message movierec.v1.GetSimilarMoviesRequest.
+ * Use `create(GetSimilarMoviesRequestSchema)` to create a new message.
+ */
+export declare const GetSimilarMoviesRequestSchema: GenMessage<GetSimilarMoviesRequest>;
+
+/**
+ * GetSimilarMoviesResponse is a list of similar movies, most similar first.
+ *
+ * @generated from message movierec.v1.GetSimilarMoviesResponse
+ */
+export declare type GetSimilarMoviesResponse = Message<"movierec.v1.GetSimilarMoviesResponse"> & {
+  /**
+   * The movies, most similar first, never the movie asked about; score is
+   * the similarity (cosine, at most 1).
+   *
+   * @generated from field: repeated movierec.v1.RecommendedMovie movies = 1;
+   */
+  movies: RecommendedMovie[];
+
+  /**
+   * RECOMMENDATION_SOURCE_ITEM_CF or RECOMMENDATION_SOURCE_ITEM_FACTORS.
+   *
+   * @generated from field: movierec.v1.RecommendationSource source = 2;
+   */
+  source: RecommendationSource;
+
+  /**
+   * The version of the model the similarities come from.
+   *
+   * @generated from field: string model_version = 3;
+   */
+  modelVersion: string;
+};
+
+/**
+ * Describes the message movierec.v1.GetSimilarMoviesResponse.
+ * Use `create(GetSimilarMoviesResponseSchema)` to create a new message.
+ */
+export declare const GetSimilarMoviesResponseSchema: GenMessage<GetSimilarMoviesResponse>;
 
 /**
  * RecommendedMovie is one entry of a top-N list.
@@ -122,13 +238,24 @@ export declare type RecommendedMovie = Message<"movierec.v1.RecommendedMovie"> &
   genres: string[];
 
   /**
-   * The ranking score, higher is better: the model's raw score for model
-   * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-   * the scale; PredictRating clips), the number of ratings for popularity.
+   * The ranking score, higher is better: for model lists the blend of the
+   * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+   * for popularity the number of ratings, for similar movies the similarity.
+   * It orders one list; it is not a predicted rating (PredictRating is).
    *
    * @generated from field: double score = 4;
    */
   score: number;
+
+  /**
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   *
+   * @generated from field: repeated string because_movie_ids = 5;
+   */
+  becauseMovieIds: string[];
 };
 
 /**
@@ -502,6 +629,21 @@ export enum RecommendationSource {
    * @generated from enum value: RECOMMENDATION_SOURCE_MOVIE_MEAN = 6;
    */
   MOVIE_MEAN = 6,
+
+  /**
+   * GetSimilarMovies: Item-CF neighbours (cosine of co-ratings).
+   *
+   * @generated from enum value: RECOMMENDATION_SOURCE_ITEM_CF = 7;
+   */
+  ITEM_CF = 7,
+
+  /**
+   * GetSimilarMovies for a movie without Item-CF neighbours: cosine of the
+   * ranking model's item factors.
+   *
+   * @generated from enum value: RECOMMENDATION_SOURCE_ITEM_FACTORS = 8;
+   */
+  ITEM_FACTORS = 8,
 }
 
 /**
@@ -530,6 +672,31 @@ export declare const RecommendationService: GenService<{
     methodKind: "unary";
     input: typeof GetTopNRequestSchema;
     output: typeof GetTopNResponseSchema;
+  },
+  /**
+   * BatchGetTopN answers several GetTopN requests in one call (at most 100),
+   * in request order. One invalid request makes the whole call
+   * INVALID_ARGUMENT, with the field named as requests[i].field.
+   *
+   * @generated from rpc movierec.v1.RecommendationService.BatchGetTopN
+   */
+  batchGetTopN: {
+    methodKind: "unary";
+    input: typeof BatchGetTopNRequestSchema;
+    output: typeof BatchGetTopNResponseSchema;
+  },
+  /**
+   * GetSimilarMovies returns the movies most similar to one movie, by the
+   * ranker's own structure: its Item-CF neighbours (movies rated by the same
+   * users), or, for a movie without neighbours, the nearest item factors of
+   * the ranking model. Unknown movie: NOT_FOUND.
+   *
+   * @generated from rpc movierec.v1.RecommendationService.GetSimilarMovies
+   */
+  getSimilarMovies: {
+    methodKind: "unary";
+    input: typeof GetSimilarMoviesRequestSchema;
+    output: typeof GetSimilarMoviesResponseSchema;
   },
   /**
    * PredictRating returns the predicted rating of one movie by one user on the

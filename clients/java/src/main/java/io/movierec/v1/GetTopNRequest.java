@@ -155,6 +155,21 @@ private static final long serialVersionUID = 0L;
     return filter_ == null ? io.movierec.v1.TopNFilter.getDefaultInstance() : filter_;
   }
 
+  public static final int EXPLAIN_FIELD_NUMBER = 4;
+  private boolean explain_ = false;
+  /**
+   * <pre>
+   * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+   * </pre>
+   *
+   * <code>bool explain = 4 [json_name = "explain"];</code>
+   * @return The explain.
+   */
+  @java.lang.Override
+  public boolean getExplain() {
+    return explain_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -178,6 +193,9 @@ private static final long serialVersionUID = 0L;
     if (filter_ != null) {
       output.writeMessage(3, getFilter());
     }
+    if (explain_ != false) {
+      output.writeBool(4, explain_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -197,6 +215,10 @@ private static final long serialVersionUID = 0L;
     if (filter_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, getFilter());
+    }
+    if (explain_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(4, explain_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -222,6 +244,8 @@ private static final long serialVersionUID = 0L;
       if (!getFilter()
           .equals(other.getFilter())) return false;
     }
+    if (getExplain()
+        != other.getExplain()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -241,6 +265,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + FILTER_FIELD_NUMBER;
       hash = (53 * hash) + getFilter().hashCode();
     }
+    hash = (37 * hash) + EXPLAIN_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getExplain());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -381,6 +408,7 @@ private static final long serialVersionUID = 0L;
         filterBuilder_.dispose();
         filterBuilder_ = null;
       }
+      explain_ = false;
       return this;
     }
 
@@ -424,6 +452,9 @@ private static final long serialVersionUID = 0L;
         result.filter_ = filterBuilder_ == null
             ? filter_
             : filterBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.explain_ = explain_;
       }
     }
 
@@ -482,6 +513,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasFilter()) {
         mergeFilter(other.getFilter());
       }
+      if (other.getExplain() != false) {
+        setExplain(other.getExplain());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -525,6 +559,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 32: {
+              explain_ = input.readBool();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -851,6 +890,50 @@ private static final long serialVersionUID = 0L;
         filter_ = null;
       }
       return filterBuilder_;
+    }
+
+    private boolean explain_ ;
+    /**
+     * <pre>
+     * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+     * </pre>
+     *
+     * <code>bool explain = 4 [json_name = "explain"];</code>
+     * @return The explain.
+     */
+    @java.lang.Override
+    public boolean getExplain() {
+      return explain_;
+    }
+    /**
+     * <pre>
+     * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+     * </pre>
+     *
+     * <code>bool explain = 4 [json_name = "explain"];</code>
+     * @param value The explain to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExplain(boolean value) {
+      
+      explain_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+     * </pre>
+     *
+     * <code>bool explain = 4 [json_name = "explain"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExplain() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      explain_ = false;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

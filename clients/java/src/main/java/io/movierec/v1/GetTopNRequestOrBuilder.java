@@ -70,4 +70,14 @@ public interface GetTopNRequestOrBuilder extends
    * <code>.movierec.v1.TopNFilter filter = 3 [json_name = "filter"];</code>
    */
   io.movierec.v1.TopNFilterOrBuilder getFilterOrBuilder();
+
+  /**
+   * <pre>
+   * Also say why each movie is recommended (RecommendedMovie.because_movie_ids).
+   * </pre>
+   *
+   * <code>bool explain = 4 [json_name = "explain"];</code>
+   * @return The explain.
+   */
+  boolean getExplain();
 }

@@ -53,6 +53,68 @@ public final class RecommendationServiceGrpc {
     return getGetTopNMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.movierec.v1.BatchGetTopNRequest,
+      io.movierec.v1.BatchGetTopNResponse> getBatchGetTopNMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "BatchGetTopN",
+      requestType = io.movierec.v1.BatchGetTopNRequest.class,
+      responseType = io.movierec.v1.BatchGetTopNResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.movierec.v1.BatchGetTopNRequest,
+      io.movierec.v1.BatchGetTopNResponse> getBatchGetTopNMethod() {
+    io.grpc.MethodDescriptor<io.movierec.v1.BatchGetTopNRequest, io.movierec.v1.BatchGetTopNResponse> getBatchGetTopNMethod;
+    if ((getBatchGetTopNMethod = RecommendationServiceGrpc.getBatchGetTopNMethod) == null) {
+      synchronized (RecommendationServiceGrpc.class) {
+        if ((getBatchGetTopNMethod = RecommendationServiceGrpc.getBatchGetTopNMethod) == null) {
+          RecommendationServiceGrpc.getBatchGetTopNMethod = getBatchGetTopNMethod =
+              io.grpc.MethodDescriptor.<io.movierec.v1.BatchGetTopNRequest, io.movierec.v1.BatchGetTopNResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "BatchGetTopN"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.movierec.v1.BatchGetTopNRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.movierec.v1.BatchGetTopNResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new RecommendationServiceMethodDescriptorSupplier("BatchGetTopN"))
+              .build();
+        }
+      }
+    }
+    return getBatchGetTopNMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.movierec.v1.GetSimilarMoviesRequest,
+      io.movierec.v1.GetSimilarMoviesResponse> getGetSimilarMoviesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetSimilarMovies",
+      requestType = io.movierec.v1.GetSimilarMoviesRequest.class,
+      responseType = io.movierec.v1.GetSimilarMoviesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.movierec.v1.GetSimilarMoviesRequest,
+      io.movierec.v1.GetSimilarMoviesResponse> getGetSimilarMoviesMethod() {
+    io.grpc.MethodDescriptor<io.movierec.v1.GetSimilarMoviesRequest, io.movierec.v1.GetSimilarMoviesResponse> getGetSimilarMoviesMethod;
+    if ((getGetSimilarMoviesMethod = RecommendationServiceGrpc.getGetSimilarMoviesMethod) == null) {
+      synchronized (RecommendationServiceGrpc.class) {
+        if ((getGetSimilarMoviesMethod = RecommendationServiceGrpc.getGetSimilarMoviesMethod) == null) {
+          RecommendationServiceGrpc.getGetSimilarMoviesMethod = getGetSimilarMoviesMethod =
+              io.grpc.MethodDescriptor.<io.movierec.v1.GetSimilarMoviesRequest, io.movierec.v1.GetSimilarMoviesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetSimilarMovies"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.movierec.v1.GetSimilarMoviesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.movierec.v1.GetSimilarMoviesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new RecommendationServiceMethodDescriptorSupplier("GetSimilarMovies"))
+              .build();
+        }
+      }
+    }
+    return getGetSimilarMoviesMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<io.movierec.v1.PredictRatingRequest,
       io.movierec.v1.PredictRatingResponse> getPredictRatingMethod;
 
@@ -214,6 +276,31 @@ public final class RecommendationServiceGrpc {
 
     /**
      * <pre>
+     * BatchGetTopN answers several GetTopN requests in one call (at most 100),
+     * in request order. One invalid request makes the whole call
+     * INVALID_ARGUMENT, with the field named as requests[i].field.
+     * </pre>
+     */
+    public void batchGetTopN(io.movierec.v1.BatchGetTopNRequest request,
+        io.grpc.stub.StreamObserver<io.movierec.v1.BatchGetTopNResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getBatchGetTopNMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSimilarMovies returns the movies most similar to one movie, by the
+     * ranker's own structure: its Item-CF neighbours (movies rated by the same
+     * users), or, for a movie without neighbours, the nearest item factors of
+     * the ranking model. Unknown movie: NOT_FOUND.
+     * </pre>
+     */
+    public void getSimilarMovies(io.movierec.v1.GetSimilarMoviesRequest request,
+        io.grpc.stub.StreamObserver<io.movierec.v1.GetSimilarMoviesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetSimilarMoviesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * PredictRating returns the predicted rating of one movie by one user on the
      * data set's rating scale. Unknown movie: NOT_FOUND. Unknown user: the
      * movie's damped mean rating, labelled as a fallback.
@@ -259,6 +346,20 @@ public final class RecommendationServiceGrpc {
                 io.movierec.v1.GetTopNRequest,
                 io.movierec.v1.GetTopNResponse>(
                   this, METHODID_GET_TOP_N)))
+          .addMethod(
+            getBatchGetTopNMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                io.movierec.v1.BatchGetTopNRequest,
+                io.movierec.v1.BatchGetTopNResponse>(
+                  this, METHODID_BATCH_GET_TOP_N)))
+          .addMethod(
+            getGetSimilarMoviesMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                io.movierec.v1.GetSimilarMoviesRequest,
+                io.movierec.v1.GetSimilarMoviesResponse>(
+                  this, METHODID_GET_SIMILAR_MOVIES)))
           .addMethod(
             getPredictRatingMethod(),
             io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -315,6 +416,33 @@ public final class RecommendationServiceGrpc {
         io.grpc.stub.StreamObserver<io.movierec.v1.GetTopNResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetTopNMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * BatchGetTopN answers several GetTopN requests in one call (at most 100),
+     * in request order. One invalid request makes the whole call
+     * INVALID_ARGUMENT, with the field named as requests[i].field.
+     * </pre>
+     */
+    public void batchGetTopN(io.movierec.v1.BatchGetTopNRequest request,
+        io.grpc.stub.StreamObserver<io.movierec.v1.BatchGetTopNResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getBatchGetTopNMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSimilarMovies returns the movies most similar to one movie, by the
+     * ranker's own structure: its Item-CF neighbours (movies rated by the same
+     * users), or, for a movie without neighbours, the nearest item factors of
+     * the ranking model. Unknown movie: NOT_FOUND.
+     * </pre>
+     */
+    public void getSimilarMovies(io.movierec.v1.GetSimilarMoviesRequest request,
+        io.grpc.stub.StreamObserver<io.movierec.v1.GetSimilarMoviesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetSimilarMoviesMethod(), getCallOptions()), request, responseObserver);
     }
 
     /**
@@ -393,6 +521,31 @@ public final class RecommendationServiceGrpc {
 
     /**
      * <pre>
+     * BatchGetTopN answers several GetTopN requests in one call (at most 100),
+     * in request order. One invalid request makes the whole call
+     * INVALID_ARGUMENT, with the field named as requests[i].field.
+     * </pre>
+     */
+    public io.movierec.v1.BatchGetTopNResponse batchGetTopN(io.movierec.v1.BatchGetTopNRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getBatchGetTopNMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetSimilarMovies returns the movies most similar to one movie, by the
+     * ranker's own structure: its Item-CF neighbours (movies rated by the same
+     * users), or, for a movie without neighbours, the nearest item factors of
+     * the ranking model. Unknown movie: NOT_FOUND.
+     * </pre>
+     */
+    public io.movierec.v1.GetSimilarMoviesResponse getSimilarMovies(io.movierec.v1.GetSimilarMoviesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetSimilarMoviesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * PredictRating returns the predicted rating of one movie by one user on the
      * data set's rating scale. Unknown movie: NOT_FOUND. Unknown user: the
      * movie's damped mean rating, labelled as a fallback.
@@ -439,6 +592,33 @@ public final class RecommendationServiceGrpc {
 
     /**
      * <pre>
+     * BatchGetTopN answers several GetTopN requests in one call (at most 100),
+     * in request order. One invalid request makes the whole call
+     * INVALID_ARGUMENT, with the field named as requests[i].field.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.movierec.v1.BatchGetTopNResponse> batchGetTopN(
+        io.movierec.v1.BatchGetTopNRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getBatchGetTopNMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetSimilarMovies returns the movies most similar to one movie, by the
+     * ranker's own structure: its Item-CF neighbours (movies rated by the same
+     * users), or, for a movie without neighbours, the nearest item factors of
+     * the ranking model. Unknown movie: NOT_FOUND.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.movierec.v1.GetSimilarMoviesResponse> getSimilarMovies(
+        io.movierec.v1.GetSimilarMoviesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetSimilarMoviesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * PredictRating returns the predicted rating of one movie by one user on the
      * data set's rating scale. Unknown movie: NOT_FOUND. Unknown user: the
      * movie's damped mean rating, labelled as a fallback.
@@ -452,9 +632,11 @@ public final class RecommendationServiceGrpc {
   }
 
   private static final int METHODID_GET_TOP_N = 0;
-  private static final int METHODID_PREDICT_RATING = 1;
-  private static final int METHODID_INGEST_RATINGS = 2;
-  private static final int METHODID_STREAM_RATINGS = 3;
+  private static final int METHODID_BATCH_GET_TOP_N = 1;
+  private static final int METHODID_GET_SIMILAR_MOVIES = 2;
+  private static final int METHODID_PREDICT_RATING = 3;
+  private static final int METHODID_INGEST_RATINGS = 4;
+  private static final int METHODID_STREAM_RATINGS = 5;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -476,6 +658,14 @@ public final class RecommendationServiceGrpc {
         case METHODID_GET_TOP_N:
           serviceImpl.getTopN((io.movierec.v1.GetTopNRequest) request,
               (io.grpc.stub.StreamObserver<io.movierec.v1.GetTopNResponse>) responseObserver);
+          break;
+        case METHODID_BATCH_GET_TOP_N:
+          serviceImpl.batchGetTopN((io.movierec.v1.BatchGetTopNRequest) request,
+              (io.grpc.stub.StreamObserver<io.movierec.v1.BatchGetTopNResponse>) responseObserver);
+          break;
+        case METHODID_GET_SIMILAR_MOVIES:
+          serviceImpl.getSimilarMovies((io.movierec.v1.GetSimilarMoviesRequest) request,
+              (io.grpc.stub.StreamObserver<io.movierec.v1.GetSimilarMoviesResponse>) responseObserver);
           break;
         case METHODID_PREDICT_RATING:
           serviceImpl.predictRating((io.movierec.v1.PredictRatingRequest) request,
@@ -549,6 +739,8 @@ public final class RecommendationServiceGrpc {
           serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
               .setSchemaDescriptor(new RecommendationServiceFileDescriptorSupplier())
               .addMethod(getGetTopNMethod())
+              .addMethod(getBatchGetTopNMethod())
+              .addMethod(getGetSimilarMoviesMethod())
               .addMethod(getPredictRatingMethod())
               .addMethod(getIngestRatingsMethod())
               .addMethod(getStreamRatingsMethod())

@@ -72,6 +72,23 @@ public enum RecommendationSource
    * <code>RECOMMENDATION_SOURCE_MOVIE_MEAN = 6;</code>
    */
   RECOMMENDATION_SOURCE_MOVIE_MEAN(6),
+  /**
+   * <pre>
+   * GetSimilarMovies: Item-CF neighbours (cosine of co-ratings).
+   * </pre>
+   *
+   * <code>RECOMMENDATION_SOURCE_ITEM_CF = 7;</code>
+   */
+  RECOMMENDATION_SOURCE_ITEM_CF(7),
+  /**
+   * <pre>
+   * GetSimilarMovies for a movie without Item-CF neighbours: cosine of the
+   * ranking model's item factors.
+   * </pre>
+   *
+   * <code>RECOMMENDATION_SOURCE_ITEM_FACTORS = 8;</code>
+   */
+  RECOMMENDATION_SOURCE_ITEM_FACTORS(8),
   UNRECOGNIZED(-1),
   ;
 
@@ -135,6 +152,23 @@ public enum RecommendationSource
    * <code>RECOMMENDATION_SOURCE_MOVIE_MEAN = 6;</code>
    */
   public static final int RECOMMENDATION_SOURCE_MOVIE_MEAN_VALUE = 6;
+  /**
+   * <pre>
+   * GetSimilarMovies: Item-CF neighbours (cosine of co-ratings).
+   * </pre>
+   *
+   * <code>RECOMMENDATION_SOURCE_ITEM_CF = 7;</code>
+   */
+  public static final int RECOMMENDATION_SOURCE_ITEM_CF_VALUE = 7;
+  /**
+   * <pre>
+   * GetSimilarMovies for a movie without Item-CF neighbours: cosine of the
+   * ranking model's item factors.
+   * </pre>
+   *
+   * <code>RECOMMENDATION_SOURCE_ITEM_FACTORS = 8;</code>
+   */
+  public static final int RECOMMENDATION_SOURCE_ITEM_FACTORS_VALUE = 8;
 
 
   public final int getNumber() {
@@ -168,6 +202,8 @@ public enum RecommendationSource
       case 4: return RECOMMENDATION_SOURCE_POPULARITY;
       case 5: return RECOMMENDATION_SOURCE_MODEL;
       case 6: return RECOMMENDATION_SOURCE_MOVIE_MEAN;
+      case 7: return RECOMMENDATION_SOURCE_ITEM_CF;
+      case 8: return RECOMMENDATION_SOURCE_ITEM_FACTORS;
       default: return null;
     }
   }

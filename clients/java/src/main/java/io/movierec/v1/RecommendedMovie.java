@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     movieId_ = "";
     title_ = "";
     genres_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    becauseMovieIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
   }
 
   @java.lang.Override
@@ -200,9 +201,10 @@ private static final long serialVersionUID = 0L;
   private double score_ = 0D;
   /**
    * <pre>
-   * The ranking score, higher is better: the model's raw score for model
-   * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-   * the scale; PredictRating clips), the number of ratings for popularity.
+   * The ranking score, higher is better: for model lists the blend of the
+   * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+   * for popularity the number of ratings, for similar movies the similarity.
+   * It orders one list; it is not a predicted rating (PredictRating is).
    * </pre>
    *
    * <code>double score = 4 [json_name = "score"];</code>
@@ -211,6 +213,70 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public double getScore() {
     return score_;
+  }
+
+  public static final int BECAUSE_MOVIE_IDS_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList becauseMovieIds_;
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @return A list containing the becauseMovieIds.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getBecauseMovieIdsList() {
+    return becauseMovieIds_;
+  }
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @return The count of becauseMovieIds.
+   */
+  public int getBecauseMovieIdsCount() {
+    return becauseMovieIds_.size();
+  }
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @param index The index of the element to return.
+   * @return The becauseMovieIds at the given index.
+   */
+  public java.lang.String getBecauseMovieIds(int index) {
+    return becauseMovieIds_.get(index);
+  }
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the becauseMovieIds at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getBecauseMovieIdsBytes(int index) {
+    return becauseMovieIds_.getByteString(index);
   }
 
   private byte memoizedIsInitialized = -1;
@@ -239,6 +305,9 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToRawLongBits(score_) != 0) {
       output.writeDouble(4, score_);
     }
+    for (int i = 0; i < becauseMovieIds_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, becauseMovieIds_.getRaw(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -266,6 +335,14 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(4, score_);
     }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < becauseMovieIds_.size(); i++) {
+        dataSize += computeStringSizeNoTag(becauseMovieIds_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getBecauseMovieIdsList().size();
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -290,6 +367,8 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToLongBits(getScore())
         != java.lang.Double.doubleToLongBits(
             other.getScore())) return false;
+    if (!getBecauseMovieIdsList()
+        .equals(other.getBecauseMovieIdsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -312,6 +391,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + SCORE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         java.lang.Double.doubleToLongBits(getScore()));
+    if (getBecauseMovieIdsCount() > 0) {
+      hash = (37 * hash) + BECAUSE_MOVIE_IDS_FIELD_NUMBER;
+      hash = (53 * hash) + getBecauseMovieIdsList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -450,6 +533,8 @@ private static final long serialVersionUID = 0L;
       genres_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000004);
       score_ = 0D;
+      becauseMovieIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000010);
       return this;
     }
 
@@ -488,6 +573,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000004);
       }
       result.genres_ = genres_;
+      if (((bitField0_ & 0x00000010) != 0)) {
+        becauseMovieIds_ = becauseMovieIds_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00000010);
+      }
+      result.becauseMovieIds_ = becauseMovieIds_;
     }
 
     private void buildPartial0(io.movierec.v1.RecommendedMovie result) {
@@ -570,6 +660,16 @@ private static final long serialVersionUID = 0L;
       if (other.getScore() != 0D) {
         setScore(other.getScore());
       }
+      if (!other.becauseMovieIds_.isEmpty()) {
+        if (becauseMovieIds_.isEmpty()) {
+          becauseMovieIds_ = other.becauseMovieIds_;
+          bitField0_ = (bitField0_ & ~0x00000010);
+        } else {
+          ensureBecauseMovieIdsIsMutable();
+          becauseMovieIds_.addAll(other.becauseMovieIds_);
+        }
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -617,6 +717,12 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 33
+            case 42: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureBecauseMovieIdsIsMutable();
+              becauseMovieIds_.add(s);
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -961,9 +1067,10 @@ private static final long serialVersionUID = 0L;
     private double score_ ;
     /**
      * <pre>
-     * The ranking score, higher is better: the model's raw score for model
-     * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-     * the scale; PredictRating clips), the number of ratings for popularity.
+     * The ranking score, higher is better: for model lists the blend of the
+     * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+     * for popularity the number of ratings, for similar movies the similarity.
+     * It orders one list; it is not a predicted rating (PredictRating is).
      * </pre>
      *
      * <code>double score = 4 [json_name = "score"];</code>
@@ -975,9 +1082,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The ranking score, higher is better: the model's raw score for model
-     * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-     * the scale; PredictRating clips), the number of ratings for popularity.
+     * The ranking score, higher is better: for model lists the blend of the
+     * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+     * for popularity the number of ratings, for similar movies the similarity.
+     * It orders one list; it is not a predicted rating (PredictRating is).
      * </pre>
      *
      * <code>double score = 4 [json_name = "score"];</code>
@@ -993,9 +1101,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The ranking score, higher is better: the model's raw score for model
-     * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-     * the scale; PredictRating clips), the number of ratings for popularity.
+     * The ranking score, higher is better: for model lists the blend of the
+     * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+     * for popularity the number of ratings, for similar movies the similarity.
+     * It orders one list; it is not a predicted rating (PredictRating is).
      * </pre>
      *
      * <code>double score = 4 [json_name = "score"];</code>
@@ -1004,6 +1113,173 @@ private static final long serialVersionUID = 0L;
     public Builder clearScore() {
       bitField0_ = (bitField0_ & ~0x00000008);
       score_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringList becauseMovieIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureBecauseMovieIdsIsMutable() {
+      if (!((bitField0_ & 0x00000010) != 0)) {
+        becauseMovieIds_ = new com.google.protobuf.LazyStringArrayList(becauseMovieIds_);
+        bitField0_ |= 0x00000010;
+       }
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @return A list containing the becauseMovieIds.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getBecauseMovieIdsList() {
+      return becauseMovieIds_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @return The count of becauseMovieIds.
+     */
+    public int getBecauseMovieIdsCount() {
+      return becauseMovieIds_.size();
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param index The index of the element to return.
+     * @return The becauseMovieIds at the given index.
+     */
+    public java.lang.String getBecauseMovieIds(int index) {
+      return becauseMovieIds_.get(index);
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the becauseMovieIds at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getBecauseMovieIdsBytes(int index) {
+      return becauseMovieIds_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param index The index to set the value at.
+     * @param value The becauseMovieIds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBecauseMovieIds(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureBecauseMovieIdsIsMutable();
+      becauseMovieIds_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param value The becauseMovieIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addBecauseMovieIds(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureBecauseMovieIdsIsMutable();
+      becauseMovieIds_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param values The becauseMovieIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllBecauseMovieIds(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureBecauseMovieIdsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, becauseMovieIds_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBecauseMovieIds() {
+      becauseMovieIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With GetTopNRequest.explain: the movies the user rated that most made
+     * this one recommended, most similar first (at most 3): its Item-CF
+     * neighbours among them, or else their nearest by the ranking model's item
+     * factors. Empty for popularity lists.
+     * </pre>
+     *
+     * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+     * @param value The bytes of the becauseMovieIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addBecauseMovieIdsBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureBecauseMovieIdsIsMutable();
+      becauseMovieIds_.add(value);
       onChanged();
       return this;
     }

@@ -90,13 +90,67 @@ public interface RecommendedMovieOrBuilder extends
 
   /**
    * <pre>
-   * The ranking score, higher is better: the model's raw score for model
-   * lists (for explicit ALS a predicted rating, not clipped, so it may exceed
-   * the scale; PredictRating clips), the number of ratings for popularity.
+   * The ranking score, higher is better: for model lists the blend of the
+   * ranking ALS and Item-CF scores (each scaled to at most 1 for the user),
+   * for popularity the number of ratings, for similar movies the similarity.
+   * It orders one list; it is not a predicted rating (PredictRating is).
    * </pre>
    *
    * <code>double score = 4 [json_name = "score"];</code>
    * @return The score.
    */
   double getScore();
+
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @return A list containing the becauseMovieIds.
+   */
+  java.util.List<java.lang.String>
+      getBecauseMovieIdsList();
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @return The count of becauseMovieIds.
+   */
+  int getBecauseMovieIdsCount();
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @param index The index of the element to return.
+   * @return The becauseMovieIds at the given index.
+   */
+  java.lang.String getBecauseMovieIds(int index);
+  /**
+   * <pre>
+   * With GetTopNRequest.explain: the movies the user rated that most made
+   * this one recommended, most similar first (at most 3): its Item-CF
+   * neighbours among them, or else their nearest by the ranking model's item
+   * factors. Empty for popularity lists.
+   * </pre>
+   *
+   * <code>repeated string because_movie_ids = 5 [json_name = "becauseMovieIds"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the becauseMovieIds at the given index.
+   */
+  com.google.protobuf.ByteString
+      getBecauseMovieIdsBytes(int index);
 }

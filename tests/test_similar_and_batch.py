@@ -1,0 +1,101 @@
+"""GetSimilarMovies, explanations and BatchGetTopN through the real server on the demo data."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from pyspark.sql import SparkSession
+
+from rec_service.state import ServiceState
+
+Stub = pb_grpc.RecommendationServiceStub
+
+
+def _raters(spark: SparkSession, movie_id: str) -> set[str]:
+    rows = spark.sql(f"SELECT user_id FROM ratings WHERE movie_id = '{movie_id}'").collect()
+    return {r[0] for r in rows}
+
+
+def test_similar_movies_are_item_cf_neighbours(stub: Stub, spark: SparkSession) -> None:
+    resp = stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="1", page_size=10))
+    assert resp.source == pb.RECOMMENDATION_SOURCE_ITEM_CF
+    ids = [m.movie_id for m in resp.movies]
+    assert len(ids) == 10 and "1" not in ids
+    scores = [m.score for m in resp.movies]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+    # The score is the cosine of co-ratings, recomputed here from the ratings table.
+    toy_story = _raters(spark, "1")
+    for movie in resp.movies[:3]:
+        other = _raters(spark, movie.movie_id)
+        cosine = len(toy_story & other) / (len(toy_story) * len(other)) ** 0.5
+        assert movie.score == pytest.approx(cosine, rel=1e-5)
+
+
+def test_similar_movies_honour_the_filter(stub: Stub) -> None:
+    flt = pb.TopNFilter(include_genres=["Comedy"], exclude_genres=["Animation"])
+    resp = stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="1", page_size=5, filter=flt))
+    assert resp.movies
+    for movie in resp.movies:
+        assert "Comedy" in movie.genres and "Animation" not in movie.genres
+
+
+def test_similar_movies_errors(stub: Stub) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="999999999"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="", page_size=-1))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "movie_id" in (err.value.details() or "") and "page_size" in (err.value.details() or "")
+
+
+def test_explanations_name_movies_the_user_rated(
+    stub: Stub, spark: SparkSession, demo_state: ServiceState
+) -> None:
+    resp = stub.GetTopN(pb.GetTopNRequest(user_id="1", page_size=10, explain=True))
+    rated = {r[0] for r in spark.sql("SELECT movie_id FROM ratings WHERE user_id = '1'").collect()}
+    model = demo_state.recommender().model
+    assert all(m.because_movie_ids for m in resp.movies)
+    for movie in resp.movies:
+        assert 1 <= len(movie.because_movie_ids) <= 3
+        assert set(movie.because_movie_ids) <= rated
+        # The reasons are the movie's Item-CF neighbours, most similar first.
+        neighbours, _ = model.neighbours.neighbours(model.item_index[movie.movie_id])
+        order = [model.item_ids[j] for j in neighbours]
+        positions = [order.index(m) for m in movie.because_movie_ids]
+        assert positions == sorted(positions)
+    plain = stub.GetTopN(pb.GetTopNRequest(user_id="1", page_size=10))
+    assert [m.movie_id for m in plain.movies] == [m.movie_id for m in resp.movies]
+    assert not any(m.because_movie_ids for m in plain.movies)
+
+
+def test_batch_answers_like_single_calls(stub: Stub) -> None:
+    requests = [
+        pb.GetTopNRequest(user_id="1", page_size=5),
+        pb.GetTopNRequest(user_id="someone-new", page_size=3),
+        pb.GetTopNRequest(user_id="2", page_size=4, filter=pb.TopNFilter(include_genres=["Drama"])),
+    ]
+    batch = stub.BatchGetTopN(pb.BatchGetTopNRequest(requests=requests))
+    assert len(batch.responses) == len(requests)
+    for request, answer in zip(requests, batch.responses, strict=True):
+        single = stub.GetTopN(request)
+        assert [m.movie_id for m in answer.movies] == [m.movie_id for m in single.movies]
+        assert answer.source == single.source
+    assert batch.responses[1].source == pb.RECOMMENDATION_SOURCE_POPULARITY
+
+
+def test_batch_names_the_bad_request(stub: Stub) -> None:
+    requests = [pb.GetTopNRequest(user_id="1"), pb.GetTopNRequest(user_id="2", page_size=-4)]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BatchGetTopN(pb.BatchGetTopNRequest(requests=requests))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "requests[1].page_size" in (err.value.details() or "")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BatchGetTopN(pb.BatchGetTopNRequest())
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    too_many = [pb.GetTopNRequest(user_id="1")] * 101
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BatchGetTopN(pb.BatchGetTopNRequest(requests=too_many))
+    assert "at most 100" in (err.value.details() or "")
