@@ -22,17 +22,20 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import config as config_mod
+from rec_service.evaluate import best_plain
 from rec_service.evaluate import evaluate as run_evaluation
-from rec_service.retrain import als_params, build_model, compact
+from rec_service.retrain import build_model, compact, model_settings
 from rec_service.server import create_server
 from rec_service.state import ServiceState, open_rating_log, spark_session
+from rec_service.tune import Grid, tune
+from rec_service.tuning_report import write_tuning_report
 from spark_store.loaders import load_dataset
 
 USAGE = """movierec COMMAND [options]
 
 commands:
   serve     start the gRPC server (trains a model first if model_dir has none)
-  train     train ALS on the base data plus the rating log and save it to model_dir
+  train     train the models on the base data plus the rating log and save them to model_dir
             (refused while a server owns the log: use the admin TriggerRetrain call)
   top       client: print a user's top movies from a running server
   predict   client: print a predicted rating from a running server
@@ -41,8 +44,11 @@ commands:
   admin     client: info | retrain | status | sql "SELECT ..." (token: --token or
             MOVIEREC_ADMIN_TOKEN)
   config    print every setting with its default and meaning
-  evaluate  RMSE/MAE (random 80/20) and P/R/NDCG/MAP@k + coverage (per-user 75/25) of the
-            configured ALS on data_dir, popularity beside it (--k, --seed, --json FILE)
+  evaluate  on data_dir: P/R/NDCG/MAP@k + coverage of GetTopN's ranker beside popularity,
+            plain ALS and Item-CF (per-user 75/25), RMSE/MAE of PredictRating beside plain
+            ALS (random 80/20) (--k, --seed, --json FILE)
+  tune      grid search of the model settings on validation splits carved from training data
+            only; writes a report (--quick, --seed, --k, --report FILE.md, also FILE.json)
 
 serve and train take every setting as --flag (see `movierec config`), as MOVIEREC_* env
 variables, or from a TOML file given by --config.
@@ -111,18 +117,23 @@ def evaluate(argv: Sequence[str]) -> int:
     _setup_logging(cfg.log_level)
     spark = spark_session(cfg)
     ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
-    result = run_evaluation(spark, ratings, als_params(cfg), seed=args.seed, k=args.k)
-    acc = result.accuracy
-    print(f"data: {cfg.data_dir}   ALS: {als_params(cfg)}   seed {args.seed}")
-    print(
-        f"rating accuracy (random 80/20, predictions clipped to the scale): "
-        f"RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  ({int(acc['test_ratings'])} test "
-        f"ratings, {int(acc['cold_start_dropped'])} cold-start pairs left out)"
-    )
+    settings = model_settings(cfg)
+    result = run_evaluation(spark, ratings, settings, seed=args.seed, k=args.k)
+    print(f"data: {cfg.data_dir}   seed {args.seed}\nsettings: {settings}")
+    print("rating accuracy (random 80/20, predictions clipped to the scale, warm pairs):")
+    for name, acc in result.accuracy.items():
+        print(
+            f"  {name:32} RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  "
+            f"({int(acc['test_ratings'])} test ratings, "
+            f"{int(acc['cold_start_dropped'])} cold-start pairs left out)"
+        )
+    plain_name, plain = best_plain(result.accuracy)
+    served = result.accuracy["PredictRating (bias-aware ALS)"]["rmse"]
+    print(f"  PredictRating / best plain ({plain_name}): {served / plain['rmse']:.3f}")
     print(f"top-{args.k} (per-user 75/25, training movies excluded):")
     for name, row in result.ranking.items():
         print(
-            f"  {name:11} P@{args.k} {row[f'precision@{args.k}']:.4f}  "
+            f"  {name:32} P@{args.k} {row[f'precision@{args.k}']:.4f}  "
             f"R@{args.k} {row[f'recall@{args.k}']:.4f}  NDCG@{args.k} {row[f'ndcg@{args.k}']:.4f}  "
             f"MAP@{args.k} {row[f'map@{args.k}']:.4f}  coverage {row['coverage']:.4f}"
         )
@@ -130,6 +141,24 @@ def evaluate(argv: Sequence[str]) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(dataclasses.asdict(result), fh, indent=2)
+    return 0
+
+
+def tune_command(argv: Sequence[str]) -> int:
+    own = argparse.ArgumentParser(prog="movierec tune", add_help=False)
+    own.add_argument("--k", type=int, default=10)
+    own.add_argument("--seed", type=int, default=42)
+    own.add_argument("--quick", action="store_true", help="a small grid, for a first look")
+    own.add_argument("--report", default="benchmarks/results/tuning.md")
+    args, rest = own.parse_known_args(list(argv))
+    cfg = config_mod.load(rest)
+    _setup_logging(cfg.log_level)
+    spark = spark_session(cfg)
+    ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
+    grid = Grid.quick() if args.quick else Grid()
+    result = tune(spark, ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
+    write_tuning_report(result, grid, cfg.data_dir, args.seed, args.k, args.report)
+    print(f"chosen: {result.settings}\nreport: {args.report} ({result.seconds:.0f} s)")
     return 0
 
 
@@ -287,6 +316,7 @@ COMMANDS = {
     "admin": admin,
     "config": show_config,
     "evaluate": evaluate,
+    "tune": tune_command,
 }
 
 

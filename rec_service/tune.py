@@ -1,0 +1,199 @@
+"""`movierec tune`: picks the model settings on validation splits carved from training data only.
+
+The evaluation's test side is split off first, with the same seed and fractions `movierec
+evaluate` uses, and never read here: the grids are scored on a validation split cut from what
+remains (per-user for ranking, random for rating accuracy). So the figures `evaluate` then
+reports for the chosen settings are not fitted to their own test set.
+
+- Ranking: every ranking ALS setting of the grid, each with every Item-CF neighbour count and
+  blend weight; chosen by NDCG@k of the blended lists.
+- Rating: every bias-aware ALS setting of the grid; chosen by RMSE.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from rec_service import metrics
+from rec_service.evaluate import Holdout, als_scorer, blend_scorer, cf_scorer
+from spark_store.bias_als import BiasParams, fit_biases, residuals
+from spark_store.models import ModelSettings, collect_factors
+from spark_store.splits import per_user_split, random_split
+from spark_store.training import apply_index, fit_als, index_ids, rating_scale
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The values tried; every combination within each model is fitted."""
+
+    ranks: tuple[int, ...] = (32, 64)
+    reg_params: tuple[float, ...] = (0.05, 0.1)
+    alphas: tuple[float, ...] = (5.0, 10.0, 20.0)
+    max_iters: tuple[int, ...] = (10,)
+    cf_neighbours: tuple[int, ...] = (25, 50, 100)
+    blend_als_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+    rating_ranks: tuple[int, ...] = (10, 20, 40)
+    rating_reg_params: tuple[float, ...] = (0.1, 0.15, 0.2)
+    rating_max_iter: int = 15
+    bias_regs: tuple[tuple[float, float], ...] = ((5.0, 10.0), (10.0, 15.0), (25.0, 25.0))
+
+    @classmethod
+    def quick(cls) -> Grid:
+        """A small grid for a smoke run (tests, a first look at a new data set)."""
+        return cls(
+            ranks=(16,),
+            reg_params=(0.1,),
+            alphas=(10.0,),
+            cf_neighbours=(25,),
+            blend_als_weights=(0.0, 0.5, 1.0),
+            rating_ranks=(10,),
+            rating_reg_params=(0.15,),
+            rating_max_iter=5,
+            bias_regs=((10.0, 15.0),),
+        )
+
+
+@dataclass
+class TuneResult:
+    """The chosen settings and every grid point's validation figure."""
+
+    settings: ModelSettings
+    ranking_rows: list[dict[str, Any]] = field(default_factory=list)
+    rating_rows: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings.as_dict(),
+            "ranking": self.ranking_rows,
+            "rating": self.rating_rows,
+            "seconds": self.seconds,
+        }
+
+
+def tune(
+    spark: SparkSession,
+    ratings: DataFrame,
+    base: ModelSettings,
+    grid: Grid,
+    seed: int = 42,
+    k: int = 10,
+    ranking_test_fraction: float = 0.25,
+    accuracy_test_fraction: float = 0.2,
+) -> TuneResult:
+    started = time.perf_counter()
+    ratings = ratings.cache()
+    ranking_train, _ = per_user_split(ratings, ranking_test_fraction, seed)
+    accuracy_train, _ = random_split(ratings, accuracy_test_fraction, seed)
+    settings, ranking_rows = _tune_ranking(spark, ranking_train.cache(), base, grid, seed, k)
+    settings, rating_rows = _tune_rating(spark, accuracy_train.cache(), settings, grid, seed)
+    return TuneResult(settings, ranking_rows, rating_rows, time.perf_counter() - started)
+
+
+def _tune_ranking(
+    spark: SparkSession,
+    train: DataFrame,
+    base: ModelSettings,
+    grid: Grid,
+    seed: int,
+    k: int,
+) -> tuple[ModelSettings, list[dict[str, Any]]]:
+    fit, validation = per_user_split(train, 0.25, seed + 1)
+    holdout = Holdout(spark, fit, validation)
+    rows: list[dict[str, Any]] = []
+    best: tuple[float, ModelSettings] | None = None
+    try:
+        neighbours = {
+            n: holdout.neighbours(spark, n, base.cf_ratings_per_user) for n in grid.cf_neighbours
+        }
+        for rank, reg, alpha, iters in itertools.product(
+            grid.ranks, grid.reg_params, grid.alphas, grid.max_iters
+        ):
+            params = dataclasses.replace(
+                base.ranking,
+                rank=rank,
+                reg_param=reg,
+                alpha=alpha,
+                max_iter=iters,
+                implicit_prefs=True,
+            )
+            als = als_scorer(*holdout.factors(params))
+            for n, weight in itertools.product(grid.cf_neighbours, grid.blend_als_weights):
+                summary = holdout.summary(blend_scorer(als, cf_scorer(neighbours[n]), weight), k)
+                ndcg = summary[f"ndcg@{k}"]
+                rows.append(
+                    {
+                        "rank": rank,
+                        "reg_param": reg,
+                        "alpha": alpha,
+                        "max_iter": iters,
+                        "cf_neighbours": n,
+                        "blend_als_weight": weight,
+                        **summary,
+                    }
+                )
+                if best is None or ndcg > best[0]:
+                    chosen = dataclasses.replace(
+                        base, ranking=params, cf_neighbours=n, blend_als_weight=weight
+                    )
+                    best = (ndcg, chosen)
+            log.info("tune: ranking %s done, best NDCG so far %.4f", params, best[0] if best else 0)
+    finally:
+        holdout.release()
+    assert best is not None
+    return best[1], rows
+
+
+def _tune_rating(
+    spark: SparkSession, train: DataFrame, base: ModelSettings, grid: Grid, seed: int
+) -> tuple[ModelSettings, list[dict[str, Any]]]:
+    fit, validation = random_split(train, 0.2, seed + 1)
+    user_ids, item_ids, indexed = index_ids(spark, fit)
+    indexed = indexed.cache()
+    scale = rating_scale(fit)
+    pairs = apply_index(spark, validation, user_ids, item_ids).collect()
+    users = [p.user_idx for p in pairs]
+    items = [p.item_idx for p in pairs]
+    actual = [p.rating for p in pairs]
+    rows: list[dict[str, Any]] = []
+    best: tuple[float, ModelSettings] | None = None
+    try:
+        for reg_item, reg_user in grid.bias_regs:
+            bias = BiasParams(reg_item=reg_item, reg_user=reg_user)
+            biases = fit_biases(indexed, bias, len(user_ids), len(item_ids))
+            resid = residuals(indexed, biases).cache()
+            base_pred = biases.mean + biases.user[users] + biases.item[items]
+            for rank, reg in itertools.product(grid.rating_ranks, grid.rating_reg_params):
+                params = dataclasses.replace(
+                    base.rating, rank=rank, reg_param=reg, max_iter=grid.rating_max_iter
+                )
+                model = fit_als(resid, params)
+                uf = collect_factors(model.userFactors, len(user_ids), rank)
+                itf = collect_factors(model.itemFactors, len(item_ids), rank)
+                predicted = base_pred + (uf[users] * itf[items]).sum(axis=1)
+                rmse = metrics.rmse(predicted.clip(scale.low, scale.high), actual)
+                rows.append(
+                    {
+                        "rank": rank,
+                        "reg_param": reg,
+                        "bias_reg_item": reg_item,
+                        "bias_reg_user": reg_user,
+                        "rmse": rmse,
+                    }
+                )
+                if best is None or rmse < best[0]:
+                    best = (rmse, dataclasses.replace(base, rating=params, bias=bias))
+            resid.unpersist()
+    finally:
+        indexed.unpersist()
+    assert best is not None
+    return best[1], rows
