@@ -23,8 +23,8 @@ EXPECTED = {
 
 
 def _indexed(spark: SparkSession):  # type: ignore[no-untyped-def]
-    rows = [(u, i, 4.0) for i, users in RATERS.items() for u in users]
-    return spark.createDataFrame(rows, "user_idx int, item_idx int, rating double")
+    rows = [(u, i, 4.0, 0) for i, users in RATERS.items() for u in users]
+    return spark.createDataFrame(rows, "user_idx int, item_idx int, rating double, timestamp long")
 
 
 def test_similarities_are_the_cosine_of_co_ratings(spark: SparkSession) -> None:
@@ -41,6 +41,17 @@ def test_only_the_k_most_similar_are_kept(spark: SparkSession) -> None:
     assert neighbours.neighbours(0)[0].tolist() == [1]  # 0.866 beats 0.707
     assert neighbours.neighbours(2)[0].tolist() == [0]  # 0.707 beats 0.408
     assert neighbours.neighbours(3)[0].tolist() == []
+
+
+def test_only_each_users_most_recent_ratings_count(spark: SparkSession) -> None:
+    # User 9 rated movies 0 and 3, movie 3 last; with one rating per user counted, only
+    # (9, 3) is left of them, so movies 0 and 3 share no counted rater.
+    rows = [(9, 0, 4.0, 1), (9, 3, 4.0, 2), (8, 0, 4.0, 1), (8, 3, 4.0, 1)]
+    df = spark.createDataFrame(rows, "user_idx int, item_idx int, rating double, timestamp long")
+    everything = {(r.item_idx, r.neighbour_idx) for r in item_neighbours(spark, df, 5).collect()}
+    assert everything == {(0, 3), (3, 0)}
+    capped = item_neighbours(spark, df, 5, per_user=1).collect()
+    assert capped == []  # user 8 keeps movie 0 (same time, lower index), user 9 movie 3
 
 
 def test_scores_equal_the_dense_formula() -> None:

@@ -13,12 +13,22 @@ from rec_service.state import ServiceState
 Stub = pb_grpc.RecommendationServiceStub
 
 
-def _raters(spark: SparkSession, movie_id: str) -> set[str]:
-    rows = spark.sql(f"SELECT user_id FROM ratings WHERE movie_id = '{movie_id}'").collect()
+def _raters(spark: SparkSession, movie_id: str, per_user: int) -> set[str]:
+    """Who rated the movie among their per_user most recent ratings, as Item-CF counts them
+    (ties by movie id, the order of the model's movie indices)."""
+    rows = spark.sql(
+        f"""SELECT user_id FROM (
+              SELECT user_id, movie_id, ROW_NUMBER() OVER (
+                PARTITION BY user_id ORDER BY timestamp DESC, movie_id) AS position
+              FROM ratings)
+            WHERE movie_id = '{movie_id}' AND position <= {per_user}"""
+    ).collect()
     return {r[0] for r in rows}
 
 
-def test_similar_movies_are_item_cf_neighbours(stub: Stub, spark: SparkSession) -> None:
+def test_similar_movies_are_item_cf_neighbours(
+    stub: Stub, spark: SparkSession, demo_state: ServiceState
+) -> None:
     resp = stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="1", page_size=10))
     assert resp.source == pb.RECOMMENDATION_SOURCE_ITEM_CF
     ids = [m.movie_id for m in resp.movies]
@@ -26,9 +36,10 @@ def test_similar_movies_are_item_cf_neighbours(stub: Stub, spark: SparkSession) 
     scores = [m.score for m in resp.movies]
     assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     # The score is the cosine of co-ratings, recomputed here from the ratings table.
-    toy_story = _raters(spark, "1")
+    per_user = demo_state.config.cf_ratings_per_user
+    toy_story = _raters(spark, "1", per_user)
     for movie in resp.movies[:3]:
-        other = _raters(spark, movie.movie_id)
+        other = _raters(spark, movie.movie_id, per_user)
         cosine = len(toy_story & other) / (len(toy_story) * len(other)) ** 0.5
         assert movie.score == pytest.approx(cosine, rel=1e-5)
 
