@@ -96,18 +96,21 @@ class ItemNeighbours:
     def scores(self, rated: np.ndarray, n: int) -> np.ndarray:
         """Item-CF score of every movie for a user who rated `rated`: the summed similarity of
         the movie to each rated movie among its neighbours. n is the length of the result."""
-        out = np.zeros(n, dtype=np.float64)
         rated = rated[rated < self.items]
         if not len(rated):
-            return out
+            return np.zeros(n, dtype=np.float64)
         starts = self.by_neighbour_indptr[rated]
         ends = self.by_neighbour_indptr[rated + 1]
         lengths = ends - starts
         # The positions starts[0]..ends[0]-1, starts[1]..ends[1]-1, ... without a Python loop.
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
         picks = offsets + np.arange(int(lengths.sum()))
-        np.add.at(out, self.by_neighbour_item[picks], self.by_neighbour_similarity[picks])
-        return out
+        # bincount sums the weights per target (np.add.at did the same 5-10x slower).
+        return np.bincount(
+            self.by_neighbour_item[picks],
+            weights=self.by_neighbour_similarity[picks].astype(np.float64),
+            minlength=n,
+        )[:n]
 
     def reasons(self, item: int, rated: np.ndarray, limit: int) -> list[int]:
         """The user's rated movies that most made `item` score: its most similar neighbours
