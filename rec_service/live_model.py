@@ -215,19 +215,20 @@ class LiveModel:
         self, model: ServingModel, idx: int | None, recent: dict[str, _Rated]
     ) -> UserView:
         """One ALS half-step for the user over training ratings overridden by recent ones."""
-        merged: dict[int, float] = {}
-        if idx is not None:
-            merged = dict(
-                zip(model.rated(idx).tolist(), model.rated_ratings(idx).tolist(), strict=True)
-            )
+        recent_items, recent_values = [], []
         for movie_id, (rating, *_) in recent.items():
             j = model.item_index.get(movie_id)
             if j is not None:
-                merged[j] = rating
-        rated = np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))
+                recent_items.append(j)
+                recent_values.append(rating)
+        rated = np.asarray(recent_items, dtype=np.int64)
+        values = np.asarray(recent_values, dtype=np.float64)
+        if idx is not None:  # training ratings, minus the movies rated again since
+            kept = ~np.isin(model.rated(idx), rated)
+            rated = np.concatenate([model.rated(idx)[kept], rated])
+            values = np.concatenate([model.rated_ratings(idx)[kept].astype(np.float64), values])
         if not len(rated):
             return UserView(None, rated)
-        values = np.fromiter(merged.values(), dtype=np.float64, count=len(merged))
         factors = model.item_factors[rated]
         if model.implicit:
             vector = solve_implicit(
