@@ -38,7 +38,7 @@ MODES = {
         "spark_lookups": 60,
         "lookups": 2_000,
         "seconds": 3.0,
-        "training": [100_000, 1_000_000],
+        "training": [100_000, 300_000],
     },
     "full": {
         "sizes": [10_000, 100_000, 1_000_000],

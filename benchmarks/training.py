@@ -1,4 +1,5 @@
-"""Suite section 4: Spark ALS training time and peak memory vs number of ratings.
+"""Suite section 4: training time (all of a version's models: ranking ALS, bias-aware rating
+ALS, Item-CF) and peak memory vs number of ratings.
 
 Each size runs in a child process of its own (`python benchmarks/training.py N`), so its peak
 memory is its own: the high-water resident set (VmHWM) of the Python driver plus its JVM.
@@ -51,14 +52,14 @@ def synthetic(spark: object, n: int) -> object:
 
 def child(n: int, driver_memory: str) -> None:
     sys.path.insert(0, str(ROOT))
+    from spark_store.models import ModelSettings, train_models
     from spark_store.session import build_session
-    from spark_store.training import AlsParams, train_als
 
     spark = build_session(driver_memory=driver_memory)
     ratings = synthetic(spark, n).cache()  # type: ignore[attr-defined]
     count = ratings.count()
     started = time.perf_counter()
-    trained = train_als(spark, ratings, AlsParams())
+    trained = train_models(spark, ratings, ModelSettings())
     seconds = time.perf_counter() - started
     jvm = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]
     print(
