@@ -1,17 +1,14 @@
-"""Trains Spark MLlib ALS on string-id ratings, mapping ids to the integer indices ALS needs."""
+"""Spark MLlib ALS building blocks: the parameters, wire ids mapped to the integer indices ALS
+needs, the rating scale, and one fit (spark_store/models.py trains a version with them)."""
 
 from __future__ import annotations
 
 import itertools
-import logging
-import time
 from dataclasses import asdict, dataclass
 
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,18 +34,6 @@ class RatingScale:
     low: float
     high: float
     step: float
-
-
-@dataclass
-class TrainedAls:
-    """A fitted ALS model with the id maps that turn its integer indices back into wire ids."""
-
-    model: ALSModel
-    user_ids: list[str]
-    item_ids: list[str]
-    scale: RatingScale
-    num_ratings: int
-    fit_seconds: float
 
 
 def index_ids(spark: SparkSession, ratings: DataFrame) -> tuple[list[str], list[str], DataFrame]:
@@ -103,24 +88,3 @@ def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:
         nonnegative=False,
     )
     return als.fit(indexed)
-
-
-def train_als(spark: SparkSession, ratings: DataFrame, params: AlsParams) -> TrainedAls:
-    """Fits ALS on all ratings; the same call trains on a cluster when the session points at one."""
-    started = time.perf_counter()
-    user_ids, item_ids, indexed = index_ids(spark, ratings)
-    indexed = indexed.cache()
-    num_ratings = indexed.count()
-    scale = rating_scale(ratings)
-    log.info(
-        "training ALS on %d ratings (%d users, %d movies), %s",
-        num_ratings,
-        len(user_ids),
-        len(item_ids),
-        params,
-    )
-    model = fit_als(indexed, params)
-    indexed.unpersist()
-    fit_seconds = time.perf_counter() - started
-    log.info("ALS fitted in %.1f s", fit_seconds)
-    return TrainedAls(model, user_ids, item_ids, scale, num_ratings, fit_seconds)

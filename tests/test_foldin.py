@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from rec_service.foldin import solve_explicit, solve_implicit
 from rec_service.serving_model import RatingModel
 from spark_store.models import ModelSettings, arrays_of, train_models
-from spark_store.training import AlsParams, train_als
+from spark_store.training import AlsParams, fit_als, index_ids
 
 
 def _random_ratings(seed: int) -> list[tuple[str, str, float, int]]:
@@ -33,14 +33,15 @@ def test_fold_in_equals_the_als_user_solve(spark: SparkSession, implicit: bool) 
     params = AlsParams(
         rank=5, reg_param=0.1, max_iter=8, implicit_prefs=implicit, alpha=2.0, seed=1
     )
-    trained = train_als(spark, ratings, params)
-    users = {r.id: np.array(r.features) for r in trained.model.userFactors.collect()}
-    items = np.zeros((len(trained.item_ids), 5))
-    for r in trained.model.itemFactors.collect():
+    user_ids, item_ids, indexed = index_ids(spark, ratings)
+    model = fit_als(indexed, params)
+    users = {r.id: np.array(r.features) for r in model.userFactors.collect()}
+    items = np.zeros((len(item_ids), 5))
+    for r in model.itemFactors.collect():
         items[r.id] = r.features
     gram = items.T @ items
-    for u_idx, user in enumerate(trained.user_ids):
-        mine = [(trained.item_ids.index(m), r) for u, m, r, _ in rows if u == user]
+    for u_idx, user in enumerate(user_ids):
+        mine = [(item_ids.index(m), r) for u, m, r, _ in rows if u == user]
         idx = np.array([j for j, _ in mine])
         values = np.array([r for _, r in mine])
         if implicit:
