@@ -6,29 +6,28 @@ import grpc
 import pytest
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
 
 from rec_service.state import ServiceState
 
 Stub = pb_grpc.RecommendationServiceStub
 
 
-def _raters(spark: SparkSession, movie_id: str, per_user: int) -> set[str]:
+def _raters(ratings: DataFrame, movie_id: str, per_user: int) -> set[str]:
     """Who rated the movie among their per_user most recent ratings, as Item-CF counts them
     (ties by movie id, the order of the model's movie indices)."""
-    rows = spark.sql(
-        f"""SELECT user_id FROM (
-              SELECT user_id, movie_id, ROW_NUMBER() OVER (
-                PARTITION BY user_id ORDER BY timestamp DESC, movie_id) AS position
-              FROM ratings)
-            WHERE movie_id = '{movie_id}' AND position <= {per_user}"""
-    ).collect()
+    recent = Window.partitionBy("user_id").orderBy(F.desc("timestamp"), "movie_id")
+    rows = (
+        ratings.withColumn("position", F.row_number().over(recent))
+        .filter((F.col("movie_id") == movie_id) & (F.col("position") <= per_user))
+        .select("user_id")
+        .collect()
+    )
     return {r[0] for r in rows}
 
 
-def test_similar_movies_are_item_cf_neighbours(
-    stub: Stub, spark: SparkSession, demo_state: ServiceState
-) -> None:
+def test_similar_movies_are_item_cf_neighbours(stub: Stub, demo_state: ServiceState) -> None:
     resp = stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="1", page_size=10))
     assert resp.source == pb.RECOMMENDATION_SOURCE_ITEM_CF
     ids = [m.movie_id for m in resp.movies]
@@ -36,10 +35,13 @@ def test_similar_movies_are_item_cf_neighbours(
     scores = [m.score for m in resp.movies]
     assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     # The score is the cosine of co-ratings, recomputed here from the ratings table.
+    # The serving generation's own training ratings: other tests' services in this Spark
+    # session replace the global `ratings` view with theirs.
+    ratings = demo_state.retrainer().generation.ratings
     per_user = demo_state.config.cf_ratings_per_user
-    toy_story = _raters(spark, "1", per_user)
+    toy_story = _raters(ratings, "1", per_user)
     for movie in resp.movies[:3]:
-        other = _raters(spark, movie.movie_id, per_user)
+        other = _raters(ratings, movie.movie_id, per_user)
         cosine = len(toy_story & other) / (len(toy_story) * len(other)) ** 0.5
         assert movie.score == pytest.approx(cosine, rel=1e-5)
 
@@ -62,11 +64,10 @@ def test_similar_movies_errors(stub: Stub) -> None:
     assert "movie_id" in (err.value.details() or "") and "page_size" in (err.value.details() or "")
 
 
-def test_explanations_name_movies_the_user_rated(
-    stub: Stub, spark: SparkSession, demo_state: ServiceState
-) -> None:
+def test_explanations_name_movies_the_user_rated(stub: Stub, demo_state: ServiceState) -> None:
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="1", page_size=10, explain=True))
-    rated = {r[0] for r in spark.sql("SELECT movie_id FROM ratings WHERE user_id = '1'").collect()}
+    training = demo_state.retrainer().generation.ratings
+    rated = {r[0] for r in training.filter("user_id = '1'").select("movie_id").collect()}
     model = demo_state.recommender().model
     assert all(m.because_movie_ids for m in resp.movies)
     for movie in resp.movies:
