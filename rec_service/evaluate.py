@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from rec_service import metrics
 from spark_store.bias_als import fit_biases, residuals
 from spark_store.item_cf import collect_neighbours, item_neighbours
-from spark_store.models import ModelSettings, collect_factors
+from spark_store.models import ModelSettings, factor_pair
 from spark_store.ranking import ItemNeighbours, blend, top_n
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import AlsParams, apply_index, fit_als, index_ids, rating_scale
@@ -81,11 +81,7 @@ class Holdout:
         return metrics.ranking_summary(lists, self.relevant, k, len(self.item_ids))
 
     def factors(self, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
-        model = fit_als(self.indexed, params)
-        return (
-            collect_factors(model.userFactors, len(self.user_ids), params.rank),
-            collect_factors(model.itemFactors, len(self.item_ids), params.rank),
-        )
+        return factor_pair(fit_als(self.indexed, params), len(self.user_ids), len(self.item_ids))
 
     def neighbours(self, spark: SparkSession, k: int, per_user: int) -> ItemNeighbours:
         table = item_neighbours(spark, self.indexed, k, per_user)
@@ -175,19 +171,11 @@ def accuracy(
     try:
         for rank, reg in plain_grid:
             params = AlsParams(rank=rank, reg_param=reg, max_iter=10)
-            model = fit_als(indexed, params)
-            factors = (
-                collect_factors(model.userFactors, len(user_ids), params.rank),
-                collect_factors(model.itemFactors, len(item_ids), params.rank),
-            )
+            factors = factor_pair(fit_als(indexed, params), len(user_ids), len(item_ids))
             out[f"plain ALS rank {rank} regParam {reg:g}"] = row(dot(*factors))
         biases = fit_biases(indexed, settings.bias, len(user_ids), len(item_ids))
         model = fit_als(residuals(indexed, biases), settings.rating)
-        rank = settings.rating.rank
-        factors = (
-            collect_factors(model.userFactors, len(user_ids), rank),
-            collect_factors(model.itemFactors, len(item_ids), rank),
-        )
+        factors = factor_pair(model, len(user_ids), len(item_ids))
         base = biases.mean + biases.user[users] + biases.item[items]
         out["PredictRating (bias-aware ALS)"] = row(base + dot(*factors))
     finally:

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from rec_service import metrics
 from rec_service.evaluate import Holdout, als_scorer, blend_scorer, cf_scorer
 from spark_store.bias_als import BiasParams, fit_biases, residuals
-from spark_store.models import ModelSettings, collect_factors
+from spark_store.models import ModelSettings, factor_pair
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import apply_index, fit_als, index_ids, rating_scale
 
@@ -176,9 +176,7 @@ def _tune_rating(
                 params = dataclasses.replace(
                     base.rating, rank=rank, reg_param=reg, max_iter=grid.rating_max_iter
                 )
-                model = fit_als(resid, params)
-                uf = collect_factors(model.userFactors, len(user_ids), rank)
-                itf = collect_factors(model.itemFactors, len(item_ids), rank)
+                uf, itf = factor_pair(fit_als(resid, params), len(user_ids), len(item_ids))
                 predicted = base_pred + (uf[users] * itf[items]).sum(axis=1)
                 rmse = metrics.rmse(predicted.clip(scale.low, scale.high), actual)
                 rows.append(

@@ -138,11 +138,13 @@ def collect_arrays(
     users: int,
     items: int,
 ) -> ModelArrays:
+    ranking_users, ranking_items = factor_pair(ranking, users, items)
+    rating_users, rating_items = factor_pair(rating, users, items)
     return ModelArrays(
-        ranking_users=collect_factors(ranking.userFactors, users, ranking.rank),
-        ranking_items=collect_factors(ranking.itemFactors, items, ranking.rank),
-        rating_users=collect_factors(rating.userFactors, users, rating.rank),
-        rating_items=collect_factors(rating.itemFactors, items, rating.rank),
+        ranking_users=ranking_users,
+        ranking_items=ranking_items,
+        rating_users=rating_users,
+        rating_items=rating_items,
         biases=biases,
         neighbours=collect_neighbours(neighbours, items),
     )
@@ -156,6 +158,14 @@ def arrays_of(trained: TrainedModels) -> ModelArrays:
         trained.neighbours,
         len(trained.user_ids),
         len(trained.item_ids),
+    )
+
+
+def factor_pair(model: ALSModel, users: int, items: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted ALS model's (user factors, item factors) as NumPy, rows by index."""
+    return (
+        collect_factors(model.userFactors, users, model.rank),
+        collect_factors(model.itemFactors, items, model.rank),
     )
 
 
