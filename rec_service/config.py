@@ -117,7 +117,20 @@ class Config:
     retrain_after_ratings: int = 100_000
     """Retrain once this many ratings came in since the model's data cut; 0 turns it off."""
     admin_token: str = ""
-    """Bearer token AdminService calls must present; empty disables admin calls."""
+    """Bearer token AdminService calls must present; empty disables admin calls. Prefer
+    MOVIEREC_ADMIN_TOKEN or admin_token_file to a flag, which `ps` shows."""
+    admin_token_file: str = ""
+    """File holding the admin token (surrounding blanks ignored), instead of admin_token."""
+    sql_timeout_s: float = 30.0
+    """QuerySql: a query running longer is cancelled in Spark and answers DEADLINE_EXCEEDED."""
+    sql_max_concurrent: int = 2
+    """QuerySql: queries running at once; more answer RESOURCE_EXHAUSTED."""
+    sql_max_result_bytes: int = 1 << 20
+    """QuerySql: rows beyond this much result are cut off (the answer says truncated)."""
+    grpc_max_message_bytes: int = 4 << 20
+    """Largest request message accepted; larger ones answer RESOURCE_EXHAUSTED."""
+    grpc_max_concurrent_rpcs: int = 256
+    """Calls (streams included) served or queued at once; more answer RESOURCE_EXHAUSTED."""
     log_level: str = "INFO"
     """Python logging level."""
 
@@ -147,6 +160,16 @@ class Config:
             raise ValueError(f"list_store must be spark or mysql, not {self.list_store!r}")
         if self.ingest_batch < 1:
             raise ValueError("ingest_batch must be at least 1")
+        for name in (
+            "sql_max_concurrent",
+            "sql_max_result_bytes",
+            "grpc_max_message_bytes",
+            "grpc_max_concurrent_rpcs",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not self.sql_timeout_s > 0:
+            raise ValueError(f"sql_timeout_s must be above 0, not {self.sql_timeout_s}")
 
     @property
     def snapshot_path(self) -> str:

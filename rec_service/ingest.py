@@ -31,6 +31,15 @@ class Rejection:
     reason: str
 
 
+# A rating this close to a step (in steps) is taken as that step: float clients send 4.9999999.
+STEP_TOLERANCE = 1e-6
+
+
+def on_step(rating: float, low: float, step: float) -> float:
+    """The rating rounded to the nearest step of the scale, without float residue."""
+    return round(low + round((rating - low) / step) * step, 9)
+
+
 def check_event(
     event: pb.RatingEvent, model: ServingModel, now: int, max_future_us: int
 ) -> tuple[NewRating | None, list[tuple[str, str]]]:
@@ -45,6 +54,7 @@ def check_event(
     if movie_problem:
         problems.append(("movie_id", movie_problem))
     scale = model.scale
+    rating = event.rating
     if not event.HasField("rating"):
         problems.append(("rating", "missing"))
     elif not math.isfinite(event.rating):
@@ -55,10 +65,12 @@ def check_event(
         )
     else:
         steps = (event.rating - scale.low) / scale.step
-        if abs(steps - round(steps)) > 1e-6:
+        if abs(steps - round(steps)) > STEP_TOLERANCE:
             problems.append(
                 ("rating", f"{event.rating:g} is not on the scale's {scale.step:g} step")
             )
+        else:
+            rating = on_step(event.rating, scale.low, scale.step)
     event_us: int | None = None
     if event.HasField("event_time"):
         event_us = event.event_time.seconds * 1_000_000 + event.event_time.nanos // 1000
@@ -74,7 +86,7 @@ def check_event(
             )
     if problems:
         return None, problems
-    return NewRating(event.user_id, event.movie_id, float(event.rating), event_us), []
+    return NewRating(event.user_id, event.movie_id, rating, event_us), []
 
 
 class Ingestor:

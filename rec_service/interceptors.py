@@ -11,7 +11,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from rec_service.errors import InvalidArgument, ServiceError
+from rec_service.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ def to_status(error: ServiceError) -> grpc.Status:
         packed = any_pb2.Any()
         packed.Pack(bad)
         details.append(packed)
-    proto = status_pb2.Status(code=error.code.value[0], message=str(error), details=details)
+    proto = status_pb2.Status(
+        code=error.code.value[0], message=clip(str(error), MAX_MESSAGE_CHARS), details=details
+    )
     return rpc_status.to_status(proto)
 
 
@@ -66,7 +68,12 @@ def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[.
     def fail(exc: Exception, context: grpc.ServicerContext) -> None:
         if isinstance(exc, ServiceError):
             context.abort_with_status(to_status(exc))
-        log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
+        if not context.is_active():
+            # The client cancelled, hung up or let its deadline pass: reading its stream then
+            # raises here. Ordinary client behaviour, not a server fault.
+            log.debug("%s ended by the client: %r", _name(behavior), exc)
+            return
+        log.exception("unexpected error in %s", _name(behavior))
         context.abort_with_status(INTERNAL)
 
     if streaming_response:
@@ -90,6 +97,10 @@ def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[.
             fail(exc, context)
 
     return unary
+
+
+def _name(behavior: Callable[..., Any]) -> str:
+    return str(getattr(behavior, "__qualname__", behavior))
 
 
 def _is_abort(exc: Exception) -> bool:

@@ -13,6 +13,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.admin import AdminServicer
+from rec_service.admin_auth import AdminAuthInterceptor, load_admin_token
 from rec_service.config import Config
 from rec_service.interceptors import ExceptionToStatusInterceptor
 from rec_service.servicer import RecommendationServicer
@@ -27,10 +28,19 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
     state.start_loading(); health reports NOT_SERVING until loading finishes.
     """
     state = state or ServiceState(config)
+    token = load_admin_token(config.admin_token, config.admin_token_file)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="rpc"),
-        interceptors=[ExceptionToStatusInterceptor()],
-        options=[("grpc.so_reuseport", 0)],
+        # Authentication first: a refused admin call never reaches a servicer.
+        interceptors=[AdminAuthInterceptor(token), ExceptionToStatusInterceptor()],
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", config.grpc_max_message_bytes),
+            ("grpc.max_concurrent_streams", min(config.grpc_max_concurrent_rpcs, 1000)),
+        ],
+        # Beyond this many calls in progress (a stream holds a worker thread for its life),
+        # new calls get RESOURCE_EXHAUSTED instead of queueing without bound.
+        maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
     )
     pb_grpc.add_RecommendationServiceServicer_to_server(RecommendationServicer(state), server)
     apb_grpc.add_AdminServiceServicer_to_server(AdminServicer(state), server)

@@ -32,6 +32,7 @@ from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
 from spark_store.list_store import SparkListStore
 from spark_store.loaders import load_dataset
+from spark_store.operator_sql import OperatorSql, SqlLimits
 from spark_store.session import build_session
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,25 @@ def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> 
     compact(spark, config, rating_log, built.data)
 
 
+LIVE_RATINGS_VIEW = "rating_log"
+
+
+def live_ratings(session: SparkSession, live: LiveModel) -> DataFrame:
+    """The `rating_log` view: ratings accepted since the serving model's data cut."""
+    rows = [
+        (r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us) for r in live.live_ratings()
+    ]
+    return session.createDataFrame(
+        rows, "user_id string, movie_id string, rating double, event_us long, accepted_us long"
+    ).selectExpr(
+        "user_id",
+        "movie_id",
+        "rating",
+        "timestamp_micros(event_us) AS event_time",
+        "timestamp_micros(accepted_us) AS accepted_at",
+    )
+
+
 # Objects allocated between two young-generation collections. Ingestion allocates a few objects
 # per rating in batches of thousands; with Python's default (700) most of a batch survived into
 # the old generation and full collections ran often, each pausing every read for 100-600 ms
@@ -133,6 +153,7 @@ class ServiceState:
         self._recommender: Recommender | None = None
         self._ingestor: Ingestor | None = None
         self._retrainer: Retrainer | None = None
+        self._operator_sql: OperatorSql | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._load_error: BaseException | None = None
@@ -156,6 +177,12 @@ class ServiceState:
         if retrainer is None:
             raise Unavailable("the model is still loading; retry shortly")
         return retrainer
+
+    def operator_sql(self) -> OperatorSql:
+        operator_sql = self._operator_sql
+        if operator_sql is None:
+            raise Unavailable("the model is still loading; retry shortly")
+        return operator_sql
 
     @property
     def load_failed(self) -> bool:
@@ -231,6 +258,14 @@ class ServiceState:
         recommender = Recommender(live, lists, activity, cfg.list_length)
         self._ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s)
         self._retrainer = Retrainer(spark, cfg, rating_log, recommender, catalogue, generation)
+        self._operator_sql = OperatorSql(
+            spark,
+            tables.SERVICE_VIEWS,
+            SqlLimits(cfg.sql_timeout_s, cfg.sql_max_concurrent, cfg.sql_max_result_bytes),
+            extra_views={
+                LIVE_RATINGS_VIEW: lambda session: live_ratings(session, recommender.live)
+            },
+        )
         self._recommender = recommender
         self._writer = threading.Thread(
             target=self._write_back, name="movierec-writeback", daemon=True

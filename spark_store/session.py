@@ -11,6 +11,17 @@ from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
+# A failing query is reported where it ran (an exception to the caller's code: an operator's
+# INVALID_ARGUMENT, a retrain's logged failure). These loggers repeat it at ERROR with a JVM
+# stack trace: PySpark's query-context loggers for every captured exception, and in local mode
+# the executor and task scheduler for every failed task, so `raise_error('x')` in operator SQL
+# would put a stack trace in the server log.
+QUIET_PYTHON_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+QUIET_JVM_LOGGERS = (
+    "org.apache.spark.executor.Executor",
+    "org.apache.spark.scheduler.TaskSetManager",
+)
+
 
 def build_session(
     master: str = "local[2]",
@@ -41,5 +52,16 @@ def build_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _quiet_query_errors(spark)
     log.info("spark session up: master=%s version=%s", master, spark.version)
     return spark
+
+
+def _quiet_query_errors(spark: SparkSession) -> None:
+    for name in QUIET_PYTHON_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    fatal = jvm.org.apache.logging.log4j.Level.FATAL
+    for name in QUIET_JVM_LOGGERS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, fatal)

@@ -18,6 +18,8 @@ from pyspark.sql import functions as F
 
 REC_LISTS = "rec_lists"
 USER_ACTIVITY = "user_activity"
+SERVICE_VIEWS = ("ratings", "movies", USER_ACTIVITY, REC_LISTS)
+"""Every view the service publishes; operator SQL may read these and nothing else."""
 REC_LISTS_ROW = (
     "user_id string, movie_ids array<string>, scores array<double>, "
     "computed_at_us long, model_version string"

@@ -1,0 +1,112 @@
+"""Admin authentication: a server interceptor in front of every movierec.v1.AdminService call.
+
+The token is compared in constant time; a refused call is logged with its method, peer and
+reason, never with what it presented. The token itself comes from a file or the environment
+(MOVIEREC_ADMIN_TOKEN) so that it need not sit on a command line where `ps` shows it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+log = logging.getLogger(__name__)
+
+ADMIN_PREFIX = "/movierec.v1.AdminService/"
+
+
+def load_admin_token(token: str, token_file: str) -> str:
+    """The admin token from the setting or the file it names (one of them; empty = off)."""
+    if token and token_file:
+        raise ValueError("set admin_token or admin_token_file, not both")
+    if not token_file:
+        return token
+    try:
+        text = Path(token_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(
+            f"admin_token_file {token_file!r} cannot be read: {exc.strerror}"
+        ) from None
+    if not text:
+        raise ValueError(f"admin_token_file {token_file!r} is empty")
+    return text
+
+
+def check_token(
+    metadata: tuple[tuple[str, Any], ...] | None, token: str
+) -> tuple[grpc.StatusCode, str] | None:
+    """None when the metadata carries `authorization: Bearer <token>`; otherwise the code and
+    the reason to refuse with."""
+    if not token:
+        return (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "admin calls are disabled: the server has no admin token set",
+        )
+    presented = ""
+    for key, value in metadata or ():
+        if key == "authorization":
+            presented = value if isinstance(value, str) else ""
+            break
+    if not presented:
+        return (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "admin calls need the metadata 'authorization: Bearer <token>'",
+        )
+    scheme, _, secret = presented.partition(" ")
+    matches = hmac.compare_digest(secret.strip().encode(), token.encode())
+    if scheme.lower() != "bearer" or not matches:
+        return grpc.StatusCode.PERMISSION_DENIED, "the admin token is wrong"
+    return None
+
+
+class AdminAuthInterceptor(grpc.ServerInterceptor):
+    """Lets an AdminService call through only with the right bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        method = str(handler_call_details.method)
+        if not method.startswith(ADMIN_PREFIX):
+            return continuation(handler_call_details)
+        refusal = check_token(
+            handler_call_details.invocation_metadata,
+            self._token,
+        )
+        if refusal is None:
+            return continuation(handler_call_details)
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        return _refusing(handler, method, *refusal)
+
+
+def _refusing(
+    handler: grpc.RpcMethodHandler, method: str, code: grpc.StatusCode, reason: str
+) -> grpc.RpcMethodHandler:
+    """A handler of the same kind as `handler` that refuses the call."""
+
+    def refuse(request: Any, context: grpc.ServicerContext) -> Any:
+        log.warning("admin call refused: %s from %s: %s", method, context.peer(), reason)
+        context.abort(code, reason)
+
+    kwargs = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(refuse, **kwargs)
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(refuse, **kwargs)
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(refuse, **kwargs)
+    return grpc.stream_stream_rpc_method_handler(refuse, **kwargs)
