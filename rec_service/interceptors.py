@@ -72,7 +72,7 @@ def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[.
             # The client cancelled, hung up or let its deadline pass: reading its stream then
             # raises here. Ordinary client behaviour, not a server fault.
             log.debug("%s ended by the client: %r", _name(behavior), exc)
-            return
+            context.abort(grpc.StatusCode.CANCELLED, "the call ended before its answer")
         log.exception("unexpected error in %s", _name(behavior))
         context.abort_with_status(INTERNAL)
 
