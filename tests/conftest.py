@@ -1,4 +1,9 @@
-"""Shared fixtures: one local Spark session, the demo service loaded once, a server on port 0."""
+"""Shared fixtures: one local Spark session, the demo service loaded once, a server on port 0.
+
+Two tiers. A test that needs the JVM asks for `spark` (directly or through the demo service)
+and is marked `spark` here; the others form the fast tier (`pytest -m "not spark"`), which
+starts no JVM. The session is started lazily by the first test that needs it.
+"""
 
 from __future__ import annotations
 
@@ -27,15 +32,33 @@ def service_config(tmp: Path, **changes: object) -> Config:
         ingest_dir=str(tmp / "ingest"),
         writeback_interval_s=0.2,
         grpc_workers=8,
-        spark_driver_memory="2g",
+        spark_driver_memory=SPARK_MEMORY,
     )
     return base.replace(**changes)
 
 
-@pytest.fixture(scope="session", autouse=True)
+SPARK_MEMORY = "2g"
+_spark: SparkSession | None = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Starts the JVM before any test runs when a selected test needs it: launching it later,
+    from a process whose gRPC threads already run (a fast-tier server test), fails in gRPC's
+    fork handlers, and the test order must not matter."""
+    global _spark
+    if any(item.get_closest_marker("spark") for item in session.items):
+        _spark = spark_session(Config(spark_driver_memory=SPARK_MEMORY))
+
+
+@pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    # Started before any gRPC server: launching the JVM while gRPC threads run fails.
-    session = spark_session(Config(spark_driver_memory="2g"))
+    session = _spark or spark_session(Config(spark_driver_memory=SPARK_MEMORY))
     yield session
     session.stop()
 
