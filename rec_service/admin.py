@@ -97,14 +97,22 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         limit = request.max_rows or DEFAULT_MAX_ROWS
         operator_sql = self._state.operator_sql()
         self._state.flush(counts=True)  # the tables show every change made so far
+        counted = self._state.telemetry.sql_queries
         try:
             result = operator_sql.run(request.sql, limit, context.add_callback)
-        except (UnsafeQuery, QueryFailed) as exc:
+        except UnsafeQuery as exc:
+            counted.labels("refused").inc()
+            raise InvalidArgument([("sql", str(exc))]) from None
+        except QueryFailed as exc:
+            counted.labels("failed").inc()
             raise InvalidArgument([("sql", str(exc))]) from None
         except QueryTimedOut as exc:
+            counted.labels("timed_out").inc()
             raise DeadlineExceeded(str(exc)) from None
         except TooManyQueries as exc:
+            counted.labels("busy").inc()
             raise ResourceExhausted(str(exc)) from None
+        counted.labels("ok").inc()
         response = apb.QuerySqlResponse(
             columns=result.columns, column_types=result.column_types, truncated=result.truncated
         )

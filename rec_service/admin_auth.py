@@ -69,6 +69,9 @@ class AdminAuthInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, token: str) -> None:
         self._token = token
+        # One refusing handler per (method, refusal), made once: the interceptors outside this
+        # one key their wrappers by handler identity.
+        self._refusals: dict[tuple[str, grpc.StatusCode, str], grpc.RpcMethodHandler] = {}
 
     def intercept_service(
         self,
@@ -84,10 +87,14 @@ class AdminAuthInterceptor(grpc.ServerInterceptor):
         )
         if refusal is None:
             return continuation(handler_call_details)
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        return _refusing(handler, method, *refusal)
+        key = (method, *refusal)
+        cached = self._refusals.get(key)
+        if cached is None:
+            handler = continuation(handler_call_details)
+            if handler is None:
+                return None
+            cached = self._refusals[key] = _refusing(handler, method, *refusal)
+        return cached
 
 
 def _refusing(

@@ -24,9 +24,11 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service import config as config_mod
 from rec_service.evaluate import best_plain
 from rec_service.evaluate import evaluate as run_evaluation
+from rec_service.logs import setup_logging
 from rec_service.retrain import build_model, compact, model_settings
-from rec_service.server import create_server
+from rec_service.server import check_listen_settings, create_server
 from rec_service.state import ServiceState, open_rating_log, spark_session
+from rec_service.tls import client_channel
 from rec_service.tune import Grid, tune
 from rec_service.tuning_report import write_tuning_report
 from spark_store.loaders import load_dataset
@@ -55,43 +57,61 @@ variables, or from a TOML file given by --config.
 """
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _setup_logging(cfg: config_mod.Config) -> None:
+    setup_logging(cfg.log_level, cfg.log_format)
 
 
 def serve(argv: Sequence[str]) -> int:
     cfg = config_mod.load(argv)
-    _setup_logging(cfg.log_level)
-    state = ServiceState(cfg)
-    state.start_spark()
-    server, port = create_server(cfg, state)
-    server.start()
-    logging.info("listening on %s:%d (NOT_SERVING until the model is loaded)", cfg.host, port)
-    state.start_loading()
+    _setup_logging(cfg)
+    check_listen_settings(cfg)  # before the JVM's seconds of start-up
     stopped = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:
-        logging.info("signal %d: shutting down", signum)
+        logging.info("signal %s: shutting down", signal.Signals(signum).name)
         stopped.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    state = ServiceState(cfg)
+    state.start_spark()
+    server, port = create_server(cfg, state)
+    server.start()
+    logging.info(
+        "listening on %s:%d with %s (NOT_SERVING until the model is loaded)",
+        cfg.host,
+        port,
+        "TLS" if cfg.tls else "plaintext",
+    )
+    state.start_loading()
     while not stopped.wait(0.5):
         if state.load_failed:
             logging.error("exiting: the model could not be loaded")
             server.stop(0)
             return 1
-    server.stop(grace=5).wait()
-    state.close()
+    shut_down(cfg, state, server)
     return 0
+
+
+def shut_down(cfg: config_mod.Config, state: ServiceState, server: grpc.Server) -> None:
+    """Health NOT_SERVING first (load balancers stop sending), then new calls refused while
+    in-flight ones get the grace period, then lists and activity flushed into the Spark SQL
+    tables, the rating log closed and Spark stopped. Acknowledged ratings are already on disk
+    (an answer is sent only after fsync), so no moment of the signal loses one."""
+    started = time.perf_counter()
+    state.health.enter_graceful_shutdown()
+    time.sleep(cfg.shutdown_drain_s)
+    server.stop(grace=cfg.shutdown_grace_s).wait()
+    logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
+    state.close()
+    if state.spark is not None:
+        state.spark.stop()
+    logging.info("shutdown: done in %.1f s", time.perf_counter() - started)
 
 
 def train(argv: Sequence[str]) -> int:
     cfg = config_mod.load(argv)
-    _setup_logging(cfg.log_level)
+    _setup_logging(cfg)
     started = time.perf_counter()
     rating_log = open_rating_log(cfg)  # refuses while a server owns the log
     try:
@@ -114,7 +134,7 @@ def evaluate(argv: Sequence[str]) -> int:
     own.add_argument("--json", help="also write every figure to this JSON file")
     args, rest = own.parse_known_args(list(argv))
     cfg = config_mod.load(rest)
-    _setup_logging(cfg.log_level)
+    _setup_logging(cfg)
     spark = spark_session(cfg)
     ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
     settings = model_settings(cfg)
@@ -152,7 +172,7 @@ def tune_command(argv: Sequence[str]) -> int:
     own.add_argument("--report", default="benchmarks/results/tuning.md")
     args, rest = own.parse_known_args(list(argv))
     cfg = config_mod.load(rest)
-    _setup_logging(cfg.log_level)
+    _setup_logging(cfg)
     spark = spark_session(cfg)
     ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
     grid = Grid.quick() if args.quick else Grid()
@@ -168,9 +188,24 @@ def _client_args(
     parser = argparse.ArgumentParser(prog="movierec")
     parser.add_argument("--target", default="127.0.0.1:50051", help="server host:port")
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
+    env = os.environ.get
+    parser.add_argument(
+        "--tls-ca", default=env("MOVIEREC_TLS_CA", ""), help="CA to trust: connect with TLS"
+    )
+    parser.add_argument(
+        "--tls-cert", default=env("MOVIEREC_TLS_CERT", ""), help="client certificate (mTLS)"
+    )
+    parser.add_argument("--tls-key", default=env("MOVIEREC_TLS_KEY", ""), help="its key")
+    parser.add_argument("--tls-server-name", default="", help="name to check the server as")
     for name, kwargs in extra:
         parser.add_argument(name, **kwargs)  # type: ignore[arg-type]
     return parser.parse_args(list(argv))
+
+
+def _channel(args: argparse.Namespace) -> grpc.Channel:
+    return client_channel(
+        args.target, args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name
+    )
 
 
 def top(argv: Sequence[str]) -> int:
@@ -183,7 +218,7 @@ def top(argv: Sequence[str]) -> int:
             ("--min-ratings", {"type": int, "default": 0}),
         ],
     )
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         flt = pb.TopNFilter(include_genres=args.genre, min_rating_count=args.min_ratings)
         resp = stub.GetTopN(
@@ -204,7 +239,7 @@ def top(argv: Sequence[str]) -> int:
 
 def predict(argv: Sequence[str]) -> int:
     args = _client_args(argv, [("user_id", {}), ("movie_id", {})])
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         resp = stub.PredictRating(
             pb.PredictRatingRequest(user_id=args.user_id, movie_id=args.movie_id),
@@ -220,7 +255,7 @@ def predict(argv: Sequence[str]) -> int:
 def health_check(argv: Sequence[str]) -> int:
     args = _client_args(argv, [("--wait", {"type": float, "default": 0.0})])
     deadline = time.monotonic() + args.wait
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             try:
@@ -240,7 +275,7 @@ def health_check(argv: Sequence[str]) -> int:
 
 def rate(argv: Sequence[str]) -> int:
     args = _client_args(argv, [("user_id", {}), ("movie_id", {}), ("rating", {"type": float})])
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         event = pb.RatingEvent(user_id=args.user_id, movie_id=args.movie_id, rating=args.rating)
         resp = stub.IngestRatings(
@@ -263,7 +298,7 @@ def admin(argv: Sequence[str]) -> int:
         ],
     )
     metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = apb_grpc.AdminServiceStub(channel)
         if args.action == "info":
             print(
@@ -330,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except grpc.RpcError as err:
         print(f"error: {err.code().name}: {err.details()}", file=sys.stderr)
         return 1
+    except ValueError as err:  # a setting that cannot work, named in the message
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

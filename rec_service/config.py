@@ -32,6 +32,25 @@ class Config:
     """gRPC port; 0 picks a free one (the bound port is logged and returned)."""
     grpc_workers: int = 16
     """Threads serving RPCs; reads hold the GIL only for microseconds each."""
+    tls_cert_file: str = ""
+    """PEM certificate chain of the server; with tls_key_file the port speaks TLS only. Files
+    renewed on disk are served from the next connection on, without a restart."""
+    tls_key_file: str = ""
+    """PEM private key of tls_cert_file."""
+    tls_client_ca_file: str = ""
+    """PEM CA bundle: with it, mutual TLS; clients without a certificate it signed are refused."""
+    admin_allow_plaintext: bool = False
+    """Let admin run without TLS on a non-loopback address (a service mesh terminating TLS);
+    otherwise such a start is refused."""
+    metrics_port: int = -1
+    """Prometheus metrics over HTTP on this port (/metrics); -1 turns them off, 0 picks one."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics port binds ("0.0.0.0" in a container)."""
+    shutdown_drain_s: float = 1.0
+    """On SIGTERM/SIGINT, seconds health says NOT_SERVING before new calls are refused, so
+    load balancers stop sending them."""
+    shutdown_grace_s: float = 20.0
+    """On SIGTERM/SIGINT, seconds in-flight calls and streams get to finish."""
 
     data_dir: str = str(PROJECT_ROOT / "data" / "ml-latest-small")
     """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout)."""
@@ -133,6 +152,10 @@ class Config:
     """Calls (streams included) served or queued at once; more answer RESOURCE_EXHAUSTED."""
     log_level: str = "INFO"
     """Python logging level."""
+    log_format: str = "text"
+    """text (one line per event) or json (one JSON object per line)."""
+    slow_call_ms: float = 1000.0
+    """A call slower than this is logged with its method, status, duration and request id."""
 
     def __post_init__(self) -> None:
         if self.data_format not in ("auto", "latest", "100k", "1m"):
@@ -168,8 +191,24 @@ class Config:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be text or json, not {self.log_format!r}")
+        if not -1 <= self.metrics_port <= 65535:
+            raise ValueError(f"metrics_port must be -1 (off) or 0-65535, not {self.metrics_port}")
+        for name in ("shutdown_drain_s", "shutdown_grace_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
         if not self.sql_timeout_s > 0:
             raise ValueError(f"sql_timeout_s must be above 0, not {self.sql_timeout_s}")
+
+    @property
+    def tls(self) -> bool:
+        """Whether the gRPC port speaks TLS."""
+        return bool(self.tls_cert_file)
 
     @property
     def snapshot_path(self) -> str:

@@ -19,6 +19,7 @@ from movierec.v1 import movierec_pb2 as pb
 from rec_service.rating_log import NewRating, RatingLog
 from rec_service.recommender import Recommender, now_us
 from rec_service.serving_model import ServingModel
+from rec_service.telemetry import Telemetry
 from rec_service.validation import id_problem
 
 
@@ -92,10 +93,17 @@ def check_event(
 class Ingestor:
     """Validates batches of events and commits the good ones: log + fsync, then fold-in."""
 
-    def __init__(self, log: RatingLog, recommender: Recommender, max_future_s: float) -> None:
+    def __init__(
+        self,
+        log: RatingLog,
+        recommender: Recommender,
+        max_future_s: float,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.log = log
         self.recommender = recommender
         self.max_future_us = int(max_future_s * 1_000_000)
+        self._telemetry = telemetry
 
     def check(
         self, events: Iterable[pb.RatingEvent], first_index: int
@@ -112,6 +120,9 @@ class Ingestor:
             else:
                 reason = "; ".join(f"{field}: {why}" for field, why in problems)
                 rejected.append(Rejection(first_index + offset, problems[0][0], reason))
+        if self._telemetry is not None:
+            self._telemetry.ingest_events.labels("accepted").inc(len(good))
+            self._telemetry.ingest_events.labels("rejected").inc(len(rejected))
         return good, rejected
 
     def commit(self, ratings: list[NewRating]) -> None:
@@ -120,6 +131,8 @@ class Ingestor:
             return
         logged = self.log.append(ratings, accepted_us=now_us())
         self.recommender.apply(logged)
+        if self._telemetry is not None:
+            self._telemetry.ingest_batch.observe(len(ratings))
 
 
 # Rejections listed per answer; the counts still cover every event. A producer sending

@@ -17,13 +17,14 @@ covers every batch written before it, so concurrent streams do not queue one fsy
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,7 @@ class RatingLog:
     def __init__(self, directory: str | Path, sync: bool = True) -> None:
         self.directory = Path(directory)
         self._sync = sync  # False only for benchmarks that measure the cost of fsync
+        self.on_fsync: Callable[[float], None] | None = None  # seconds per fsync, for metrics
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = 0  # bytes written to the active segment
@@ -132,6 +134,14 @@ class RatingLog:
         """Segment numbers on disk, oldest first."""
         found = (SEGMENT_RE.fullmatch(p.name) for p in self.directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
+
+    def size_bytes(self) -> int:
+        """Bytes in the segments on disk."""
+        total = 0
+        for number in self.segments():
+            with contextlib.suppress(FileNotFoundError):  # deleted by a compaction meanwhile
+                total += self._path(number).stat().st_size
+        return total
 
     @property
     def active_segment(self) -> int:
@@ -207,7 +217,10 @@ class RatingLog:
                 covered = self._written
                 fd = self._file.fileno()
             if self._sync:
+                started = time.perf_counter()
                 os.fsync(fd)
+                if self.on_fsync is not None:
+                    self.on_fsync(time.perf_counter() - started)
             self._synced = covered
 
     def rotate(self) -> tuple[int, int]:

@@ -51,6 +51,8 @@ class Activity(Protocol):
 
     def flush(self, counts: bool = True) -> int: ...
 
+    def pending(self) -> int: ...
+
 
 class Source(enum.Enum):
     """Where an answer came from (mirrors the API's RecommendationSource)."""
@@ -102,12 +104,18 @@ class Recommender:
     """The read side of movierec over one swappable LiveModel (a model version + fold-ins)."""
 
     def __init__(
-        self, live: LiveModel, lists: ListStore, activity: Activity, list_length: int
+        self,
+        live: LiveModel,
+        lists: ListStore,
+        activity: Activity,
+        list_length: int,
+        on_recompute: Callable[[float], None] | None = None,
     ) -> None:
         self._live = live
         self.lists = lists
         self.activity = activity
         self.list_length = list_length
+        self._on_recompute = on_recompute  # seconds per recompute, for metrics
         # Held while ratings are applied and while a model is swapped, so that no rating is
         # applied to a model that is being replaced without also reaching its successor.
         self._apply_lock = threading.Lock()
@@ -152,8 +160,11 @@ class Recommender:
         rec = self.lists.get(user_id)
         source = Source.PRECOMPUTED
         if not self._is_fresh(rec, model, user_id):
+            clock = time.perf_counter()
             rec = self._recompute(model, user_id, view, started)
             source = Source.RECOMPUTED
+            if self._on_recompute is not None:
+                self._on_recompute(time.perf_counter() - clock)
         assert rec is not None
         items = self._page(model, rec, page_size, flt)
         if items is None:

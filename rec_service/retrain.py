@@ -193,8 +193,10 @@ class Retrainer:
         recommender: Recommender,
         catalogue: DataFrame,
         generation: Generation,
+        on_finished: Callable[[RetrainJob], None] | None = None,
     ) -> None:
         self.spark = spark
+        self._on_finished = on_finished  # for metrics
         self.config = config
         self.log = rating_log
         self.recommender = recommender
@@ -260,6 +262,8 @@ class Retrainer:
         finally:
             job.finished_us = now_us()
             self._last_model_at = time.monotonic()
+            if self._on_finished is not None:
+                self._on_finished(job)
 
     def _swap(self, generation: Generation, lists: list[tuple[str, RecList]]) -> None:
         live = LiveModel(generation.model, generation.factors.training_data.segments_through)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from concurrent import futures
 
 import grpc
@@ -18,6 +20,26 @@ from rec_service.config import Config
 from rec_service.interceptors import ExceptionToStatusInterceptor
 from rec_service.servicer import RecommendationServicer
 from rec_service.state import ServiceState
+from rec_service.telemetry import TelemetryInterceptor
+from rec_service.tls import TlsFiles, plaintext_admin_problem, server_credentials
+
+log = logging.getLogger(__name__)
+
+
+def check_listen_settings(config: Config) -> str:
+    """The admin token, once the settings of what listens are known to be safe and readable;
+    ValueError naming the setting otherwise."""
+    token = load_admin_token(config.admin_token, config.admin_token_file)
+    problem = plaintext_admin_problem(
+        config.host, config.tls, bool(token), config.admin_allow_plaintext
+    )
+    if problem:
+        raise ValueError(problem)
+    for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+        path = getattr(config, name)
+        if path and not os.access(path, os.R_OK):
+            raise ValueError(f"{name} {path!r} cannot be read")
+    return token
 
 
 def create_server(config: Config, state: ServiceState | None = None) -> tuple[grpc.Server, int]:
@@ -27,12 +49,16 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
     It is not started and the model is not loaded: call server.start(), then
     state.start_loading(); health reports NOT_SERVING until loading finishes.
     """
+    token = check_listen_settings(config)
     state = state or ServiceState(config)
-    token = load_admin_token(config.admin_token, config.admin_token_file)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="rpc"),
-        # Authentication first: a refused admin call never reaches a servicer.
-        interceptors=[AdminAuthInterceptor(token), ExceptionToStatusInterceptor()],
+        # Metrics see every call's final status; authentication comes before any servicer.
+        interceptors=[
+            TelemetryInterceptor(state.telemetry, config.slow_call_ms / 1000),
+            AdminAuthInterceptor(token),
+            ExceptionToStatusInterceptor(),
+        ],
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", config.grpc_max_message_bytes),
@@ -54,7 +80,15 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
         ),
         server,
     )
-    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    address = f"{config.host}:{config.port}"
+    if config.tls:
+        files = TlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file)
+        port = server.add_secure_port(address, server_credentials(files))
+    else:
+        port = server.add_insecure_port(address)
     if port == 0:
-        raise RuntimeError(f"could not bind {config.host}:{config.port}")
+        raise RuntimeError(f"could not bind {address}")
+    if config.metrics_port >= 0:
+        state.metrics_port = state.telemetry.serve(config.metrics_host, config.metrics_port)
+        log.info("metrics on http://%s:%d/metrics", config.metrics_host, state.metrics_port)
     return server, port

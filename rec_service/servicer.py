@@ -110,6 +110,7 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
         explain: bool,
     ) -> pb.GetTopNResponse:
         result = recommender.top_n(user_id, page_size, flt, explain)
+        self._state.telemetry.topn_answers.labels(result.source.name).inc()
         if explain or not flt.is_empty or result.source is not Source.PRECOMPUTED:
             return top_n_response(result)
         key = (user_id, page_size)

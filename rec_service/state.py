@@ -26,8 +26,9 @@ from rec_service.ingest import Ingestor
 from rec_service.live_model import LiveModel
 from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.rating_log import LoggedRating, RatingLog
-from rec_service.recommender import ListStore, Recommender
-from rec_service.retrain import Retrainer, base_data, build_model, compact, replay
+from rec_service.recommender import ListStore, Recommender, now_us
+from rec_service.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
+from rec_service.telemetry import Telemetry
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
 from spark_store.list_store import SparkListStore
@@ -144,6 +145,9 @@ class ServiceState:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.telemetry = Telemetry()
+        self.telemetry.watch(self)
+        self.metrics_port: int | None = None  # bound by create_server when metrics are on
         self.health = health.HealthServicer()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -224,6 +228,7 @@ class ServiceState:
         started = time.perf_counter()
         spark = self.start_spark()
         rating_log: RatingLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
+        rating_log.on_fsync = self.telemetry.fsync_seconds.observe
         self.rating_log = rating_log
         catalogue: DataFrame = t.run(  # type: ignore[assignment]
             "load catalogue",
@@ -255,9 +260,13 @@ class ServiceState:
             lambda: lists.load_bulk(precompute(spark, cfg, generation)),
         )
         log.info("precomputed %s lists for the most active users", count)
-        recommender = Recommender(live, lists, activity, cfg.list_length)
-        self._ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s)
-        self._retrainer = Retrainer(spark, cfg, rating_log, recommender, catalogue, generation)
+        recommender = Recommender(
+            live, lists, activity, cfg.list_length, self.telemetry.recompute_seconds.observe
+        )
+        self._ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s, self.telemetry)
+        self._retrainer = Retrainer(
+            spark, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
+        )
         self._operator_sql = OperatorSql(
             spark,
             tables.SERVICE_VIEWS,
@@ -279,6 +288,40 @@ class ServiceState:
         self._ready.set()
         log.info("serving model %s (start-up %.1f s)", live.version, self.timings.stages["total"])
         return recommender
+
+    def _retrain_finished(self, job: RetrainJob) -> None:
+        t = self.telemetry
+        t.retrain_runs.labels(job.state).inc()
+        for stage, seconds in job.stage_seconds.items():
+            t.retrain_stage_seconds.labels(stage).set(seconds)
+        if job.state == "succeeded":
+            t.retrain_last_success.set(job.finished_us / 1e6)
+
+    def model_version(self) -> str:
+        """The serving model's version ("" while loading), for metrics."""
+        rec = self._recommender
+        return rec.live.version if rec is not None else ""
+
+    def scrape_values(self) -> dict[str, float]:
+        """Current gauge values for a metrics scrape; parts not loaded yet are left out."""
+        values: dict[str, float] = {
+            "serving": float(self._ready.is_set() and self._load_error is None and not
+                             self._stop.is_set()),
+        }  # fmt: skip
+        if self.spark is not None:
+            values["spark_up"] = float(not self.spark.sparkContext._jsc.sc().isStopped())
+        if self.rating_log is not None:
+            values["rating_log_bytes"] = float(self.rating_log.size_bytes())
+        rec = self._recommender
+        if rec is not None:
+            values["ratings_since_model"] = float(rec.live.rating_count)
+            pending = getattr(rec.lists, "pending", None)
+            if pending is not None:
+                count, oldest_us = pending()
+                values["writeback_queue_lists"] = float(count)
+                values["writeback_lag_seconds"] = (now_us() - oldest_us) / 1e6 if count else 0.0
+            values["activity_queue_users"] = float(rec.activity.pending())
+        return values
 
     def flush(self, counts: bool = True) -> None:
         """Writes queued lists and activity (with read counts, unless counts=False) now."""

@@ -71,6 +71,11 @@ class ActivityStore:
                 entry.last_active_us = at_us
             self._dirty.add(user_id)
 
+    def pending(self) -> int:
+        """Users whose last activity waits for the next write-back."""
+        with self._lock:
+            return len(self._dirty)
+
     def flush(self, counts: bool = True) -> int:
         """Writes changed users' rows into the Spark SQL table.
 

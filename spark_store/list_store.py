@@ -38,6 +38,12 @@ class SparkListStore:
         self._lock = threading.Lock()
         self._table = UpsertTable(spark, REC_LISTS, REC_LISTS_ROW, key="user_id")
 
+    def pending(self) -> tuple[int, int]:
+        """(lists waiting for the next write-back, computed_at_us of the oldest; 0 if none)."""
+        with self._lock:
+            oldest = min((r.computed_at_us for r in self._pending.values()), default=0)
+            return len(self._pending), oldest
+
     def get(self, user_id: str) -> RecList | None:
         """The user's current list, or None; a dict read, safe without the lock."""
         return self._index.get(user_id)

@@ -49,7 +49,7 @@ def top_n(stub: pb_grpc.RecommendationServiceStub, user: str) -> list[str]:
     return [m.movie_id for m in response.movies]
 
 
-def run_example(language: str, port: int, rate_user: str) -> dict:
+def run_example(language: str, port: int, rate_user: str, *extra: str) -> dict:
     if (tool := TOOLCHAIN[language]) and shutil.which(tool) is None:
         if os.environ.get("MOVIEREC_REQUIRE_CLIENTS"):
             pytest.fail(f"{tool} is missing; scripts/clients install installs it")
@@ -60,6 +60,7 @@ def run_example(language: str, port: int, rate_user: str) -> dict:
         *("--predict", ",".join(f"{u}:{m}" for u, m in PAIRS)),
         *("--rate-user", rate_user, "--page-size", str(PAGE_SIZE)),
         *("--ratings", ",".join(f"{m}:{r}" for m, r in RATINGS)),
+        *extra,
     ]
     done = subprocess.run(
         [CLIENTS, "run", language, *args], capture_output=True, text=True, timeout=120

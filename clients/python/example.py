@@ -45,6 +45,21 @@ def stream_ratings(stub: pb_grpc.RecommendationServiceStub, user: str, ratings: 
     return result
 
 
+def open_channel(args: argparse.Namespace) -> grpc.Channel:
+    """TLS when a CA is given (with a client certificate for mutual TLS), else plaintext."""
+    if not args.ca:
+        return grpc.insecure_channel(args.addr)
+
+    def read(path: str) -> bytes | None:
+        if not path:
+            return None
+        with open(path, "rb") as fh:
+            return fh.read()
+
+    credentials = grpc.ssl_channel_credentials(read(args.ca), read(args.key), read(args.cert))
+    return grpc.secure_channel(args.addr, credentials)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", default="127.0.0.1:50051")
@@ -53,9 +68,12 @@ def main() -> None:
     parser.add_argument("--rate-user", default="python-example")
     parser.add_argument("--ratings", default="1:5,260:4.5,1196:4")
     parser.add_argument("--page-size", type=int, default=10)
+    parser.add_argument("--ca", default="", help="PEM CA to trust: connect with TLS")
+    parser.add_argument("--cert", default="", help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--key", default="", help="PEM key of --cert")
     args = parser.parse_args()
 
-    with grpc.insecure_channel(args.addr) as channel:
+    with open_channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         out: dict = {"language": "python"}
         out["top_n"] = [

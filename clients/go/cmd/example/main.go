@@ -9,6 +9,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -63,9 +65,16 @@ func main() {
 	rateUser := flag.String("rate-user", "go-example", "user who streams the ratings")
 	ratings := flag.String("ratings", "1:5,260:4.5,1196:4", "comma-separated movie:rating to stream")
 	pageSize := flag.Int("page-size", 10, "top-N list length")
+	caFile := flag.String("ca", "", "PEM CA to trust: dial with TLS (plaintext when empty)")
+	certFile := flag.String("cert", "", "PEM client certificate, for a server with mutual TLS")
+	keyFile := flag.String("key", "", "PEM key of -cert")
 	flag.Parse()
 
-	client, err := movierec.Dial(movierec.Config{Address: *addr})
+	tlsConfig, err := tlsFrom(*caFile, *certFile, *keyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := movierec.Dial(movierec.Config{Address: *addr, TLS: tlsConfig})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -169,4 +178,28 @@ func split(pair string) (string, string) {
 		log.Fatalf("%q is not of the form a:b", pair)
 	}
 	return parts[0], parts[1]
+}
+
+// tlsFrom is the TLS configuration the flags ask for, or nil for plaintext.
+func tlsFrom(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", caFile)
+	}
+	config := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return config, nil
 }

@@ -1,0 +1,244 @@
+"""Prometheus metrics of the running service, and the interceptor that times every RPC.
+
+Each service has a registry of its own (tests run several services in one process). Counters
+and histograms are updated where things happen; values that already exist somewhere (the
+serving model's version, the write-back queue, the rating log's size, Spark's liveness) are
+read when Prometheus scrapes, by a collector, rather than copied on every change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
+FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+BATCH_BUCKETS = (1, 10, 100, 500, 1000, 4096, 16384)
+# Outcomes that are the client's doing: not logged as failures.
+CLIENT_ENDED = {grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class ServiceView(Protocol):
+    """What the scrape-time collector reads from the running service (each part may be
+    missing while the service loads)."""
+
+    def scrape_values(self) -> dict[str, float]: ...
+
+    def model_version(self) -> str: ...
+
+
+class Telemetry:
+    """Every metric of one service, in its own registry."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.rpc_requests = Counter(
+            "movierec_rpc_requests", "RPCs handled, by method and status code",
+            ["method", "code"], registry=r,
+        )  # fmt: skip
+        self.rpc_seconds = Histogram(
+            "movierec_rpc_duration_seconds", "RPC latency from handler start to its answer",
+            ["method"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.topn_answers = Counter(
+            "movierec_topn_answers", "GetTopN answers (batched ones too), by list source",
+            ["source"], registry=r,
+        )  # fmt: skip
+        self.recompute_seconds = Histogram(
+            "movierec_recompute_duration_seconds",
+            "Recomputing one stale list from the model (lazy update), write-back queued",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.ingest_events = Counter(
+            "movierec_ingest_events", "Rating events received, by outcome (accepted/rejected)",
+            ["outcome"], registry=r,
+        )  # fmt: skip
+        self.ingest_batch = Histogram(
+            "movierec_ingest_batch_size", "Accepted events made durable by one commit",
+            buckets=BATCH_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.fsync_seconds = Histogram(
+            "movierec_rating_log_fsync_duration_seconds", "One fsync of the rating log",
+            buckets=FSYNC_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.sql_queries = Counter(
+            "movierec_sql_queries", "QuerySql calls by outcome (ok, refused, failed, "
+            "timed_out, busy)", ["outcome"], registry=r,
+        )  # fmt: skip
+        self.retrain_runs = Counter(
+            "movierec_retrain_runs", "Finished retrains by outcome (succeeded/failed)",
+            ["outcome"], registry=r,
+        )  # fmt: skip
+        self.retrain_stage_seconds = Gauge(
+            "movierec_retrain_stage_duration_seconds", "Each stage's time in the last retrain",
+            ["stage"], registry=r,
+        )  # fmt: skip
+        self.retrain_last_success = Gauge(
+            "movierec_retrain_last_success_timestamp_seconds",
+            "When the last successful retrain finished (Unix time; 0 = none yet)",
+            registry=r,
+        )  # fmt: skip
+        for outcome in ("accepted", "rejected"):
+            self.ingest_events.labels(outcome)
+        for outcome in ("succeeded", "failed"):
+            self.retrain_runs.labels(outcome)
+
+    def watch(self, service: ServiceView) -> None:
+        """Reads the service's current values at every scrape."""
+        self.registry.register(_ServiceCollector(service))
+
+    def serve(self, host: str, port: int) -> int:
+        """Serves /metrics over HTTP on its own port (0 picks one); returns the bound port."""
+        server, _ = start_http_server(port, addr=host, registry=self.registry)
+        return int(server.server_port)
+
+
+GAUGES = {
+    "rating_log_bytes": "Bytes in the rating log's segments on disk",
+    "writeback_queue_lists": "Rewritten lists waiting to be merged into rec_lists",
+    "writeback_lag_seconds": "Age of the oldest list waiting to reach rec_lists",
+    "activity_queue_users": "Users whose last activity waits to reach user_activity",
+    "ratings_since_model": "Ratings accepted since the serving model's data cut",
+    "spark_up": "1 while the Spark driver (the JVM) is up",
+    "serving": "1 while health says SERVING",
+}
+
+
+class _ServiceCollector(Collector):
+    def __init__(self, service: ServiceView) -> None:
+        self._service = service
+
+    def collect(self) -> Iterable[Any]:
+        values = self._service.scrape_values()
+        for name, doc in GAUGES.items():
+            if name in values:
+                yield GaugeMetricFamily(f"movierec_{name}", doc, value=values[name])
+        info = InfoMetricFamily("movierec_model", "The serving model version")
+        info.add_metric([], {"version": self._service.model_version()})
+        yield info
+
+
+class TelemetryInterceptor(grpc.ServerInterceptor):
+    """Counts and times every RPC by method and final status, and logs one line for each failed
+    or slow call with a request id (the caller's x-request-id, or a new one)."""
+
+    def __init__(self, telemetry: Telemetry, slow_s: float) -> None:
+        self._telemetry = telemetry
+        self._slow_s = slow_s
+        self._wrapped: dict[int, grpc.RpcMethodHandler] = {}
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        # Handlers are long-lived (registered ones, and the admin refusals, which are cached),
+        # so their ids are stable keys.
+        cached = self._wrapped.get(id(handler))
+        if cached is None:
+            method = str(handler_call_details.method)
+            cached = self._wrapped[id(handler)] = self._wrap(handler, method)
+        return cached
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        kinds = (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+        )
+        for attr, factory, streams_out in kinds:
+            behavior = getattr(handler, attr)
+            if behavior is not None:
+                timed = self._timed_stream if streams_out else self._timed_unary
+                return factory(
+                    timed(behavior, method),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+        return handler
+
+    def _timed_unary(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                response = behavior(request, context)
+                code = _final_code(context, grpc.StatusCode.OK)
+                return response
+            except BaseException:
+                code = _final_code(context, grpc.StatusCode.UNKNOWN)
+                raise
+            finally:
+                self._record(method, code, started, context)
+
+        return unary
+
+    def _timed_stream(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+        def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                yield from behavior(request, context)
+                code = _final_code(context, grpc.StatusCode.OK)
+            except BaseException:
+                code = _final_code(context, grpc.StatusCode.UNKNOWN)
+                raise
+            finally:
+                self._record(method, code, started, context)
+
+        return stream
+
+    def _record(
+        self, method: str, code: grpc.StatusCode, started: float, context: grpc.ServicerContext
+    ) -> None:
+        seconds = time.perf_counter() - started
+        self._telemetry.rpc_requests.labels(method, code.name).inc()
+        self._telemetry.rpc_seconds.labels(method).observe(seconds)
+        failed = code is not grpc.StatusCode.OK and code not in CLIENT_ENDED
+        if failed or seconds >= self._slow_s:
+            log.log(
+                logging.WARNING if failed else logging.INFO,
+                "%s call %s: %s in %.1f ms",
+                "failed" if failed else "slow",
+                method,
+                code.name,
+                seconds * 1000,
+                extra={
+                    "method": method,
+                    "code": code.name,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "request_id": request_id(context),
+                },
+            )
+
+
+def _final_code(context: grpc.ServicerContext, default: grpc.StatusCode) -> grpc.StatusCode:
+    """The status the call ends with: what the handler set or aborted with, else `default`."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    if default is grpc.StatusCode.OK and not context.is_active():
+        return grpc.StatusCode.CANCELLED
+    return default
+
+
+def request_id(context: grpc.ServicerContext) -> str:
+    """The caller's x-request-id (cut to 64 characters), or a new id for this call."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-request-id" and isinstance(value, str) and value:
+            return value[:64]
+    return uuid.uuid4().hex[:16]
