@@ -41,8 +41,9 @@ def _free_port() -> int:
 class Server:
     """`movierec serve` as a child process on fixed directories."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *flags: str) -> None:
         self.tmp = tmp
+        self.flags = flags
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -57,6 +58,7 @@ class Server:
             "--spark-driver-memory", "1g",
             "--retrain-interval-s", "0",
             "--retrain-after-ratings", "0",
+            *self.flags,
         ]  # fmt: skip
         log = open(self.tmp / "server.log", "ab")  # noqa: SIM115 (the child writes to it)
         self.proc = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=log, stderr=log)
