@@ -56,17 +56,19 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         self, request: apb.GetModelInfoRequest, context: grpc.ServicerContext
     ) -> apb.GetModelInfoResponse:
         live = self._state.recommender().live
-        factors = self._state.retrainer().generation.factors
-        meta = factors.metadata
-        scale = live.model.scale
+        # One snapshot for the version and everything said about it: a retrain swap between
+        # two reads must not pair the new version with the old settings.
+        model = live.model
+        facts = model.facts
+        scale = model.scale
         return apb.GetModelInfoResponse(
-            model_version=live.version,
-            trained_at=timestamp_from_us(live.model.trained_at_us),
-            params=_flatten(factors.settings.as_dict()),
-            user_count=len(factors.user_ids),
-            movie_count=len(factors.item_ids),
-            rating_count=int(meta.get("num_ratings", 0)),
-            fit_seconds=float(meta.get("fit_seconds", 0.0)),
+            model_version=model.version,
+            trained_at=timestamp_from_us(model.trained_at_us),
+            params=_flatten(facts.settings),
+            user_count=facts.user_count,
+            movie_count=facts.movie_count,
+            rating_count=facts.rating_count,
+            fit_seconds=facts.fit_seconds,
             ratings_since_model=live.rating_count,
             folded_in_user_count=live.folded_in_users,
             folded_in_movie_count=live.folded_in_movies,

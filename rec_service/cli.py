@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import logging
 import os
@@ -14,7 +15,6 @@ import time
 from collections.abc import Sequence
 
 import grpc
-from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
@@ -22,6 +22,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service import config as config_mod
+from rec_service.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.evaluate import best_plain
 from rec_service.evaluate import evaluate as run_evaluation
 from rec_service.logs import setup_logging
@@ -61,7 +62,22 @@ def _setup_logging(cfg: config_mod.Config) -> None:
     setup_logging(cfg.log_level, cfg.log_format)
 
 
+SETTINGS_HELP = """
+Every setting is a flag (--setting-name VALUE), a MOVIEREC_SETTING_NAME environment variable, or
+a key of the TOML file given by --config; `movierec config` lists them with their defaults."""
+
+
+def _settings_help(command: str, argv: Sequence[str], what: str, own: str = "") -> bool:
+    """Prints the command's usage when asked (-h/--help); True if it did."""
+    if "-h" not in argv and "--help" not in argv:
+        return False
+    print(f"usage: movierec {command} {own}[--setting VALUE ...]\n\n{what}\n{SETTINGS_HELP}")
+    return True
+
+
 def serve(argv: Sequence[str]) -> int:
+    if _settings_help("serve", argv, "Starts the gRPC server (training a model first if none)."):
+        return 0
     cfg = config_mod.load(argv)
     _setup_logging(cfg)
     check_listen_settings(cfg)  # before the JVM's seconds of start-up
@@ -110,6 +126,9 @@ def shut_down(cfg: config_mod.Config, state: ServiceState, server: grpc.Server) 
 
 
 def train(argv: Sequence[str]) -> int:
+    what = "Trains the models on the base data plus the rating log and saves them to model_dir."
+    if _settings_help("train", argv, what):
+        return 0
     cfg = config_mod.load(argv)
     _setup_logging(cfg)
     started = time.perf_counter()
@@ -132,6 +151,9 @@ def evaluate(argv: Sequence[str]) -> int:
     own.add_argument("--k", type=int, default=10)
     own.add_argument("--seed", type=int, default=42)
     own.add_argument("--json", help="also write every figure to this JSON file")
+    what = "Quality of GetTopN and PredictRating beside the baselines, on data_dir."
+    if _settings_help("evaluate", argv, what, "[--k K] [--seed S] [--json FILE] "):
+        return 0
     args, rest = own.parse_known_args(list(argv))
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
@@ -170,6 +192,9 @@ def tune_command(argv: Sequence[str]) -> int:
     own.add_argument("--seed", type=int, default=42)
     own.add_argument("--quick", action="store_true", help="a small grid, for a first look")
     own.add_argument("--report", default="benchmarks/results/tuning.md")
+    what = "Grid search of the model settings on validation splits of the training data."
+    if _settings_help("tune", argv, what, "[--quick] [--k K] [--seed S] [--report FILE.md] "):
+        return 0
     args, rest = own.parse_known_args(list(argv))
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
@@ -183,9 +208,9 @@ def tune_command(argv: Sequence[str]) -> int:
 
 
 def _client_args(
-    argv: Sequence[str], extra: list[tuple[str, dict[str, object]]]
+    argv: Sequence[str], extra: list[tuple[str, dict[str, object]]], command: str
 ) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="movierec")
+    parser = argparse.ArgumentParser(prog=f"movierec {command}")
     parser.add_argument("--target", default="127.0.0.1:50051", help="server host:port")
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
     env = os.environ.get
@@ -217,6 +242,7 @@ def top(argv: Sequence[str]) -> int:
             ("--genre", {"action": "append", "default": []}),
             ("--min-ratings", {"type": int, "default": 0}),
         ],
+        "top",
     )
     with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
@@ -238,7 +264,7 @@ def top(argv: Sequence[str]) -> int:
 
 
 def predict(argv: Sequence[str]) -> int:
-    args = _client_args(argv, [("user_id", {}), ("movie_id", {})])
+    args = _client_args(argv, [("user_id", {}), ("movie_id", {})], "predict")
     with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         resp = stub.PredictRating(
@@ -253,7 +279,9 @@ def predict(argv: Sequence[str]) -> int:
 
 
 def health_check(argv: Sequence[str]) -> int:
-    args = _client_args(argv, [("--wait", {"type": float, "default": 0.0})])
+    args = _client_args(
+        argv, [("--wait", {"type": float, "default": 0.0, "help": "seconds to wait"})], "health"
+    )
     deadline = time.monotonic() + args.wait
     with _channel(args) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
@@ -274,7 +302,9 @@ def health_check(argv: Sequence[str]) -> int:
 
 
 def rate(argv: Sequence[str]) -> int:
-    args = _client_args(argv, [("user_id", {}), ("movie_id", {}), ("rating", {"type": float})])
+    args = _client_args(
+        argv, [("user_id", {}), ("movie_id", {}), ("rating", {"type": float})], "rate"
+    )
     with _channel(args) as channel:
         stub = pb_grpc.RecommendationServiceStub(channel)
         event = pb.RatingEvent(user_id=args.user_id, movie_id=args.movie_id, rating=args.rating)
@@ -295,40 +325,38 @@ def admin(argv: Sequence[str]) -> int:
             ("sql", {"nargs": "?", "default": ""}),
             ("--max-rows", {"type": int, "default": 100}),
             ("--token", {"default": os.environ.get("MOVIEREC_ADMIN_TOKEN", "")}),
+            ("--json", {"action": "store_true", "help": "print JSON instead of a table"}),
         ],
+        "admin",
     )
     metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
     with _channel(args) as channel:
         stub = apb_grpc.AdminServiceStub(channel)
-        if args.action == "info":
-            print(
-                stub.GetModelInfo(
-                    apb.GetModelInfoRequest(), metadata=metadata, timeout=args.timeout
-                )
-            )
-        elif args.action == "retrain":
-            print(
-                stub.TriggerRetrain(
-                    apb.TriggerRetrainRequest(), metadata=metadata, timeout=args.timeout
-                )
-            )
-        elif args.action == "status":
-            print(
-                stub.GetRetrainStatus(
-                    apb.GetRetrainStatusRequest(), metadata=metadata, timeout=args.timeout
-                )
-            )
-        else:
+        if args.action == "sql":
             resp = stub.QuerySql(
                 apb.QuerySqlRequest(sql=args.sql, max_rows=args.max_rows),
                 metadata=metadata,
                 timeout=max(args.timeout, 60.0),
             )
-            print("\t".join(resp.columns))
-            for row in resp.rows:
-                print("\t".join(json_format.MessageToJson(v, indent=None) for v in row.values))
-            if resp.truncated:
-                print(f"(truncated at {args.max_rows} rows)")
+            rows = [list_values(r) for r in resp.rows]
+            if args.json:
+                payload = {"columns": list(resp.columns), "rows": rows, "truncated": resp.truncated}
+                print(json.dumps(payload))
+            else:
+                print(table(list(resp.columns), rows))
+                if resp.truncated:
+                    print(f"(truncated at {args.max_rows} rows)")
+            return 0
+        call = {
+            "info": lambda: stub.GetModelInfo(apb.GetModelInfoRequest(), metadata=metadata,
+                                              timeout=args.timeout),
+            "retrain": lambda: stub.TriggerRetrain(apb.TriggerRetrainRequest(),
+                                                   metadata=metadata, timeout=args.timeout),
+            "status": lambda: stub.GetRetrainStatus(apb.GetRetrainStatusRequest(),
+                                                    metadata=metadata, timeout=args.timeout),
+        }[args.action]  # fmt: skip
+        plain = as_plain(call())
+        print(json.dumps(plain) if args.json else key_value_table(key_values(plain)))
     return 0
 
 
@@ -357,7 +385,14 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
     if not argv or argv[0] not in COMMANDS:
+        if argv:
+            close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            print(f"movierec: unknown command {argv[0]!r}{hint}\n", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
     try:

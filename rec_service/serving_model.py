@@ -53,6 +53,18 @@ class MovieFilter:
 
 
 @dataclass(frozen=True)
+class ModelFacts:
+    """What GetModelInfo reports about a version, fixed when the version is built, so the
+    version and its settings are always read from the same snapshot."""
+
+    settings: dict[str, object]
+    user_count: int
+    movie_count: int
+    rating_count: int
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
 class ServingModel:
     """Everything a read needs, in NumPy and dicts; built once per model version."""
 
@@ -77,6 +89,7 @@ class ServingModel:
     rated_items: np.ndarray  #   rated_items[rated_indptr[u]:rated_indptr[u + 1]]
     rated_values: np.ndarray  # float32 ratings aligned with rated_items (for fold-in)
     popularity: np.ndarray = field(repr=False)  # model items by rating count, most first
+    facts: ModelFacts = field(repr=False)
     reg_param: float = 0.1  # the ranking ALS settings fold-in must solve with
     alpha: float = 1.0
 
@@ -140,6 +153,13 @@ class ServingModel:
             rated_items=items[order].astype(np.int64),
             rated_values=values[order].astype(np.float32),
             popularity=_popularity(counts),
+            facts=ModelFacts(
+                settings=settings.as_dict(),
+                user_count=len(factors.user_ids),
+                movie_count=len(factors.item_ids),
+                rating_count=int(factors.metadata.get("num_ratings", 0)),
+                fit_seconds=float(factors.metadata.get("fit_seconds", 0.0)),
+            ),
             reg_param=settings.ranking.reg_param,
             alpha=settings.ranking.alpha,
         )

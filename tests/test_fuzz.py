@@ -24,6 +24,7 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
+from rec_service.server import create_server
 from rec_service.state import ServiceState
 from rec_service.validation import ID_PATTERN
 
@@ -35,7 +36,7 @@ MAX_MESSAGE = 1 << 20
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 # Each RPC gets this many cases; with eight service methods and four admin ones, a few
 # thousand in all.
-CASES = 300
+CASES = 500
 FUZZ = settings(
     max_examples=CASES,
     derandomize=True,  # a fixed seed: the same cases every run
@@ -236,6 +237,37 @@ def test_messages_over_the_size_limit_are_refused(
     with pytest.raises(grpc.RpcError) as err:
         stub.GetTopN(huge)
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_calls_beyond_the_concurrency_limit_are_refused(
+    service: tuple[ServiceState, grpc.Channel],
+) -> None:
+    """A second server over the same service, allowing two calls at once: two open streams
+    take both, and a third call is RESOURCE_EXHAUSTED rather than queued without bound."""
+    state = service[0]
+    server, port = create_server(state.config.replace(grpc_max_concurrent_rpcs=2), state)
+    server.start()
+    release = threading.Event()
+
+    def held_open() -> Iterator[pb.StreamRatingsRequest]:
+        release.wait(30)
+        yield from ()
+
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.RecommendationServiceStub(channel)
+            streams = [stub.IngestRatings.future(held_open()) for _ in range(2)]
+            time.sleep(1.0)
+            with pytest.raises(grpc.RpcError) as err:
+                stub.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=10)
+            assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            release.set()
+            for call in streams:
+                assert call.result(timeout=30).received_count == 0
+            assert stub.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=10).movies
+    finally:
+        release.set()
+        server.stop(0)
 
 
 def test_after_the_fuzz_the_server_serves_and_holds_only_valid_ratings(

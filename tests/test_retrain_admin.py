@@ -131,7 +131,19 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
             except BaseException as exc:
                 errors.append(exc)
 
+    infos: set[tuple[str, int, float, str]] = set()
+
+    def info_reader() -> None:
+        while not stop.is_set():
+            try:
+                info = admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH, timeout=5)
+                params = ",".join(f"{k}={v}" for k, v in sorted(info.params.items()))
+                infos.add((info.model_version, info.rating_count, info.fit_seconds, params))
+            except BaseException as exc:
+                errors.append(exc)
+
     readers = [threading.Thread(target=reader, args=(u,)) for u in ("1", "414", "retrain-new")]
+    readers.append(threading.Thread(target=info_reader))
     for t in readers:
         t.start()
     started = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH)
@@ -157,6 +169,16 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     new_version = state.recommender().live.version
     assert new_version == job.model_version != old_version
     assert versions >= {old_version, new_version}  # reads were answered by both models
+    # GetModelInfo during the swap: each version always came with its own facts.
+    by_version: dict[str, set[tuple[int, float, str]]] = {}
+    for version, count, seconds, params in infos:
+        by_version.setdefault(version, set()).add((count, seconds, params))
+    assert set(by_version) >= {old_version, new_version}
+    assert all(len(facts) == 1 for facts in by_version.values()), by_version
+    ((new_count, _, _),) = by_version[new_version]
+    ((old_count, _, _),) = by_version[old_version]
+    # retrain-new's three ratings are training data now (the late ones too if before the cut)
+    assert new_count - old_count in (3, 5)
 
     # Ratings accepted before the cut are training data now; the late ones were folded in
     # (in the new model's rating_log unless the cut came after them).
