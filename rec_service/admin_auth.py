@@ -15,6 +15,8 @@ from typing import Any
 
 import grpc
 
+from rec_service.grpc_types import Handler, ServerInterceptor
+
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/movierec.v1.AdminService/"
@@ -64,20 +66,20 @@ def check_token(
     return None
 
 
-class AdminAuthInterceptor(grpc.ServerInterceptor):
+class AdminAuthInterceptor(ServerInterceptor):
     """Lets an AdminService call through only with the right bearer token."""
 
     def __init__(self, token: str) -> None:
         self._token = token
         # One refusing handler per (method, refusal), made once: the interceptors outside this
         # one key their wrappers by handler identity.
-        self._refusals: dict[tuple[str, grpc.StatusCode, str], grpc.RpcMethodHandler] = {}
+        self._refusals: dict[tuple[str, grpc.StatusCode, str], Handler] = {}
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         method = str(handler_call_details.method)
         if not method.startswith(ADMIN_PREFIX):
             return continuation(handler_call_details)
@@ -97,9 +99,7 @@ class AdminAuthInterceptor(grpc.ServerInterceptor):
         return cached
 
 
-def _refusing(
-    handler: grpc.RpcMethodHandler, method: str, code: grpc.StatusCode, reason: str
-) -> grpc.RpcMethodHandler:
+def _refusing(handler: Handler, method: str, code: grpc.StatusCode, reason: str) -> Handler:
     """A handler of the same kind as `handler` that refuses the call."""
 
     def refuse(request: Any, context: grpc.ServicerContext) -> Any:

@@ -347,15 +347,12 @@ def admin(argv: Sequence[str]) -> int:
                 if resp.truncated:
                     print(f"(truncated at {args.max_rows} rows)")
             return 0
-        call = {
-            "info": lambda: stub.GetModelInfo(apb.GetModelInfoRequest(), metadata=metadata,
-                                              timeout=args.timeout),
-            "retrain": lambda: stub.TriggerRetrain(apb.TriggerRetrainRequest(),
-                                                   metadata=metadata, timeout=args.timeout),
-            "status": lambda: stub.GetRetrainStatus(apb.GetRetrainStatusRequest(),
-                                                    metadata=metadata, timeout=args.timeout),
-        }[args.action]  # fmt: skip
-        plain = as_plain(call())
+        call, request = {
+            "info": (stub.GetModelInfo, apb.GetModelInfoRequest()),
+            "retrain": (stub.TriggerRetrain, apb.TriggerRetrainRequest()),
+            "status": (stub.GetRetrainStatus, apb.GetRetrainStatusRequest()),
+        }[args.action]
+        plain = as_plain(call(request, metadata=metadata, timeout=args.timeout))
         print(json.dumps(plain) if args.json else key_value_table(key_values(plain)))
     return 0
 

@@ -165,7 +165,8 @@ def accuracy(
         }
 
     def dot(model_users: np.ndarray, model_items: np.ndarray) -> np.ndarray:
-        return np.einsum("ij,ij->i", model_users[users], model_items[items]).astype(np.float64)
+        products: np.ndarray = np.einsum("ij,ij->i", model_users[users], model_items[items])
+        return products.astype(np.float64)
 
     out = {}
     try:

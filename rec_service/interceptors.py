@@ -12,6 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from rec_service.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
+from rec_service.grpc_types import Handler, ServerInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ INTERNAL = rpc_status.to_status(
 )
 
 
-class ExceptionToStatusInterceptor(grpc.ServerInterceptor):
+class ExceptionToStatusInterceptor(ServerInterceptor):
     """Wraps every handler so ServiceError becomes its status and anything else INTERNAL.
 
     Wrapped handlers are cached per registered handler: grpc calls intercept_service for every
@@ -48,13 +49,13 @@ class ExceptionToStatusInterceptor(grpc.ServerInterceptor):
     """
 
     def __init__(self) -> None:
-        self._wrapped: dict[int, grpc.RpcMethodHandler] = {}
+        self._wrapped: dict[int, Handler] = {}
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = continuation(handler_call_details)
         if handler is None:
             return None
@@ -108,7 +109,7 @@ def _is_abort(exc: Exception) -> bool:
     return type(exc) is Exception and not exc.args
 
 
-def _wrap(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+def _wrap(handler: Handler) -> Handler:
     kinds = (
         ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
         ("unary_stream", grpc.unary_stream_rpc_method_handler, True),

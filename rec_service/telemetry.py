@@ -19,6 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from rec_service.grpc_types import Handler, ServerInterceptor
+
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
@@ -128,20 +130,20 @@ class _ServiceCollector(Collector):
         yield info
 
 
-class TelemetryInterceptor(grpc.ServerInterceptor):
+class TelemetryInterceptor(ServerInterceptor):
     """Counts and times every RPC by method and final status, and logs one line for each failed
     or slow call with a request id (the caller's x-request-id, or a new one)."""
 
     def __init__(self, telemetry: Telemetry, slow_s: float) -> None:
         self._telemetry = telemetry
         self._slow_s = slow_s
-        self._wrapped: dict[int, grpc.RpcMethodHandler] = {}
+        self._wrapped: dict[int, Handler] = {}
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = continuation(handler_call_details)
         if handler is None:
             return None
@@ -153,7 +155,7 @@ class TelemetryInterceptor(grpc.ServerInterceptor):
             cached = self._wrapped[id(handler)] = self._wrap(handler, method)
         return cached
 
-    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def _wrap(self, handler: Handler, method: str) -> Handler:
         kinds = (
             ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
             ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
@@ -228,7 +230,7 @@ class TelemetryInterceptor(grpc.ServerInterceptor):
 
 def _final_code(context: grpc.ServicerContext, default: grpc.StatusCode) -> grpc.StatusCode:
     """The status the call ends with: what the handler set or aborted with, else `default`."""
-    code = context.code()
+    code = context.code()  # type: ignore[attr-defined]  # grpc >= 1.38; not in the stubs
     if isinstance(code, grpc.StatusCode):
         return code
     if default is grpc.StatusCode.OK and not context.is_active():

@@ -59,8 +59,12 @@ def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:
             log.info("TLS certificate files changed on disk: serving the renewed ones")
             return renewed
 
+    # grpc calls `fetch` at each handshake and keeps the current configuration when it returns
+    # None (grpc's documentation); the typing stubs leave None out.
     return grpc.dynamic_ssl_server_credentials(
-        initial, fetch, require_client_authentication=bool(files.client_ca_file)
+        initial,
+        fetch,  # type: ignore[arg-type]
+        require_client_authentication=bool(files.client_ca_file),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 RATINGS_SCHEMA = "user_id string, movie_id string, rating double, timestamp long"
@@ -80,7 +80,7 @@ def load_dataset(spark: SparkSession, path: str | Path, fmt: str = "auto") -> Da
     return Dataset(ratings=ratings, movies=movies, path=str(path), format=fmt)
 
 
-def _split_genres(column: str) -> F.Column:
+def _split_genres(column: str) -> Column:
     """'A|B' -> ['A', 'B']; the '(no genres listed)' marker becomes an empty list."""
     return F.when(F.col(column) == NO_GENRES, F.array().cast("array<string>")).otherwise(
         F.split(F.col(column), r"\|")

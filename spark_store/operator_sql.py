@@ -118,7 +118,7 @@ class OperatorSql:
         return plan
 
     def run(
-        self, sql: str, max_rows: int, on_cancel: Callable[[Callable[[], None]], None]
+        self, sql: str, max_rows: int, on_cancel: Callable[[Callable[[], None]], object]
     ) -> QueryResult:
         """Checks and runs the query; at most max_rows rows and limits.max_result_bytes.
 

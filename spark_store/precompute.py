@@ -22,7 +22,7 @@ from spark_store.model_files import FactorModel
 from spark_store.tables import REC_LISTS_ROW
 
 # Workers then need only NumPy and PySpark, not this project installed (matters on a cluster).
-cloudpickle.register_pickle_by_value(ranking)
+cloudpickle.register_pickle_by_value(ranking)  # type: ignore[no-untyped-call]
 
 BATCH = 512
 

@@ -4,11 +4,11 @@ machine or a cluster."""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 
-def _draw(seed: int) -> F.Column:
+def _draw(seed: int) -> Column:
     """A pseudo-random number in [0, 1) per rating."""
     return (F.abs(F.xxhash64("user_id", "movie_id", F.lit(seed))) % 1_000_003) / 1_000_003.0
 
