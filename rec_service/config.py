@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import itertools
 import os
 import tomllib
@@ -20,6 +21,9 @@ TUNED = ModelSettings()
 
 ENV_PREFIX = "MOVIEREC_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The documented demo path: the MovieLens data shipped in a source checkout. An installed
+# wheel has no such directory, and there data_dir must be given.
+DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,17 @@ class Config:
     shutdown_grace_s: float = 20.0
     """On SIGTERM/SIGINT, seconds in-flight calls and streams get to finish."""
 
-    data_dir: str = str(PROJECT_ROOT / "data" / "ml-latest-small")
-    """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout)."""
+    data_dir: str = str(DEMO_DATA) if DEMO_DATA.is_dir() else ""
+    """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout); defaults to the demo
+    data of a source checkout, and must be set when movierec is installed from a wheel."""
     data_format: str = "auto"
     """One of auto, latest, 100k, 1m; auto looks at the file names."""
-    model_dir: str = str(PROJECT_ROOT / "var" / "model")
-    """Where the trained model is saved; a start with no model here trains one."""
-    ingest_dir: str = str(PROJECT_ROOT / "var" / "ingest")
-    """The durable rating log and its manifest; one server owns it at a time."""
+    model_dir: str = "var/model"
+    """Where the trained model is saved (relative paths: to the working directory); a start with
+    no model here trains one."""
+    ingest_dir: str = "var/ingest"
+    """The durable rating log and its manifest (relative paths: to the working directory); one
+    server owns it at a time."""
     snapshot_dir: str = ""
     """Where retrains persist merged ratings (Parquet); empty means <ingest_dir>/snapshots.
     On a cluster, point it at storage every executor reaches (hdfs://, s3a://)."""
@@ -158,6 +165,11 @@ class Config:
     """A call slower than this is logged with its method, status, duration and request id."""
 
     def __post_init__(self) -> None:
+        if not self.data_dir:
+            raise ValueError(
+                "data_dir is not set: give --data-dir (or MOVIEREC_DATA_DIR) the ratings data "
+                "directory; only a source checkout has the demo data as its default"
+            )
         if self.data_format not in ("auto", "latest", "100k", "1m"):
             raise ValueError(
                 f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}"
@@ -273,7 +285,7 @@ def load(
         with open(path, "rb") as fh:
             for key, raw in tomllib.load(fh).items():
                 if key not in known:
-                    raise ValueError(f"unknown config key {key!r} in {path}")
+                    raise ValueError(f"unknown config key {key!r} in {path}{_closest(key)}")
                 values[key] = _coerce(key, raw, known[key])
     for key, kind in known.items():
         env_value = environ.get(ENV_PREFIX + key.upper())
@@ -295,10 +307,23 @@ def parse_flags(argv: Sequence[str]) -> dict[str, Any]:
             parser.add_argument(flag, action="append", metavar="KEY=VALUE")
         else:
             parser.add_argument(flag)
-    parsed = vars(parser.parse_args(list(argv)))
+    known, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        flag = unknown[0].split("=", 1)[0]
+        names = [f.name for f in fields(Config)]
+        close = difflib.get_close_matches(flag.lstrip("-").replace("-", "_"), names, n=1)
+        hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
+        raise ValueError(f"unknown setting {flag}{hint}")
+    parsed = vars(known)
     if parsed.get("spark_conf"):
         parsed["spark_conf"] = ",".join(parsed["spark_conf"])
     return parsed
+
+
+def _closest(name: str) -> str:
+    """ "; did you mean 'x'?" for the nearest setting name, or ""."""
+    close = difflib.get_close_matches(name, [f.name for f in fields(Config)], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def describe_fields() -> list[tuple[str, str, Any]]:

@@ -158,6 +158,7 @@ class ServiceState:
         self._ingestor: Ingestor | None = None
         self._retrainer: Retrainer | None = None
         self._operator_sql: OperatorSql | None = None
+        self._catalogue: DataFrame | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._load_error: BaseException | None = None
@@ -234,6 +235,7 @@ class ServiceState:
             "load catalogue",
             lambda: load_dataset(spark, cfg.data_dir, cfg.data_format).movies.cache(),
         )
+        self._catalogue = catalogue
         t.run("ensure model", lambda: ensure_model(spark, cfg, rating_log))
         generation: Generation = t.run(  # type: ignore[assignment]
             "load model", lambda: load_generation(spark, cfg, catalogue)
@@ -354,5 +356,11 @@ class ServiceState:
             log.exception("final write-back failed")
         if self.rating_log is not None:
             self.rating_log.close()
+        # The serving generation's cached DataFrames go too: a process (the test suite) that
+        # runs services one after another in one JVM would otherwise keep every one cached.
+        if self._retrainer is not None:
+            self._retrainer.generation.release()
+        if self._catalogue is not None:
+            self._catalogue.unpersist()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -37,7 +37,8 @@ def service_config(tmp: Path, **changes: object) -> Config:
     return base.replace(**changes)
 
 
-SPARK_MEMORY = "2g"
+# The suite's services share one JVM; 2g ran out of heap in the retrain tests on a busy machine.
+SPARK_MEMORY = "3g"
 _spark: SparkSession | None = None
 
 

@@ -70,3 +70,19 @@ def test_the_shipped_defaults_are_the_tuned_settings() -> None:
     """`movierec tune`'s committed choice and the defaults a server trains with agree."""
     tuned = json.loads((PROJECT_ROOT / "benchmarks/results/tuning.json").read_text())
     assert model_settings(config.Config()) == ModelSettings.from_dict(tuned["settings"])
+
+
+def test_unknown_settings_are_named_with_the_closest(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="did you mean --als-rank"):
+        config.load(["--als-rnak", "8"], environ={})
+    toml = tmp_path / "c.toml"
+    toml.write_text("als_rnak = 8\n")
+    with pytest.raises(ValueError, match="did you mean 'als_rank'"):
+        config.load([], environ={}, config_file=str(toml))
+
+
+def test_relative_state_paths_and_a_required_data_dir() -> None:
+    loaded = config.load([], environ={})
+    assert loaded.model_dir == "var/model" and loaded.ingest_dir == "var/ingest"
+    with pytest.raises(ValueError, match="data_dir is not set"):
+        config.load(["--data-dir", ""], environ={})
