@@ -56,7 +56,8 @@ def test_admin_needs_the_token(
         assert err.value.code() == code
     info = admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
     assert info.model_version == own[0].recommender().live.version
-    assert info.user_count == 610 and info.rating_count == 100836 and info.rating_step == 0.5
+    # The demo data's counts, or more once the retrain test (any order) has merged ratings.
+    assert info.user_count >= 610 and info.rating_count >= 100836 and info.rating_step == 0.5
     # The demo server has no token configured: admin is off there.
     with pytest.raises(grpc.RpcError) as err:
         apb_grpc.AdminServiceStub(channel).GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
