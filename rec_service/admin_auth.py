@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 
-from rec_service.grpc_types import Handler, ServerInterceptor
+from rec_service.grpc_types import Handler, ServerInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,4 @@ def _refusing(handler: Handler, method: str, code: grpc.StatusCode, reason: str)
         log.warning("admin call refused: %s from %s: %s", method, context.peer(), reason)
         context.abort(code, reason)
 
-    kwargs = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(refuse, **kwargs)
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(refuse, **kwargs)
-    if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(refuse, **kwargs)
-    return grpc.stream_stream_rpc_method_handler(refuse, **kwargs)
+    return rewrap(handler, lambda _behavior, _streams_out: refuse)

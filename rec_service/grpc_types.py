@@ -6,6 +6,7 @@ generic over request and response types; a base class must be the runtime one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -16,3 +17,55 @@ if TYPE_CHECKING:
 else:
     ServerInterceptor = grpc.ServerInterceptor
     Handler = grpc.RpcMethodHandler
+
+
+Wrapper: TypeAlias = Callable[[Callable[..., Any], bool], Callable[..., Any]]
+"""wrap(behavior, streams_out) -> the behaviour to serve instead."""
+
+_KINDS = (
+    ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
+    ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
+    ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
+    ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+)
+
+
+def rewrap(handler: Handler, wrap: Wrapper) -> Handler:
+    """A handler of the same kind and (de)serializers as `handler`, serving wrap(behavior,
+    streams_out) in place of its behaviour."""
+    for attr, factory, streams_out in _KINDS:
+        behavior = getattr(handler, attr)
+        if behavior is not None:
+            return factory(
+                wrap(behavior, streams_out),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+    return handler
+
+
+class WrappingInterceptor(ServerInterceptor):
+    """Serves every registered handler through a wrapper built once per handler: grpc calls
+    intercept_service for every RPC, and rebuilding wrappers there would cost on the hot path.
+    Handlers are long-lived (registered ones, and cached admin refusals), so their ids are
+    stable keys."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[int, Handler] = {}
+
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        raise NotImplementedError
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        cached = self._wrapped.get(id(handler))
+        if cached is None:
+            method = str(handler_call_details.method)
+            cached = self._wrapped[id(handler)] = self.wrap(handler, method)
+        return cached

@@ -12,7 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from rec_service.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
-from rec_service.grpc_types import Handler, ServerInterceptor
+from rec_service.grpc_types import Handler, WrappingInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +41,11 @@ INTERNAL = rpc_status.to_status(
 )
 
 
-class ExceptionToStatusInterceptor(ServerInterceptor):
-    """Wraps every handler so ServiceError becomes its status and anything else INTERNAL.
+class ExceptionToStatusInterceptor(WrappingInterceptor):
+    """Wraps every handler so ServiceError becomes its status and anything else INTERNAL."""
 
-    Wrapped handlers are cached per registered handler: grpc calls intercept_service for every
-    RPC, and rebuilding the wrapper each time would cost on the hot path.
-    """
-
-    def __init__(self) -> None:
-        self._wrapped: dict[int, Handler] = {}
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        cached = self._wrapped.get(id(handler))
-        if cached is None:
-            cached = self._wrapped[id(handler)] = _wrap(handler)
-        return cached
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        return rewrap(handler, _guard)
 
 
 def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
@@ -107,21 +90,3 @@ def _name(behavior: Callable[..., Any]) -> str:
 def _is_abort(exc: Exception) -> bool:
     """grpc's own abort() raises a plain Exception after setting the status; let it through."""
     return type(exc) is Exception and not exc.args
-
-
-def _wrap(handler: Handler) -> Handler:
-    kinds = (
-        ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
-        ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
-        ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
-        ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
-    )
-    for attr, factory, streams_out in kinds:
-        behavior = getattr(handler, attr)
-        if behavior is not None:
-            return factory(
-                _guard(behavior, streams_out),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-    return handler

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from rec_service.grpc_types import Handler, ServerInterceptor
+from rec_service.grpc_types import Handler, WrappingInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -130,48 +130,21 @@ class _ServiceCollector(Collector):
         yield info
 
 
-class TelemetryInterceptor(ServerInterceptor):
+class TelemetryInterceptor(WrappingInterceptor):
     """Counts and times every RPC by method and final status, and logs one line for each failed
     or slow call with a request id (the caller's x-request-id, or a new one)."""
 
     def __init__(self, telemetry: Telemetry, slow_s: float) -> None:
+        super().__init__()
         self._telemetry = telemetry
         self._slow_s = slow_s
-        self._wrapped: dict[int, Handler] = {}
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        # Handlers are long-lived (registered ones, and the admin refusals, which are cached),
-        # so their ids are stable keys.
-        cached = self._wrapped.get(id(handler))
-        if cached is None:
-            method = str(handler_call_details.method)
-            cached = self._wrapped[id(handler)] = self._wrap(handler, method)
-        return cached
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        def timed(behavior: Callable[..., Any], streams_out: bool) -> Callable[..., Any]:
+            make = self._timed_stream if streams_out else self._timed_unary
+            return make(behavior, method)
 
-    def _wrap(self, handler: Handler, method: str) -> Handler:
-        kinds = (
-            ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
-            ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
-            ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
-            ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
-        )
-        for attr, factory, streams_out in kinds:
-            behavior = getattr(handler, attr)
-            if behavior is not None:
-                timed = self._timed_stream if streams_out else self._timed_unary
-                return factory(
-                    timed(behavior, method),
-                    request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer,
-                )
-        return handler
+        return rewrap(handler, timed)
 
     def _timed_unary(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
         def unary(request: Any, context: grpc.ServicerContext) -> Any:

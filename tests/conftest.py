@@ -117,6 +117,17 @@ def second_server(
 
 
 @contextmanager
+def admin_service(
+    demo_state: ServiceState, tmp: Path, token: str, **changes: object
+) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    """second_service with an admin token, no scheduled retrain and a small precompute: the
+    service a module of admin, metrics or fuzz tests changes."""
+    quiet = {"retrain_interval_s": 0, "retrain_after_ratings": 0, "active_users": 100}
+    with second_service(demo_state, tmp, admin_token=token, **{**quiet, **changes}) as service:
+        yield service
+
+
+@contextmanager
 def second_service(
     demo_state: ServiceState, tmp: Path, **changes: object
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:

@@ -28,12 +28,16 @@ from rec_service.server import create_server
 from rec_service.state import ServiceState
 from rec_service.validation import ID_PATTERN
 
-from .conftest import second_service
+from .conftest import admin_service
 
 TOKEN = "fuzz-token"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
 MAX_MESSAGE = 1 << 20
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
+HEAVY_SQL = (
+    "SELECT count(*) FROM ratings a JOIN ratings b ON a.movie_id = b.movie_id "
+    "JOIN ratings c ON b.user_id = c.user_id"
+)
 # Each RPC gets this many cases; with eight service methods and four admin ones, a few
 # thousand in all.
 CASES = 500
@@ -108,13 +112,10 @@ event_batches = st.lists(st.lists(events, max_size=30), max_size=4)
 def service(
     demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:
-    with second_service(
+    with admin_service(
         demo_state,
         tmp_path_factory.mktemp("fuzz"),
-        admin_token=TOKEN,
-        retrain_interval_s=0,
-        retrain_after_ratings=0,
-        active_users=100,
+        TOKEN,
         grpc_max_message_bytes=MAX_MESSAGE,
         sql_timeout_s=10,
     ) as service:
@@ -243,7 +244,9 @@ def test_calls_beyond_the_concurrency_limit_are_refused(
     service: tuple[ServiceState, grpc.Channel],
 ) -> None:
     """A second server over the same service, allowing two calls at once: two open streams
-    take both, and a third call is RESOURCE_EXHAUSTED rather than queued without bound."""
+    take both, and a third call is RESOURCE_EXHAUSTED rather than queued without bound. (The
+    third comes over a connection of its own: on the streams' connection HTTP/2's stream limit,
+    set to the same number, would hold it back in the client instead.)"""
     state = service[0]
     server, port = create_server(state.config.replace(grpc_max_concurrent_rpcs=2), state)
     server.start()
@@ -258,8 +261,11 @@ def test_calls_beyond_the_concurrency_limit_are_refused(
             stub = pb_grpc.RecommendationServiceStub(channel)
             streams = [stub.IngestRatings.future(held_open()) for _ in range(2)]
             time.sleep(1.0)
-            with pytest.raises(grpc.RpcError) as err:
-                stub.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=10)
+            own = [("grpc.use_local_subchannel_pool", 1)]
+            with grpc.insecure_channel(f"127.0.0.1:{port}", options=own) as other:
+                third = pb_grpc.RecommendationServiceStub(other)
+                with pytest.raises(grpc.RpcError) as err:
+                    third.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=10)
             assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             release.set()
             for call in streams:
@@ -356,11 +362,15 @@ def test_ordinary_client_behaviour_logs_no_error(
         )
         next(streamed)
         streamed.cancel()
-        # Deadlines passing: on a unary call and on a stream the client keeps open.
-        with pytest.raises(grpc.RpcError):
-            stub.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=0.000_001)
-        with pytest.raises(grpc.RpcError):
+        # Deadlines passing: on a unary call still working (a long operator query) and on a
+        # stream the client keeps open.
+        admin = apb_grpc.AdminServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as unary:
+            admin.QuerySql(apb.QuerySqlRequest(sql=HEAVY_SQL), metadata=AUTH, timeout=1)
+        assert unary.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        with pytest.raises(grpc.RpcError) as streaming:
             stub.IngestRatings(one_then_wait(first), timeout=0.5)
+        assert streaming.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         time.sleep(1.5)  # let the server side of each call finish
         release.set()
         time.sleep(0.5)

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rec_service.state import ServiceState
 
-from .conftest import second_service
+from .conftest import admin_service
 
 TOKEN = "metrics-token"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -28,14 +28,11 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 def service(
     demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:
-    with second_service(
+    with admin_service(
         demo_state,
         tmp_path_factory.mktemp("metrics"),
-        admin_token=TOKEN,
+        TOKEN,
         metrics_port=0,
-        retrain_interval_s=0,
-        retrain_after_ratings=0,
-        active_users=100,
     ) as service:
         yield service
 

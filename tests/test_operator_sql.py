@@ -20,7 +20,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.state import ServiceState
 from spark_store.tables import SERVICE_VIEWS
 
-from .conftest import second_service
+from .conftest import admin_service
 
 TOKEN = "sql-test-token"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -145,13 +145,10 @@ ALLOWED = [
 def service(
     demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServiceState, grpc.Channel]]:
-    with second_service(
+    with admin_service(
         demo_state,
         tmp_path_factory.mktemp("sql"),
-        admin_token=TOKEN,
-        retrain_interval_s=0,
-        retrain_after_ratings=0,
-        active_users=100,
+        TOKEN,
         sql_timeout_s=TIMEOUT_S,
         sql_max_concurrent=1,
     ) as service:
