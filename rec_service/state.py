@@ -299,6 +299,13 @@ class ServiceState:
         if job.state == "succeeded":
             t.retrain_last_success.set(job.finished_us / 1e6)
 
+    def _spark_up(self) -> float:
+        assert self.spark is not None
+        try:
+            return float(not self.spark.sparkContext._jsc.sc().isStopped())
+        except Exception:  # the JVM is gone: the gateway itself fails
+            return 0.0
+
     def model_version(self) -> str:
         """The serving model's version ("" while loading), for metrics."""
         rec = self._recommender
@@ -311,7 +318,7 @@ class ServiceState:
                              self._stop.is_set()),
         }  # fmt: skip
         if self.spark is not None:
-            values["spark_up"] = float(not self.spark.sparkContext._jsc.sc().isStopped())
+            values["spark_up"] = self._spark_up()
         if self.rating_log is not None:
             values["rating_log_bytes"] = float(self.rating_log.size_bytes())
         rec = self._recommender
