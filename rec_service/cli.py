@@ -115,7 +115,7 @@ def shut_down(cfg: config_mod.Config, state: ServiceState, server: grpc.Server) 
     tables, the rating log closed and Spark stopped. Acknowledged ratings are already on disk
     (an answer is sent only after fsync), so no moment of the signal loses one."""
     started = time.perf_counter()
-    state.health.enter_graceful_shutdown()
+    state.begin_shutdown()
     time.sleep(cfg.shutdown_drain_s)
     server.stop(grace=cfg.shutdown_grace_s).wait()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)

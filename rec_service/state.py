@@ -161,6 +161,7 @@ class ServiceState:
         self._catalogue: DataFrame | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
+        self._draining = False
         self._load_error: BaseException | None = None
         self._writer: threading.Thread | None = None
 
@@ -313,10 +314,10 @@ class ServiceState:
 
     def scrape_values(self) -> dict[str, float]:
         """Current gauge values for a metrics scrape; parts not loaded yet are left out."""
+        serving = self._ready.is_set() and self._load_error is None
         values: dict[str, float] = {
-            "serving": float(self._ready.is_set() and self._load_error is None and not
-                             self._stop.is_set()),
-        }  # fmt: skip
+            "serving": float(serving and not self._draining and not self._stop.is_set())
+        }
         if self.spark is not None:
             values["spark_up"] = self._spark_up()
         if self.rating_log is not None:
@@ -331,6 +332,11 @@ class ServiceState:
                 values["writeback_lag_seconds"] = (now_us() - oldest_us) / 1e6 if count else 0.0
             values["activity_queue_users"] = float(rec.activity.pending())
         return values
+
+    def begin_shutdown(self) -> None:
+        """Health says NOT_SERVING for every service name from now on, whatever loads later."""
+        self._draining = True
+        self.health.enter_graceful_shutdown()
 
     def flush(self, counts: bool = True) -> None:
         """Writes queued lists and activity (with read counts, unless counts=False) now."""
