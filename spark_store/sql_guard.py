@@ -220,6 +220,11 @@ def _check_parsed_expression(expr: Any, functions: FunctionAllowList) -> None:
         name = ".".join(parts).lower()
         if len(parts) != 1 or name not in functions.names:
             raise UnsafeQuery(f"function {name!r} is not allowed")
+    elif kind == ANALYSIS + "UnresolvedGenerator":  # LATERAL VIEW name(...)
+        identifier = expr.name()
+        name = str(identifier.funcName()).lower()
+        if identifier.database().isDefined() or name not in functions.names:
+            raise UnsafeQuery(f"function {str(identifier.unquotedString())!r} is not allowed")
     elif kind.startswith(ANALYSIS) and "Identifier" in kind:
         raise UnsafeQuery("IDENTIFIER(...) over an expression is not allowed")
 

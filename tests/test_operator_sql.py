@@ -111,6 +111,8 @@ JAVA = [
     (f"SELECT * FROM range(length(reflect('{ENV}')))", "function 'reflect'"),
     (f"SELECT * FROM ratings LIMIT length(reflect('{ENV}'))", "function 'reflect'"),
     (f"SELECT * FROM ratings TABLESAMPLE (length(reflect('{ENV}')) ROWS)", "function 'reflect'"),
+    ("SELECT * FROM ratings LATERAL VIEW reflect('java.lang.System', 'getenv') t AS x",
+     "function 'reflect'"),
     ("SELECT input_file_name() FROM ratings", "function 'input_file_name'"),
     ("SELECT current_user()", "function 'current_user'"),
     ("SELECT from_protobuf(x'00', 'M', '/etc/passwd')", "function 'from_protobuf'"),
