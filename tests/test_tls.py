@@ -112,12 +112,19 @@ def test_renewed_certificates_are_served_without_a_restart(
     target = f"127.0.0.1:{port}"
     renewal_ca = Authority(Path(pki["root"]) / "renewal", "movierec-renewed-ca")
     renewed = renewal_ca.issue("server-renewed", server=True)
-    (live / "server.key").write_bytes(renewed.key.read_bytes())
-    (live / "server.crt").write_bytes(renewed.cert.read_bytes())
-    with client_channel(target, ca_file=str(renewal_ca.cert)) as channel:
-        assert top(channel).movies  # a new connection gets the renewed certificate
+    original = pki["server"]
+    try:
+        (live / "server.key").write_bytes(renewed.key.read_bytes())
+        (live / "server.crt").write_bytes(renewed.cert.read_bytes())
+        with client_channel(target, ca_file=str(renewal_ca.cert)) as channel:
+            assert top(channel).movies  # a new connection gets the renewed certificate
+        with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
+            assert refused(channel) == grpc.StatusCode.UNAVAILABLE  # the old CA no longer fits
+    finally:  # the module's other tests, in any order, expect the original certificate
+        (live / "server.key").write_bytes(original.key.read_bytes())
+        (live / "server.crt").write_bytes(original.cert.read_bytes())
     with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
-        assert refused(channel) == grpc.StatusCode.UNAVAILABLE  # the old CA no longer fits
+        assert top(channel).movies
 
 
 def test_the_cli_talks_tls(mtls_server: int, pki: dict) -> None:
