@@ -25,11 +25,11 @@ class TlsFiles:
     key_file: str
     client_ca_file: str = ""
 
-    def _stamp(self) -> tuple[tuple[int, int], ...]:
+    def stamp(self) -> tuple[tuple[int, int], ...]:
         paths = [p for p in (self.cert_file, self.key_file, self.client_ca_file) if p]
         return tuple((os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in paths)
 
-    def _read(self) -> grpc.ServerCertificateConfiguration:
+    def read(self) -> grpc.ServerCertificateConfiguration:
         chain = Path(self.cert_file).read_bytes()
         key = Path(self.key_file).read_bytes()
         client_ca = Path(self.client_ca_file).read_bytes() if self.client_ca_file else None
@@ -38,20 +38,21 @@ class TlsFiles:
 
 def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:
     """Credentials that re-read the files when they change on disk (checked at each new
-    connection), so renewed certificates are served without a restart. A half-written renewal
-    that fails to load keeps the previous certificate and logs a warning."""
+    connection), so renewed certificates are served without a restart. Files that cannot be
+    read keep the previous certificate and log a warning; the files are not parsed here, so a
+    renewal should be renamed into place whole rather than written in place."""
     lock = threading.Lock()
-    stamp = files._stamp()
-    initial = files._read()
+    stamp = files.stamp()
+    initial = files.read()
 
     def fetch() -> grpc.ServerCertificateConfiguration | None:
         nonlocal stamp
         with lock:
             try:
-                current = files._stamp()
+                current = files.stamp()
                 if current == stamp:
                     return None
-                renewed = files._read()
+                renewed = files.read()
             except OSError as exc:
                 log.warning("TLS files could not be re-read, keeping the old ones: %s", exc)
                 return None
