@@ -28,6 +28,14 @@ FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BATCH_BUCKETS = (1, 10, 100, 500, 1000, 4096, 16384)
 # Outcomes that are the client's doing: not logged as failures.
 CLIENT_ENDED = {grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED}
+# Failures that are the server's, logged at WARNING; the rest (bad input, unknown ids, wrong
+# tokens, limits) at INFO, so a misbehaving client cannot flood the warnings.
+SERVER_FAULTS = {
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DATA_LOSS,
+}
 
 
 class ServiceView(Protocol):
@@ -186,7 +194,7 @@ class TelemetryInterceptor(WrappingInterceptor):
         failed = code is not grpc.StatusCode.OK and code not in CLIENT_ENDED
         if failed or seconds >= self._slow_s:
             log.log(
-                logging.WARNING if failed else logging.INFO,
+                logging.WARNING if code in SERVER_FAULTS else logging.INFO,
                 "%s call %s: %s in %.1f ms",
                 "failed" if failed else "slow",
                 method,
