@@ -3,6 +3,7 @@ own parser, and each counter moved by exactly what the test did."""
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from collections.abc import Iterator
 
@@ -117,3 +118,22 @@ def test_counters_move_by_what_was_done(service: tuple[ServiceState, grpc.Channe
     assert value(after, "movierec_model_info", version=version) == 1
     assert ("movierec_writeback_queue_lists", ()) in after
     assert ("movierec_retrain_runs_total", (("outcome", "succeeded"),)) in after
+
+
+def test_a_failed_call_is_logged_with_its_request_id(
+    service: tuple[ServiceState, grpc.Channel], caplog: pytest.LogCaptureFixture
+) -> None:
+    stub = pb_grpc.RecommendationServiceStub(service[1])
+    with (
+        caplog.at_level(logging.INFO, logger="rec_service.telemetry"),
+        pytest.raises(grpc.RpcError),
+    ):
+        stub.GetTopN(
+            pb.GetTopNRequest(user_id="1", page_size=-1),
+            metadata=(("x-request-id", "req-123"),),
+        )
+    logged = [r for r in caplog.records if getattr(r, "request_id", None) == "req-123"]
+    assert len(logged) == 1
+    record = logged[0]
+    assert record.levelno == logging.INFO  # the caller's fault, not the server's
+    assert record.method == GET_TOP_N and record.code == "INVALID_ARGUMENT"  # type: ignore[attr-defined]
