@@ -91,6 +91,14 @@ class OperatorSql:
         self._functions = FunctionAllowList.from_registry(self._session)
         self._limits = limits
         self._slots = threading.BoundedSemaphore(limits.max_concurrent)
+        self._running = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def running(self) -> int:
+        """Queries holding a slot now."""
+        with self._count_lock:
+            return self._running
 
     @property
     def views(self) -> list[str]:
@@ -129,6 +137,8 @@ class OperatorSql:
             raise TooManyQueries(
                 f"{self._limits.max_concurrent} operator queries are running; retry later"
             )
+        with self._count_lock:
+            self._running += 1
         group = f"movierec-sql-{uuid.uuid4().hex}"
         done: Future[QueryResult] = Future()
         cancel = _Canceller(self._session, group)
@@ -161,6 +171,8 @@ class OperatorSql:
         except BaseException as exc:
             done.set_exception(exc)
         finally:
+            with self._count_lock:
+                self._running -= 1
             self._slots.release()
 
     def _result(self, df: DataFrame, rows: list[Row], max_rows: int) -> QueryResult:

@@ -24,7 +24,7 @@ from .conftest import admin_service
 
 TOKEN = "sql-test-token"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
-TIMEOUT_S = 15.0
+TIMEOUT_S = 30.0
 ENV = "java.lang.System', 'getenv', 'PATH"
 FILE_FORMATS = ("csv", "text", "json", "parquet", "orc", "avro", "binaryFile", "xml", "jdbc")
 # A self-join of self-joins: billions of rows on the demo data, far past the time limit.
@@ -258,8 +258,11 @@ def test_a_runaway_query_is_cancelled_and_frees_its_slot(
     started = time.monotonic()
     runner = threading.Thread(target=heavy)
     runner.start()
-    time.sleep(2)
-    # The only slot is busy: a second query is turned away, and serving goes on.
+    # Once the heavy query holds the only slot (on a busy machine that takes a while), a second
+    # query is turned away; serving goes on.
+    while state.operator_sql().running == 0 and time.monotonic() < started + TIMEOUT_S:
+        time.sleep(0.1)
+    time.sleep(1)  # the join is under way
     with pytest.raises(grpc.RpcError) as busy:
         query(channel, "SELECT 1")
     assert busy.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
