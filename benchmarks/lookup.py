@@ -17,15 +17,14 @@ import numpy as np
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from rec_service.live_model import LiveModel
-from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
-from rec_service.recommender import Recommender
-from rec_service.servicer import top_n_response
-from rec_service.serving_model import Movie, MovieFilter, RatingModel, ServingModel
-from spark_store.bias_als import BiasParams
-from spark_store.list_store import RecList, SparkListStore
+from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.core.live_model import LiveModel
+from rec_service.core.recommender import Recommender
+from rec_service.core.serving_model import Movie, MovieFilter, RatingModel, ServingModel
+from rec_service.edge.servicer import top_n_response
+from spark_store.list_store import SparkListStore
+from spark_store.model_types import BiasParams, RatingScale, RecList
 from spark_store.ranking import ItemNeighbours
-from spark_store.training import RatingScale
 
 LIST_LENGTH = 50
 MOVIES = [str(m) for m in range(1, 20_001)]

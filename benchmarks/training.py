@@ -52,7 +52,8 @@ def synthetic(spark: object, n: int) -> object:
 
 def child(n: int, driver_memory: str) -> None:
     sys.path.insert(0, str(ROOT))
-    from spark_store.models import ModelSettings, train_models
+    from spark_store.model_types import ModelSettings
+    from spark_store.models import train_models
     from spark_store.session import build_session
 
     spark = build_session(driver_memory=driver_memory)

@@ -9,30 +9,13 @@ models only what the biases cannot. Plain ALS must spend factors on "this user r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-
-@dataclass(frozen=True)
-class BiasParams:
-    """Pseudo-counts that shrink each bias towards zero: a movie rated once by a fan must not get
-    that fan's enthusiasm as its bias."""
-
-    reg_item: float = 10.0
-    reg_user: float = 15.0
-
-
-@dataclass(frozen=True)
-class Biases:
-    """Global mean and per-index biases, row-aligned with the model's id lists."""
-
-    mean: float
-    user: np.ndarray  # float64 (users,)
-    item: np.ndarray  # float64 (items,)
+from spark_store.model_types import Biases, BiasParams
 
 
 def fit_biases(indexed: DataFrame, params: BiasParams, users: int, items: int) -> Biases:
@@ -68,17 +51,6 @@ def residuals(indexed: DataFrame, biases: Biases) -> DataFrame:
             (F.col("rating") - F.lit(biases.mean) - F.col("b_u") - F.col("b_i")).alias("rating"),
         )
     )
-
-
-def user_bias(ratings: np.ndarray, item_bias: np.ndarray, mean: float, params: BiasParams) -> float:
-    """One user's bias from their ratings and the rated movies' biases, as fit_biases computes
-    it; used to fold a user in."""
-    return float(np.sum(ratings - mean - item_bias) / (len(ratings) + params.reg_user))
-
-
-def item_bias(ratings: np.ndarray, user_bias: np.ndarray, mean: float, params: BiasParams) -> float:
-    """A new movie's bias from its raters' ratings and biases (fold-in of a movie)."""
-    return float(np.sum(ratings - mean - user_bias) / (len(ratings) + params.reg_item))
 
 
 def _item_bias(indexed: DataFrame, mean: float, params: BiasParams) -> DataFrame:

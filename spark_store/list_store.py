@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 
+from spark_store.model_types import RecList
 from spark_store.tables import REC_LISTS, REC_LISTS_ROW, UpsertTable, collect_rows
-
-
-@dataclass(frozen=True, slots=True)
-class RecList:
-    """One user's ranked movies with the time (Unix microseconds) and model that computed them."""
-
-    movie_ids: tuple[str, ...]
-    scores: tuple[float, ...]
-    computed_at_us: int
-    model_version: str
 
 
 class SparkListStore:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,29 +26,11 @@ import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import SparkSession
 
-from spark_store.bias_als import Biases
-from spark_store.models import ModelArrays, ModelSettings, TrainedModels, collect_arrays
-from spark_store.training import RatingScale
-from spark_store.training_data import TrainingData
+from spark_store.model_types import Biases, FactorModel, ModelSettings, RatingScale, TrainingData
+from spark_store.models import TrainedModels, collect_arrays
 
 # Bumped when the layout changes; a directory of another format is retrained, not misread.
 FORMAT = 2
-
-
-@dataclass(frozen=True)
-class FactorModel:
-    """A loaded model in driver memory: NumPy factors row-aligned with the id lists."""
-
-    version: str
-    trained_at: str
-    user_ids: list[str]
-    item_ids: list[str]
-    arrays: ModelArrays  # row i of a user array is user_ids[i], row j of an item array item_ids[j]
-    scale: RatingScale
-    settings: ModelSettings
-    training_data: TrainingData
-    data_cut_us: int  # ratings accepted after this instant are not in the training data
-    metadata: dict[str, Any]  # metadata.json as saved (counts, fit time)
 
 
 def model_exists(model_dir: str | Path) -> bool:

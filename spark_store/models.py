@@ -12,57 +12,21 @@ All three share one pair of id maps, so a model index means the same movie in ea
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_store.bias_als import Biases, BiasParams, fit_biases, residuals
+from spark_store.bias_als import fit_biases, residuals
 from spark_store.item_cf import collect_neighbours, item_neighbours
-from spark_store.ranking import ItemNeighbours
-from spark_store.training import AlsParams, RatingScale, fit_als, index_ids, rating_scale
+from spark_store.model_types import Biases, ModelArrays, ModelSettings, RatingScale
+from spark_store.training import fit_als, index_ids, rating_scale
 
 log = logging.getLogger(__name__)
-
-
-def _ranking_default() -> AlsParams:
-    return AlsParams(rank=64, reg_param=0.1, max_iter=10, implicit_prefs=True, alpha=5.0)
-
-
-def _rating_default() -> AlsParams:
-    return AlsParams(rank=40, reg_param=0.15, max_iter=15)
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """Everything that decides the models; the defaults are `movierec tune`'s choice on the
-    demo data (benchmarks/results/tuning.md)."""
-
-    ranking: AlsParams = field(default_factory=_ranking_default)
-    rating: AlsParams = field(default_factory=_rating_default)
-    bias: BiasParams = field(default_factory=lambda: BiasParams(reg_item=5.0, reg_user=10.0))
-    cf_neighbours: int = 50
-    cf_ratings_per_user: int = 300
-    blend_als_weight: float = 0.3
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
-        return cls(
-            ranking=AlsParams(**data["ranking"]),
-            rating=AlsParams(**data["rating"]),
-            bias=BiasParams(**data["bias"]),
-            cf_neighbours=int(data["cf_neighbours"]),
-            cf_ratings_per_user=int(data["cf_ratings_per_user"]),
-            blend_als_weight=float(data["blend_als_weight"]),
-        )
 
 
 @dataclass
@@ -79,18 +43,6 @@ class TrainedModels:
     rating: ALSModel
     biases: Biases
     neighbours: DataFrame  # (item_idx, neighbour_idx, similarity), cached
-
-
-@dataclass(frozen=True)
-class ModelArrays:
-    """The trained models in driver memory as NumPy, row-aligned with the id lists."""
-
-    ranking_users: np.ndarray  # float32 (users, rank)
-    ranking_items: np.ndarray  # float32 (items, rank)
-    rating_users: np.ndarray  # float32 (users, rating rank)
-    rating_items: np.ndarray  # float32 (items, rating rank)
-    biases: Biases
-    neighbours: ItemNeighbours
 
 
 def train_models(spark: SparkSession, ratings: DataFrame, settings: ModelSettings) -> TrainedModels:

@@ -4,36 +4,12 @@ needs, the rating scale, and one fit (spark_store/models.py trains a version wit
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
 
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-
-@dataclass(frozen=True)
-class AlsParams:
-    """ALS hyper-parameters; names follow the paper, not Spark's camelCase."""
-
-    rank: int = 10
-    reg_param: float = 0.1
-    max_iter: int = 10
-    implicit_prefs: bool = False
-    alpha: float = 1.0
-    seed: int = 42
-    blocks: int = 2
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class RatingScale:
-    """The data set's rating scale: predictions are clipped to [low, high]."""
-
-    low: float
-    high: float
-    step: float
+from spark_store.model_types import AlsParams, RatingScale
 
 
 def index_ids(spark: SparkSession, ratings: DataFrame) -> tuple[list[str], list[str], DataFrame]:

@@ -13,32 +13,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_store.loaders import load_dataset
+from spark_store.model_types import TrainingData
 
 PARQUET = "parquet"
 MANIFEST = "manifest.json"
 LOG_ROW = (
     "user_id string, movie_id string, rating double, timestamp long, segment long, offset long"
 )
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """A ratings set: a MovieLens directory (format auto/latest/100k/1m) or a Parquet snapshot,
-    holding every logged rating of segments up to `segments_through`."""
-
-    path: str
-    format: str
-    segments_through: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def read_ratings(spark: SparkSession, data: TrainingData) -> DataFrame:

@@ -17,9 +17,9 @@ import pytest
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.config import PROJECT_ROOT, Config
-from rec_service.server import create_server
-from rec_service.state import ServiceState, spark_session
+from rec_service.app.config import PROJECT_ROOT, Config
+from rec_service.app.service import ServiceState, spark_session
+from rec_service.edge.server import create_server
 
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from rec_service.admin_auth import check_token, load_admin_token
-from rec_service.config import load
+from rec_service.app.config import load
+from rec_service.edge.admin_auth import check_token, load_admin_token
 
 
 def test_the_token_comes_from_a_file_or_the_environment(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.serving_model import MEAN_DAMPING
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
+from rec_service.core.serving_model import MEAN_DAMPING
 
 Stub = pb_grpc.RecommendationServiceStub
 

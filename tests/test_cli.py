@@ -9,8 +9,8 @@ import pytest
 from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 
-from rec_service.cli import COMMANDS, main
-from rec_service.cli_output import as_plain, key_value_table, key_values, list_values, table
+from rec_service.edge.cli import COMMANDS, main
+from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

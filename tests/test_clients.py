@@ -19,8 +19,8 @@ import pytest
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.state import ServiceState
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.service import ServiceState
 from tests.conftest import second_server
 
 CLIENTS = PROJECT_ROOT / "scripts" / "clients"

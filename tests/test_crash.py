@@ -22,9 +22,9 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.recommender import now_us
-from rec_service.state import ServiceState
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.service import ServiceState
+from rec_service.core.recommender import now_us
 
 TOKEN = "crash-test"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -49,7 +49,7 @@ class Server:
 
     def start(self) -> None:
         args = [
-            sys.executable, "-m", "rec_service.cli", "serve",
+            sys.executable, "-m", "rec_service.edge.cli", "serve",
             "--port", str(self.port),
             "--model-dir", str(self.tmp / "model"),
             "--ingest-dir", str(self.tmp / "ingest"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.telemetry import Telemetry
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.telemetry import Telemetry
 
 DASHBOARD = PROJECT_ROOT / "deploy" / "grafana" / "movierec-dashboard.json"
 SUFFIXES = {
@@ -22,7 +22,7 @@ class Running:
     """Every scrape-time value present, as on a loaded server."""
 
     def scrape_values(self) -> dict[str, float]:
-        from rec_service.telemetry import GAUGES
+        from rec_service.app.telemetry import GAUGES
 
         return dict.fromkeys(GAUGES, 1.0)
 

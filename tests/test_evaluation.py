@@ -10,10 +10,11 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from rec_service import evaluate, metrics
-from rec_service import tune as tune_mod
+from rec_service.jobs import evaluate
+from rec_service.jobs import ranking_metrics as metrics
+from rec_service.jobs import tune as tune_mod
 from spark_store.loaders import load_dataset
-from spark_store.models import ModelSettings
+from spark_store.model_types import ModelSettings
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import apply_index, index_ids
 

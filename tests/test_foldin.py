@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from pyspark.sql import SparkSession
 
-from rec_service.foldin import solve_explicit, solve_implicit
-from rec_service.serving_model import RatingModel
-from spark_store.models import ModelSettings, arrays_of, train_models
-from spark_store.training import AlsParams, fit_als, index_ids
+from rec_service.core.foldin import solve_explicit, solve_implicit
+from rec_service.core.serving_model import RatingModel
+from spark_store.model_types import AlsParams, ModelSettings
+from spark_store.models import arrays_of, train_models
+from spark_store.training import fit_als, index_ids
 
 
 def _random_ratings(seed: int) -> list[tuple[str, str, float, int]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rec_service.foldin import solve_explicit, solve_implicit
+from rec_service.core.foldin import solve_explicit, solve_implicit
 
 RNG = np.random.default_rng(7)
 ITEMS, RANK = 40, 6

@@ -24,9 +24,9 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.server import create_server
-from rec_service.state import ServiceState
-from rec_service.validation import ID_PATTERN
+from rec_service.app.service import ServiceState
+from rec_service.core.validation import ID_PATTERN
+from rec_service.edge.server import create_server
 
 from .conftest import admin_service
 

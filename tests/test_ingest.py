@@ -10,8 +10,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.recommender import now_us
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
+from rec_service.core.recommender import now_us
 
 Stub = pb_grpc.RecommendationServiceStub
 

@@ -7,10 +7,10 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.recommender import now_us
-from rec_service.servicer import RecommendationServicer
-from rec_service.state import ServiceState
-from spark_store.list_store import RecList
+from rec_service.app.service import ServiceState
+from rec_service.core.recommender import now_us
+from rec_service.edge.servicer import RecommendationServicer
+from spark_store.model_types import RecList
 
 
 def _micros(ts) -> int:  # type: ignore[no-untyped-def]

@@ -13,12 +13,13 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.live_model import LiveModel
-from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
-from rec_service.recommender import ListStore, Recommender, Source, now_us
-from rec_service.serving_model import MovieFilter
-from rec_service.state import ServiceState
-from spark_store.list_store import RecList, SparkListStore
+from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.service import ServiceState
+from rec_service.core.live_model import LiveModel
+from rec_service.core.recommender import ListStore, Recommender, Source, now_us
+from rec_service.core.serving_model import MovieFilter
+from spark_store.list_store import SparkListStore
+from spark_store.model_types import RecList
 
 from .conftest import second_service
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from rec_service.logs import JsonFormatter
+from rec_service.app.logs import JsonFormatter
 
 
 def test_a_json_line_carries_the_call_fields() -> None:
-    record = logging.LogRecord("rec_service.telemetry", logging.WARNING, __file__, 1,
+    record = logging.LogRecord("rec_service.edge.call_log", logging.WARNING, __file__, 1,
                                "failed call %s", ("/m",), None)  # fmt: skip
     record.method, record.code, record.request_id = "/m", "INTERNAL", "abc"
     line = JsonFormatter().format(record)

@@ -15,7 +15,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
 
 from .conftest import admin_service
 
@@ -125,7 +125,7 @@ def test_a_failed_call_is_logged_with_its_request_id(
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     with (
-        caplog.at_level(logging.INFO, logger="rec_service.telemetry"),
+        caplog.at_level(logging.INFO, logger="rec_service.edge.call_log"),
         pytest.raises(grpc.RpcError),
     ):
         stub.GetTopN(

@@ -17,7 +17,7 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
 from spark_store.tables import SERVICE_VIEWS
 
 from .conftest import admin_service

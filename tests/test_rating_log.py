@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rec_service.rating_log import LogCorrupted, LogInUse, NewRating, RatingLog, segment_name
+from rec_service.core.rating_log import LogCorrupted, LogInUse, NewRating, RatingLog, segment_name
 
 
 def _ratings(n: int, user: str = "u") -> list[NewRating]:

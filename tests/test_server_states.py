@@ -11,8 +11,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.server import create_server
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
+from rec_service.edge.server import create_server
 
 from .conftest import service_config
 

@@ -23,8 +23,8 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.state import ServiceState
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.service import ServiceState
 
 from .test_crash import AUTH, Server
 
@@ -37,7 +37,7 @@ SLOW_SQL = "SELECT count(*) FROM ratings a JOIN ratings b ON a.user_id = b.user_
 def test_admin_in_clear_beyond_loopback_is_refused_at_start() -> None:
     env = {**os.environ, "MOVIEREC_ADMIN_TOKEN": "some-token"}
     done = subprocess.run(
-        [sys.executable, "-m", "rec_service.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "rec_service.edge.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2

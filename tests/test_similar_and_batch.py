@@ -9,7 +9,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
 
 Stub = pb_grpc.RecommendationServiceStub
 

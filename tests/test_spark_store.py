@@ -10,12 +10,12 @@ import pytest
 from pyspark.sql import SparkSession
 
 from spark_store import model_files
-from spark_store.models import ModelSettings, train_models
+from spark_store.model_types import AlsParams, ModelSettings, TrainingData
+from spark_store.models import train_models
 from spark_store.precompute import precompute_lists
 from spark_store.ranking import blend, top_n
 from spark_store.tables import UpsertTable
-from spark_store.training import AlsParams, apply_index
-from spark_store.training_data import TrainingData
+from spark_store.training import apply_index
 
 # Two taste groups: group A loves movies a0-a5 and hates b0-b5, group B the opposite. Each
 # user leaves one movie of their own group unrated: that movie must top their list.

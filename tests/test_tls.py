@@ -15,9 +15,9 @@ import pytest
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.state import ServiceState
-from rec_service.tls import client_channel
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.service import ServiceState
+from rec_service.edge.tls import client_channel
 
 from .certs import Authority, Issued
 from .conftest import second_server
@@ -131,7 +131,7 @@ def test_the_cli_talks_tls(mtls_server: int, pki: dict) -> None:
     good = pki["client"]
     done = subprocess.run(
         [
-            sys.executable, "-m", "rec_service.cli", "predict", "1", "50",
+            sys.executable, "-m", "rec_service.edge.cli", "predict", "1", "50",
             "--target", f"127.0.0.1:{mtls_server}", "--tls-ca", str(pki["ca"].cert),
             "--tls-cert", str(good.cert), "--tls-key", str(good.key),
         ],

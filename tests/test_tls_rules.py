@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rec_service.tls import is_loopback, plaintext_admin_problem
+from rec_service.edge.tls import is_loopback, plaintext_admin_problem
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pymysql
 
-from spark_store.list_store import RecList
+from spark_store.model_types import RecList
 
 T = TypeVar("T")
 

@@ -26,19 +26,16 @@ from dataclasses import dataclass, field, replace
 
 from pyspark.sql import DataFrame, SparkSession
 
-from rec_service.config import Config
-from rec_service.generation import Generation, load_generation, precompute
-from rec_service.live_model import LiveModel
-from rec_service.rating_log import LoggedRating, RatingLog
-from rec_service.recommender import Recommender, now_us
+from rec_service.app.config import Config
+from rec_service.app.generation import Generation, load_generation, precompute
+from rec_service.core.live_model import LiveModel
+from rec_service.core.rating_log import LoggedRating, RatingLog
+from rec_service.core.recommender import Recommender, now_us
 from spark_store import model_files, tables
-from spark_store.bias_als import BiasParams
-from spark_store.list_store import RecList
-from spark_store.models import ModelSettings, train_models
-from spark_store.training import AlsParams
+from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RecList, TrainingData
+from spark_store.models import train_models
 from spark_store.training_data import (
     PARQUET,
-    TrainingData,
     delete_path,
     merge_logged,
     read_manifest,

@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rec_service.config import PROJECT_ROOT
-from rec_service.tune import Grid, TuneResult
+from rec_service.jobs.tune import Grid, TuneResult
 
 SHOWN = 15  # grid points per table; the JSON has all of them
 
@@ -38,7 +37,7 @@ def _markdown(result: TuneResult, grid: Grid, data_dir: str, seed: int, k: int) 
         "every figure here is on a validation split carved from the rest (per-user 25% of it "
         "for ranking, random 20% for rating).",
         "",
-        "## Chosen (the shipped defaults in `rec_service/config.py`)",
+        "## Chosen (the shipped defaults in `rec_service/app/config.py`)",
         "",
         f"- ranking ALS: rank {s.ranking.rank}, regParam {s.ranking.reg_param:g}, "
         f"alpha {s.ranking.alpha:g}, {s.ranking.max_iter} iterations, implicit",
@@ -79,11 +78,10 @@ def _markdown(result: TuneResult, grid: Grid, data_dir: str, seed: int, k: int) 
 
 
 def _shown(path: str) -> str:
-    """A path inside the project relative to it, so a committed report names no machine."""
-    resolved = Path(path).resolve()
-    return (
-        str(resolved.relative_to(PROJECT_ROOT)) if resolved.is_relative_to(PROJECT_ROOT) else path
-    )
+    """A path under the working directory relative to it, so a committed report names no
+    machine."""
+    resolved, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else path
 
 
 def _grid_line(grid: Grid) -> str:

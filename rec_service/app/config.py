@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from spark_store.models import ModelSettings
+from spark_store.model_types import ModelSettings
 
 # The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);
 # ModelSettings' defaults are those, and these settings default to them.
 TUNED = ModelSettings()
 
 ENV_PREFIX = "MOVIEREC_"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The documented demo path: the MovieLens data shipped in a source checkout. An installed
 # wheel has no such directory, and there data_dir must be given.
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"

@@ -13,10 +13,11 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from rec_service.config import Config
-from rec_service.serving_model import Movie, ServingModel
+from rec_service.app.config import Config
+from rec_service.core.serving_model import Movie, ServingModel
 from spark_store import model_files, tables
-from spark_store.list_store import RecList, bulk_lists
+from spark_store.list_store import bulk_lists
+from spark_store.model_types import FactorModel, RecList
 from spark_store.precompute import precompute_lists
 from spark_store.training import apply_index
 from spark_store.training_data import read_ratings
@@ -26,7 +27,7 @@ from spark_store.training_data import read_ratings
 class Generation:
     """A loaded model version with its training ratings (cached DataFrames)."""
 
-    factors: model_files.FactorModel
+    factors: FactorModel
     model: ServingModel
     ratings: DataFrame  # the training ratings: the `ratings` table while this version serves
     movies: DataFrame  # the catalogue with rating statistics: the `movies` table
@@ -47,9 +48,7 @@ def load_generation(spark: SparkSession, config: Config, catalogue: DataFrame) -
     return Generation(factors, _serving_model(factors, movies, indexed), ratings, movies, indexed)
 
 
-def _serving_model(
-    factors: model_files.FactorModel, movies_df: DataFrame, indexed: DataFrame
-) -> ServingModel:
+def _serving_model(factors: FactorModel, movies_df: DataFrame, indexed: DataFrame) -> ServingModel:
     movie_rows = movies_df.select(
         "movie_id",
         "title",

@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 
-from rec_service.grpc_types import Handler, ServerInterceptor, rewrap
+from rec_service.edge.grpc_types import Handler, ServerInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service import validation
-from rec_service.ingest import Rejection, ingest_all, ingest_with_acks
-from rec_service.recommender import Recommender, Source, TopN
-from rec_service.serving_model import Movie, MovieFilter
-from rec_service.state import ServiceState
+from rec_service.app.service import ServiceState
+from rec_service.core import validation
+from rec_service.core.ingest import Rejection, ingest_all, ingest_with_acks
+from rec_service.core.recommender import Recommender, Source, TopN
+from rec_service.core.serving_model import Movie, MovieFilter
 
 SOURCES = {
     Source.PRECOMPUTED: pb.RECOMMENDATION_SOURCE_PRECOMPUTED,

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rec_service.foldin import solve_explicit, solve_implicit
-from rec_service.rating_log import LoggedRating
-from rec_service.serving_model import ServingModel
+from rec_service.core.foldin import solve_explicit, solve_implicit
+from rec_service.core.rating_log import LoggedRating
+from rec_service.core.serving_model import ServingModel
 
 APPLY_CHUNK = 256
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rec_service.foldin import solve_explicit
-from spark_store import bias_als
-from spark_store.bias_als import BiasParams
-from spark_store.model_files import FactorModel
+from rec_service.core.foldin import solve_explicit
+from spark_store import model_types
+from spark_store.model_types import BiasParams, FactorModel, RatingScale
 from spark_store.ranking import ItemNeighbours, blend, top_n
-from spark_store.training import RatingScale
 
 # Pseudo-ratings at the global mean added to each movie's mean for the cold-start prediction:
 # a movie with 1 rating of 5.0 should not be predicted 5.0 for strangers.
@@ -317,7 +315,7 @@ class RatingModel:
         """Fold-in of a user: their bias, then their factors on what the biases leave, the
         order training used (so a trained user folded back in gets their trained values)."""
         item_bias = self.item_bias[rated]
-        bias = bias_als.user_bias(values, item_bias, self.mean, self.bias)
+        bias = model_types.user_bias(values, item_bias, self.mean, self.bias)
         residual = values - self.mean - item_bias - bias
         return bias, solve_explicit(self.item_factors[rated], residual, self.reg_param)
 
@@ -325,7 +323,7 @@ class RatingModel:
         self, user_bias: np.ndarray, user_factors: np.ndarray, values: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """Fold-in of a movie without training ratings from its raters' biases and factors."""
-        bias = bias_als.item_bias(values, user_bias, self.mean, self.bias)
+        bias = model_types.item_bias(values, user_bias, self.mean, self.bias)
         residual = values - self.mean - user_bias - bias
         return bias, solve_explicit(user_factors, residual, self.reg_param)
 

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
-from rec_service import metrics
+from rec_service.jobs import ranking_metrics as metrics
 from spark_store.bias_als import fit_biases, residuals
 from spark_store.item_cf import collect_neighbours, item_neighbours
-from spark_store.models import ModelSettings, factor_pair
+from spark_store.model_types import AlsParams, ModelSettings
+from spark_store.models import factor_pair
 from spark_store.ranking import ItemNeighbours, blend, top_n
 from spark_store.splits import per_user_split, random_split
-from spark_store.training import AlsParams, apply_index, fit_als, index_ids, rating_scale
+from spark_store.training import apply_index, fit_als, index_ids, rating_scale
 
 # The baselines' settings: the tutorial's explicit ALS and a plain implicit ALS (issue 6's table).
 TUTORIAL_ALS = AlsParams(rank=10, reg_param=0.05, max_iter=10)

@@ -14,14 +14,14 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.admin import AdminServicer
-from rec_service.admin_auth import AdminAuthInterceptor, load_admin_token
-from rec_service.config import Config
-from rec_service.interceptors import ExceptionToStatusInterceptor
-from rec_service.servicer import RecommendationServicer
-from rec_service.state import ServiceState
-from rec_service.telemetry import TelemetryInterceptor
-from rec_service.tls import TlsFiles, plaintext_admin_problem, server_credentials
+from rec_service.app.config import Config
+from rec_service.app.service import ServiceState
+from rec_service.edge.admin import AdminServicer
+from rec_service.edge.admin_auth import AdminAuthInterceptor, load_admin_token
+from rec_service.edge.call_log import TelemetryInterceptor
+from rec_service.edge.interceptors import ExceptionToStatusInterceptor
+from rec_service.edge.servicer import RecommendationServicer
+from rec_service.edge.tls import TlsFiles, plaintext_admin_problem, server_credentials
 
 log = logging.getLogger(__name__)
 

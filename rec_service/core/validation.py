@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from movierec.v1 import movierec_pb2 as pb
 
-from rec_service.errors import InvalidArgument
-from rec_service.serving_model import MovieFilter, ServingModel
+from rec_service.core.errors import InvalidArgument
+from rec_service.core.serving_model import MovieFilter, ServingModel
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
 DEFAULT_PAGE_SIZE = 10

@@ -21,10 +21,11 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from rec_service import metrics
-from rec_service.evaluate import Holdout, als_scorer, blend_scorer, cf_scorer
-from spark_store.bias_als import BiasParams, fit_biases, residuals
-from spark_store.models import ModelSettings, factor_pair
+from rec_service.jobs import ranking_metrics as metrics
+from rec_service.jobs.evaluate import Holdout, als_scorer, blend_scorer, cf_scorer
+from spark_store.bias_als import fit_biases, residuals
+from spark_store.model_types import BiasParams, ModelSettings
+from spark_store.models import factor_pair
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import apply_index, fit_als, index_ids, rating_scale
 

@@ -19,16 +19,16 @@ from pathlib import Path
 from grpc_health.v1 import health, health_pb2
 from pyspark.sql import DataFrame, SparkSession
 
-from rec_service.config import Config
-from rec_service.errors import Unavailable
-from rec_service.generation import Generation, load_generation, precompute
-from rec_service.ingest import Ingestor
-from rec_service.live_model import LiveModel
-from rec_service.mysql_list_store import MySqlListStore, MySqlSettings
-from rec_service.rating_log import LoggedRating, RatingLog
-from rec_service.recommender import ListStore, Recommender, now_us
-from rec_service.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
-from rec_service.telemetry import Telemetry
+from rec_service.app.config import Config
+from rec_service.app.generation import Generation, load_generation, precompute
+from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
+from rec_service.app.telemetry import Telemetry
+from rec_service.core.errors import Unavailable
+from rec_service.core.ingest import Ingestor
+from rec_service.core.live_model import LiveModel
+from rec_service.core.rating_log import LoggedRating, RatingLog
+from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
 from spark_store.list_store import SparkListStore

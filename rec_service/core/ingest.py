@@ -13,14 +13,14 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from movierec.v1 import movierec_pb2 as pb
 
-from rec_service.rating_log import NewRating, RatingLog
-from rec_service.recommender import Recommender, now_us
-from rec_service.serving_model import ServingModel
-from rec_service.telemetry import Telemetry
-from rec_service.validation import id_problem
+from rec_service.core.rating_log import NewRating, RatingLog
+from rec_service.core.recommender import Recommender, now_us
+from rec_service.core.serving_model import ServingModel
+from rec_service.core.validation import id_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,14 @@ def check_event(
     return NewRating(event.user_id, event.movie_id, rating, event_us), []
 
 
+class IngestMetrics(Protocol):
+    """Where the ingestor counts what it saw (the service's telemetry)."""
+
+    def events_checked(self, accepted: int, rejected: int) -> None: ...
+
+    def batch_committed(self, size: int) -> None: ...
+
+
 class Ingestor:
     """Validates batches of events and commits the good ones: log + fsync, then fold-in."""
 
@@ -98,12 +106,12 @@ class Ingestor:
         log: RatingLog,
         recommender: Recommender,
         max_future_s: float,
-        telemetry: Telemetry | None = None,
+        metrics: IngestMetrics | None = None,
     ) -> None:
         self.log = log
         self.recommender = recommender
         self.max_future_us = int(max_future_s * 1_000_000)
-        self._telemetry = telemetry
+        self._metrics = metrics
 
     def check(
         self, events: Iterable[pb.RatingEvent], first_index: int
@@ -120,9 +128,8 @@ class Ingestor:
             else:
                 reason = "; ".join(f"{field}: {why}" for field, why in problems)
                 rejected.append(Rejection(first_index + offset, problems[0][0], reason))
-        if self._telemetry is not None:
-            self._telemetry.ingest_events.labels("accepted").inc(len(good))
-            self._telemetry.ingest_events.labels("rejected").inc(len(rejected))
+        if self._metrics is not None:
+            self._metrics.events_checked(len(good), len(rejected))
         return good, rejected
 
     def commit(self, ratings: list[NewRating]) -> None:
@@ -131,8 +138,8 @@ class Ingestor:
             return
         logged = self.log.append(ratings, accepted_us=now_us())
         self.recommender.apply(logged)
-        if self._telemetry is not None:
-            self._telemetry.ingest_batch.observe(len(ratings))
+        if self._metrics is not None:
+            self._metrics.batch_committed(len(ratings))
 
 
 # Rejections listed per answer; the counts still cover every event. A producer sending

@@ -11,10 +11,10 @@ from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 
-from rec_service.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
-from rec_service.retrain import STAGES, RetrainJob
-from rec_service.servicer import timestamp_from_us
-from rec_service.state import ServiceState
+from rec_service.app.retrain import STAGES, RetrainJob
+from rec_service.app.service import ServiceState
+from rec_service.core.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
+from rec_service.edge.servicer import timestamp_from_us
 from spark_store.operator_sql import QueryFailed, QueryTimedOut, TooManyQueries
 from spark_store.sql_guard import UnsafeQuery
 

@@ -21,17 +21,17 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service import config as config_mod
-from rec_service.cli_output import as_plain, key_value_table, key_values, list_values, table
-from rec_service.evaluate import best_plain
-from rec_service.evaluate import evaluate as run_evaluation
-from rec_service.logs import setup_logging
-from rec_service.retrain import build_model, compact, model_settings
-from rec_service.server import check_listen_settings, create_server
-from rec_service.state import ServiceState, open_rating_log, spark_session
-from rec_service.tls import client_channel
-from rec_service.tune import Grid, tune
-from rec_service.tuning_report import write_tuning_report
+from rec_service.app import config as config_mod
+from rec_service.app.logs import setup_logging
+from rec_service.app.retrain import build_model, compact, model_settings
+from rec_service.app.service import ServiceState, open_rating_log, spark_session
+from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
+from rec_service.edge.server import check_listen_settings, create_server
+from rec_service.edge.tls import client_channel
+from rec_service.jobs.evaluate import best_plain
+from rec_service.jobs.evaluate import evaluate as run_evaluation
+from rec_service.jobs.tune import Grid, tune
+from rec_service.jobs.tuning_report import write_tuning_report
 from spark_store.loaders import load_dataset
 
 USAGE = """movierec COMMAND [options]

@@ -11,8 +11,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from rec_service.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
-from rec_service.grpc_types import Handler, WrappingInterceptor, rewrap
+from rec_service.core.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
+from rec_service.edge.grpc_types import Handler, WrappingInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import numpy as np
 
-from rec_service.errors import NotFound
-from rec_service.live_model import LiveModel, UserView
-from rec_service.rating_log import LoggedRating
-from rec_service.serving_model import Movie, MovieFilter, ServingModel
-from spark_store.list_store import RecList
+from rec_service.core.errors import NotFound
+from rec_service.core.live_model import LiveModel, UserView
+from rec_service.core.rating_log import LoggedRating
+from rec_service.core.serving_model import Movie, MovieFilter, ServingModel
+from spark_store.model_types import RecList
 from spark_store.ranking import top_n
 
 

@@ -1,0 +1,1 @@
+"""Offline jobs beside the server: evaluation, tuning and their quality metrics."""

@@ -1,0 +1,155 @@
+"""The model's vocabulary: values that training (Spark) produces and serving (NumPy) reads.
+
+No pyspark here, on purpose: the Spark-free serving core (rec_service.core) imports these types,
+and a test imports that core with pyspark made unimportable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spark_store.ranking import ItemNeighbours
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """ALS hyper-parameters; names follow the paper, not Spark's camelCase."""
+
+    rank: int = 10
+    reg_param: float = 0.1
+    max_iter: int = 10
+    implicit_prefs: bool = False
+    alpha: float = 1.0
+    seed: int = 42
+    blocks: int = 2
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """The data set's rating scale: predictions are clipped to [low, high]."""
+
+    low: float
+    high: float
+    step: float
+
+
+@dataclass(frozen=True)
+class BiasParams:
+    """Pseudo-counts that shrink each bias towards zero: a movie rated once by a fan must not get
+    that fan's enthusiasm as its bias."""
+
+    reg_item: float = 10.0
+    reg_user: float = 15.0
+
+
+@dataclass(frozen=True)
+class Biases:
+    """Global mean and per-index biases, row-aligned with the model's id lists."""
+
+    mean: float
+    user: np.ndarray  # float64 (users,)
+    item: np.ndarray  # float64 (items,)
+
+
+def user_bias(ratings: np.ndarray, item_bias: np.ndarray, mean: float, params: BiasParams) -> float:
+    """One user's bias from their ratings and the rated movies' biases, as fit_biases computes
+    it; used to fold a user in."""
+    return float(np.sum(ratings - mean - item_bias) / (len(ratings) + params.reg_user))
+
+
+def item_bias(ratings: np.ndarray, user_bias: np.ndarray, mean: float, params: BiasParams) -> float:
+    """A new movie's bias from its raters' ratings and biases (fold-in of a movie)."""
+    return float(np.sum(ratings - mean - user_bias) / (len(ratings) + params.reg_item))
+
+
+def _ranking_default() -> AlsParams:
+    return AlsParams(rank=64, reg_param=0.1, max_iter=10, implicit_prefs=True, alpha=5.0)
+
+
+def _rating_default() -> AlsParams:
+    return AlsParams(rank=40, reg_param=0.15, max_iter=15)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything that decides the models; the defaults are `movierec tune`'s choice on the
+    demo data (benchmarks/results/tuning.md)."""
+
+    ranking: AlsParams = field(default_factory=_ranking_default)
+    rating: AlsParams = field(default_factory=_rating_default)
+    bias: BiasParams = field(default_factory=lambda: BiasParams(reg_item=5.0, reg_user=10.0))
+    cf_neighbours: int = 50
+    cf_ratings_per_user: int = 300
+    blend_als_weight: float = 0.3
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
+        return cls(
+            ranking=AlsParams(**data["ranking"]),
+            rating=AlsParams(**data["rating"]),
+            bias=BiasParams(**data["bias"]),
+            cf_neighbours=int(data["cf_neighbours"]),
+            cf_ratings_per_user=int(data["cf_ratings_per_user"]),
+            blend_als_weight=float(data["blend_als_weight"]),
+        )
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """The trained models in driver memory as NumPy, row-aligned with the id lists."""
+
+    ranking_users: np.ndarray  # float32 (users, rank)
+    ranking_items: np.ndarray  # float32 (items, rank)
+    rating_users: np.ndarray  # float32 (users, rating rank)
+    rating_items: np.ndarray  # float32 (items, rating rank)
+    biases: Biases
+    neighbours: ItemNeighbours
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A ratings set: a MovieLens directory (format auto/latest/100k/1m) or a Parquet snapshot,
+    holding every logged rating of segments up to `segments_through`."""
+
+    path: str
+    format: str
+    segments_through: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FactorModel:
+    """A loaded model in driver memory: NumPy factors row-aligned with the id lists."""
+
+    version: str
+    trained_at: str
+    user_ids: list[str]
+    item_ids: list[str]
+    arrays: ModelArrays  # row i of a user array is user_ids[i], row j of an item array item_ids[j]
+    scale: RatingScale
+    settings: ModelSettings
+    training_data: TrainingData
+    data_cut_us: int  # ratings accepted after this instant are not in the training data
+    metadata: dict[str, Any]  # metadata.json as saved (counts, fit time)
+
+
+@dataclass(frozen=True, slots=True)
+class RecList:
+    """One user's ranked movies with the time (Unix microseconds) and model that computed them."""
+
+    movie_ids: tuple[str, ...]
+    scores: tuple[float, ...]
+    computed_at_us: int
+    model_version: str
