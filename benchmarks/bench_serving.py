@@ -58,11 +58,11 @@ async def drive(target: str, users: list[str], levels: list[int], seconds: float
 def measure_recompute(work: Path, repeats: int) -> dict:
     """p50/p99 of the stale-list path (recompute from factors + write-back), in-process."""
     from rec_service.app.config import Config
-    from rec_service.app.service import ServiceState
+    from rec_service.app.service import Service
     from rec_service.core.recommender import now_us
     from rec_service.core.serving_model import MovieFilter
 
-    state = ServiceState(
+    state = Service(
         Config(
             model_dir=str(work / "model"),
             ingest_dir=str(work / "ingest-in-process"),

@@ -18,7 +18,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
 from rec_service.app.config import PROJECT_ROOT, Config
-from rec_service.app.service import ServiceState, spark_session
+from rec_service.app.service import Service, spark_session
 from rec_service.edge.server import create_server
 
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
@@ -65,11 +65,9 @@ def spark() -> Iterator[SparkSession]:
 
 
 @pytest.fixture(scope="session")
-def demo_state(
-    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServiceState]:
+def demo_state(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service on the shipped MovieLens data, trained and loaded once for the whole run."""
-    state = ServiceState(service_config(tmp_path_factory.mktemp("demo")))
+    state = Service(service_config(tmp_path_factory.mktemp("demo")))
     state.spark = spark
     state.load()
     yield state
@@ -77,7 +75,7 @@ def demo_state(
 
 
 @pytest.fixture(scope="session")
-def demo_server(demo_state: ServiceState) -> Iterator[int]:
+def demo_server(demo_state: Service) -> Iterator[int]:
     server, port = create_server(demo_state.config, demo_state)
     server.start()
     yield port
@@ -98,13 +96,13 @@ def stub(channel: grpc.Channel) -> pb_grpc.RecommendationServiceStub:
 
 @contextmanager
 def second_server(
-    demo_state: ServiceState, tmp: Path, **changes: object
-) -> Iterator[tuple[ServiceState, int]]:
+    demo_state: Service, tmp: Path, **changes: object
+) -> Iterator[tuple[Service, int]]:
     """Another service on the demo data in this process, on a copy of the demo model (no
     training), with its own rating log and these settings; yields it and its port."""
     shutil.copytree(demo_state.config.model_dir, tmp / "model")
     config = service_config(tmp, **changes)
-    state = ServiceState(config)
+    state = Service(config)
     state.spark = demo_state.spark
     state.load()
     server, port = create_server(config, state)
@@ -118,8 +116,8 @@ def second_server(
 
 @contextmanager
 def admin_service(
-    demo_state: ServiceState, tmp: Path, token: str, **changes: object
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp: Path, token: str, **changes: object
+) -> Iterator[tuple[Service, grpc.Channel]]:
     """second_service with an admin token, no scheduled retrain and a small precompute: the
     service a module of admin, metrics or fuzz tests changes."""
     quiet = {"retrain_interval_s": 0, "retrain_after_ratings": 0, "active_users": 100}
@@ -129,8 +127,8 @@ def admin_service(
 
 @contextmanager
 def second_service(
-    demo_state: ServiceState, tmp: Path, **changes: object
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp: Path, **changes: object
+) -> Iterator[tuple[Service, grpc.Channel]]:
     """second_server, with a channel to it instead of its port."""
     with (
         second_server(demo_state, tmp, **changes) as (state, port),

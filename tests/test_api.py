@@ -12,7 +12,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.serving_model import MEAN_DAMPING
 
 Stub = pb_grpc.RecommendationServiceStub
@@ -96,9 +96,7 @@ def test_unknown_user_gets_labelled_popularity(stub: Stub, spark: SparkSession) 
     assert counts == sorted(counts, reverse=True)
 
 
-def test_predict_known_user_uses_the_model_within_scale(
-    stub: Stub, demo_state: ServiceState
-) -> None:
+def test_predict_known_user_uses_the_model_within_scale(stub: Stub, demo_state: Service) -> None:
     resp = stub.PredictRating(pb.PredictRatingRequest(user_id="1", movie_id="1221"))
     assert resp.source == pb.RECOMMENDATION_SOURCE_MODEL
     assert 0.5 <= resp.rating <= 5.0

@@ -20,7 +20,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import PROJECT_ROOT
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from tests.conftest import second_server
 
 CLIENTS = PROJECT_ROOT / "scripts" / "clients"
@@ -34,7 +34,7 @@ PAGE_SIZE = 10
 
 @pytest.fixture(scope="module")
 def server(
-    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
+    demo_state: Service, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[int, pb_grpc.RecommendationServiceStub]]:
     """A server of its own, since the examples stream ratings into it."""
     with (

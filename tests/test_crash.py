@@ -23,7 +23,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import PROJECT_ROOT
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
 
 TOKEN = "crash-test"
@@ -90,7 +90,7 @@ class Server:
 
 
 @pytest.fixture()
-def server(demo_state: ServiceState, tmp_path: Path) -> Iterator[Server]:
+def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
     shutil.copytree(demo_state.config.model_dir, tmp_path / "model")  # skip training
     srv = Server(tmp_path)
     yield srv

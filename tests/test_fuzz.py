@@ -24,7 +24,7 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.validation import ID_PATTERN
 from rec_service.edge.server import create_server
 
@@ -110,8 +110,8 @@ event_batches = st.lists(st.lists(events, max_size=30), max_size=4)
 
 @pytest.fixture(scope="module")
 def service(
-    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, grpc.Channel]]:
     with admin_service(
         demo_state,
         tmp_path_factory.mktemp("fuzz"),
@@ -135,7 +135,7 @@ def settle(call: object) -> None:
 
 @FUZZ
 @given(request=top_n_requests)
-def test_get_top_n(service: tuple[ServiceState, grpc.Channel], request: pb.GetTopNRequest) -> None:
+def test_get_top_n(service: tuple[Service, grpc.Channel], request: pb.GetTopNRequest) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     settle(lambda: stub.GetTopN(request, timeout=30))
 
@@ -143,7 +143,7 @@ def test_get_top_n(service: tuple[ServiceState, grpc.Channel], request: pb.GetTo
 @FUZZ
 @given(requests=st.lists(top_n_requests, max_size=120))
 def test_batch_get_top_n(
-    service: tuple[ServiceState, grpc.Channel], requests: list[pb.GetTopNRequest]
+    service: tuple[Service, grpc.Channel], requests: list[pb.GetTopNRequest]
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     settle(lambda: stub.BatchGetTopN(pb.BatchGetTopNRequest(requests=requests), timeout=30))
@@ -152,7 +152,7 @@ def test_batch_get_top_n(
 @FUZZ
 @given(movie_id=ids, page_size=int32s, flt=st.one_of(st.none(), filters))
 def test_get_similar_movies(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
     movie_id: str,
     page_size: int,
     flt: pb.TopNFilter | None,
@@ -164,9 +164,7 @@ def test_get_similar_movies(
 
 @FUZZ
 @given(user_id=ids, movie_id=ids)
-def test_predict_rating(
-    service: tuple[ServiceState, grpc.Channel], user_id: str, movie_id: str
-) -> None:
+def test_predict_rating(service: tuple[Service, grpc.Channel], user_id: str, movie_id: str) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     request = pb.PredictRatingRequest(user_id=user_id, movie_id=movie_id)
     settle(lambda: stub.PredictRating(request, timeout=30))
@@ -175,7 +173,7 @@ def test_predict_rating(
 @FUZZ
 @given(batches=event_batches)
 def test_ingest_ratings(
-    service: tuple[ServiceState, grpc.Channel], batches: list[list[pb.RatingEvent]]
+    service: tuple[Service, grpc.Channel], batches: list[list[pb.RatingEvent]]
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     messages = [pb.IngestRatingsRequest(events=b) for b in batches]
@@ -185,7 +183,7 @@ def test_ingest_ratings(
 @FUZZ
 @given(batches=event_batches, hang_up_after=st.integers(min_value=0, max_value=3))
 def test_stream_ratings(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
     batches: list[list[pb.RatingEvent]],
     hang_up_after: int,
 ) -> None:
@@ -208,7 +206,7 @@ def test_stream_ratings(
 
 @settings(FUZZ, max_examples=CASES // 3)
 @given(sql=st.one_of(st.text(max_size=300), st.sampled_from(["SELECT 1", "SELECT * FROM movies"])))
-def test_query_sql(service: tuple[ServiceState, grpc.Channel], sql: str) -> None:
+def test_query_sql(service: tuple[Service, grpc.Channel], sql: str) -> None:
     admin = apb_grpc.AdminServiceStub(service[1])
     settle(lambda: admin.QuerySql(apb.QuerySqlRequest(sql=sql, max_rows=3), metadata=AUTH))
 
@@ -219,7 +217,7 @@ def test_query_sql(service: tuple[ServiceState, grpc.Channel], sql: str) -> None
     max_rows=int32s,
 )
 def test_admin_metadata_and_limits(
-    service: tuple[ServiceState, grpc.Channel], token: str, max_rows: int
+    service: tuple[Service, grpc.Channel], token: str, max_rows: int
 ) -> None:
     admin = apb_grpc.AdminServiceStub(service[1])
     printable = "".join(c for c in token if 32 <= ord(c) < 127).strip()
@@ -231,7 +229,7 @@ def test_admin_metadata_and_limits(
 
 
 def test_messages_over_the_size_limit_are_refused(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     huge = pb.GetTopNRequest(user_id="1", filter=pb.TopNFilter(include_genres=["x" * MAX_MESSAGE]))
@@ -241,7 +239,7 @@ def test_messages_over_the_size_limit_are_refused(
 
 
 def test_calls_beyond_the_concurrency_limit_are_refused(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     """A second server over the same service, allowing two calls at once: two open streams
     take both, and a third call is RESOURCE_EXHAUSTED rather than queued without bound. (The
@@ -285,7 +283,7 @@ def test_calls_beyond_the_concurrency_limit_are_refused(
 
 
 def test_after_the_fuzz_the_server_serves_and_holds_only_valid_ratings(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     state, channel = service
     health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
@@ -303,7 +301,7 @@ def test_after_the_fuzz_the_server_serves_and_holds_only_valid_ratings(
 
 
 def test_errors_stay_readable_however_bad_the_request(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     many_bad_ids = pb.GetTopNRequest(user_id="1", filter=pb.TopNFilter(movie_ids=["bad id!"] * 120))
@@ -327,7 +325,7 @@ def err_details(stub: pb_grpc.RecommendationServiceStub, request: pb.GetTopNRequ
 
 
 def test_a_rating_within_the_tolerance_is_stored_on_the_step(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     state, channel = service
     stub = pb_grpc.RecommendationServiceStub(channel)
@@ -342,7 +340,7 @@ def test_a_rating_within_the_tolerance_is_stored_on_the_step(
 
 
 def test_ordinary_client_behaviour_logs_no_error(
-    service: tuple[ServiceState, grpc.Channel], caplog: pytest.LogCaptureFixture
+    service: tuple[Service, grpc.Channel], caplog: pytest.LogCaptureFixture
 ) -> None:
     channel = service[1]
     stub = pb_grpc.RecommendationServiceStub(channel)

@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
 
 Stub = pb_grpc.RecommendationServiceStub
@@ -35,7 +35,7 @@ def top_ids(stub: Stub, user: str, n: int = 10) -> tuple[list[str], pb.GetTopNRe
 
 
 def test_each_bad_event_gets_its_own_reason_and_the_rest_go_on(
-    stub: Stub, demo_state: ServiceState
+    stub: Stub, demo_state: Service
 ) -> None:
     day = 86_400_000_000
     resp = ingest(
@@ -109,9 +109,7 @@ def test_a_new_user_is_personalised_after_a_few_ratings(stub: Stub) -> None:
     assert again.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED  # fresh until they rate again
 
 
-def test_a_new_movie_gets_factors_once_known_users_rate_it(
-    stub: Stub, demo_state: ServiceState
-) -> None:
+def test_a_new_movie_gets_factors_once_known_users_rate_it(stub: Stub, demo_state: Service) -> None:
     model = demo_state.recommender().model
     unrated = sorted(m for m in model.movies if m not in model.item_index)
     assert unrated, "the demo catalogue has movies without ratings"
@@ -129,7 +127,7 @@ def test_a_new_movie_gets_factors_once_known_users_rate_it(
     assert movie not in [m.movie_id for m in rater.movies]  # its raters never get it back
 
 
-def test_stream_acknowledges_durable_batches(stub: Stub, demo_state: ServiceState) -> None:
+def test_stream_acknowledges_durable_batches(stub: Stub, demo_state: Service) -> None:
     messages = [
         pb.StreamRatingsRequest(events=[event("595", str(m), 3.0) for m in (1, 2, 3)]),
         pb.StreamRatingsRequest(events=[event("595", "nope", 3.0), event("595", "5", 4.0)]),
@@ -144,7 +142,7 @@ def test_stream_acknowledges_durable_batches(stub: Stub, demo_state: ServiceStat
 
 
 def test_a_client_that_hangs_up_keeps_what_was_acknowledged(
-    stub: Stub, demo_state: ServiceState
+    stub: Stub, demo_state: Service
 ) -> None:
     hung_up = threading.Event()
 

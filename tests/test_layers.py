@@ -110,5 +110,5 @@ def test_the_blocker_blocks() -> None:
 
 
 def test_the_direction_check_sees_an_upward_import() -> None:
-    source = "from rec_service.app.service import ServiceState"
+    source = "from rec_service.app.service import Service"
     assert "rec_service.app.service" in imported_modules(source)

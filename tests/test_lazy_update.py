@@ -7,7 +7,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
 from rec_service.edge.servicer import RecommendationServicer
 from spark_store.model_types import RecList
@@ -27,7 +27,7 @@ def _table_row(spark: SparkSession, user_id: str):  # type: ignore[no-untyped-de
 
 
 def test_fresh_list_is_served_without_recompute(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     stored = demo_state.recommender().lists.get("7")
     assert stored is not None
@@ -41,7 +41,7 @@ def test_fresh_list_is_served_without_recompute(
 
 
 def test_activity_after_list_time_recomputes_and_writes_back(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState, spark: SparkSession
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service, spark: SparkSession
 ) -> None:
     rec = demo_state.recommender()
     model = rec.model
@@ -71,7 +71,7 @@ def test_activity_after_list_time_recomputes_and_writes_back(
 
 
 def test_missing_list_is_computed_on_read(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
     rec.lists._index.pop("21")  # type: ignore[attr-defined]
@@ -81,7 +81,7 @@ def test_missing_list_is_computed_on_read(
 
 
 def test_list_from_an_older_model_version_is_stale(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
     rec.lists._index.pop("22")  # type: ignore[attr-defined]
@@ -91,7 +91,7 @@ def test_list_from_an_older_model_version_is_stale(
     assert resp.model_version == rec.model.version
 
 
-def test_write_back_never_replaces_a_newer_list(demo_state: ServiceState) -> None:
+def test_write_back_never_replaces_a_newer_list(demo_state: Service) -> None:
     lists = demo_state.recommender().lists
     newer = RecList(("10",), (1.0,), now_us(), "v")
     lists.put("newer-wins", newer)
@@ -100,7 +100,7 @@ def test_write_back_never_replaces_a_newer_list(demo_state: ServiceState) -> Non
 
 
 def test_reads_count_in_user_activity(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState, spark: SparkSession
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service, spark: SparkSession
 ) -> None:
     demo_state.flush()
     query = "SELECT access_count FROM user_activity WHERE user_id = '33'"
@@ -112,7 +112,7 @@ def test_reads_count_in_user_activity(
 
 
 def test_background_write_back_reaches_the_table(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState, spark: SparkSession
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service, spark: SparkSession
 ) -> None:
     import time
 
@@ -130,7 +130,7 @@ def test_background_write_back_reaches_the_table(
 
 
 def test_cached_fresh_response_is_dropped_when_the_list_changes(
-    stub: pb_grpc.RecommendationServiceStub, demo_state: ServiceState
+    stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
     request = pb.GetTopNRequest(user_id="9", page_size=4)

@@ -14,7 +14,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.core.live_model import LiveModel
 from rec_service.core.recommender import ListStore, Recommender, Source, now_us
 from rec_service.core.serving_model import MovieFilter
@@ -107,9 +107,7 @@ class DictActivity:
         return 0
 
 
-def test_lazy_update_rule_is_the_same_on_each_store(
-    store: ListStore, demo_state: ServiceState
-) -> None:
+def test_lazy_update_rule_is_the_same_on_each_store(store: ListStore, demo_state: Service) -> None:
     model = demo_state.recommender().live.model
     activity = DictActivity()
     recommender = Recommender(LiveModel(model), store, activity, list_length=50)
@@ -127,8 +125,8 @@ def test_lazy_update_rule_is_the_same_on_each_store(
 
 @pytest.fixture(scope="module")
 def mysql_server(
-    demo_state: ServiceState, mysql_up: MySqlSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, mysql_up: MySqlSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, grpc.Channel]]:
     pymysql.connect(host=mysql_up.host, user=mysql_up.user, autocommit=True).cursor().execute(
         "DROP DATABASE IF EXISTS movierec_server_test"
     )
@@ -143,7 +141,7 @@ def mysql_server(
 
 
 def test_the_server_serves_from_the_mysql_store(
-    mysql_server: tuple[ServiceState, grpc.Channel],
+    mysql_server: tuple[Service, grpc.Channel],
 ) -> None:
     state, channel = mysql_server
     stub = pb_grpc.RecommendationServiceStub(channel)

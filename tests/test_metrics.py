@@ -15,7 +15,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 
 from .conftest import admin_service
 
@@ -27,8 +27,8 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 @pytest.fixture(scope="module")
 def service(
-    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, grpc.Channel]]:
     with admin_service(
         demo_state,
         tmp_path_factory.mktemp("metrics"),
@@ -38,7 +38,7 @@ def service(
         yield service
 
 
-def scrape(state: ServiceState) -> Samples:
+def scrape(state: Service) -> Samples:
     url = f"http://127.0.0.1:{state.metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as answer:
         text = answer.read().decode()
@@ -59,7 +59,7 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
-def test_counters_move_by_what_was_done(service: tuple[ServiceState, grpc.Channel]) -> None:
+def test_counters_move_by_what_was_done(service: tuple[Service, grpc.Channel]) -> None:
     state, channel = service
     stub = pb_grpc.RecommendationServiceStub(channel)
     admin = apb_grpc.AdminServiceStub(channel)
@@ -121,7 +121,7 @@ def test_counters_move_by_what_was_done(service: tuple[ServiceState, grpc.Channe
 
 
 def test_a_failed_call_is_logged_with_its_request_id(
-    service: tuple[ServiceState, grpc.Channel], caplog: pytest.LogCaptureFixture
+    service: tuple[Service, grpc.Channel], caplog: pytest.LogCaptureFixture
 ) -> None:
     stub = pb_grpc.RecommendationServiceStub(service[1])
     with (

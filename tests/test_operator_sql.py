@@ -17,7 +17,7 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from spark_store.tables import SERVICE_VIEWS
 
 from .conftest import admin_service
@@ -146,8 +146,8 @@ ALLOWED = [
 
 @pytest.fixture(scope="module")
 def service(
-    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, grpc.Channel]]:
     with admin_service(
         demo_state,
         tmp_path_factory.mktemp("sql"),
@@ -159,7 +159,7 @@ def service(
 
 
 @pytest.fixture(scope="module")
-def baseline(service: tuple[ServiceState, grpc.Channel]) -> pb.GetTopNResponse:
+def baseline(service: tuple[Service, grpc.Channel]) -> pb.GetTopNResponse:
     return pb_grpc.RecommendationServiceStub(service[1]).GetTopN(pb.GetTopNRequest(user_id="1"))
 
 
@@ -169,7 +169,7 @@ def query(channel: grpc.Channel, sql: str, **kw: object) -> apb.QuerySqlResponse
     )
 
 
-def assert_untouched(state: ServiceState, channel: grpc.Channel, want: pb.GetTopNResponse) -> None:
+def assert_untouched(state: Service, channel: grpc.Channel, want: pb.GetTopNResponse) -> None:
     spark = state.spark
     assert spark is not None
     for view in SERVICE_VIEWS:
@@ -181,7 +181,7 @@ def assert_untouched(state: ServiceState, channel: grpc.Channel, want: pb.GetTop
 
 @pytest.mark.parametrize(("sql", "named"), ATTACKS, ids=[sql[:60] for sql, _ in ATTACKS])
 def test_attacks_are_refused_and_change_nothing(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
     baseline: pb.GetTopNResponse,
     sql: str,
     named: str,
@@ -196,13 +196,13 @@ def test_attacks_are_refused_and_change_nothing(
 
 @pytest.mark.parametrize("sql", ALLOWED, ids=[sql[:50] for sql in ALLOWED])
 def test_read_only_queries_over_the_views_run(
-    service: tuple[ServiceState, grpc.Channel], sql: str
+    service: tuple[Service, grpc.Channel], sql: str
 ) -> None:
     response = query(service[1], sql)
     assert response.columns
 
 
-def test_a_query_sees_the_live_tables(service: tuple[ServiceState, grpc.Channel]) -> None:
+def test_a_query_sees_the_live_tables(service: tuple[Service, grpc.Channel]) -> None:
     resp = query(service[1], "SELECT count(*), count(DISTINCT user_id) FROM ratings")
     assert [v.number_value for v in resp.rows[0].values] == [100836, 610]
 
@@ -224,7 +224,7 @@ def test_a_query_sees_the_live_tables(service: tuple[ServiceState, grpc.Channel]
     ],
 )
 def test_errors_in_the_query_are_the_callers(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
     caplog: pytest.LogCaptureFixture,
     sql: str,
     error_class: str,
@@ -237,7 +237,7 @@ def test_errors_in_the_query_are_the_callers(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
-def test_a_result_is_cut_at_the_row_limit(service: tuple[ServiceState, grpc.Channel]) -> None:
+def test_a_result_is_cut_at_the_row_limit(service: tuple[Service, grpc.Channel]) -> None:
     resp = apb_grpc.AdminServiceStub(service[1]).QuerySql(
         apb.QuerySqlRequest(sql="SELECT * FROM ratings", max_rows=7), metadata=AUTH
     )
@@ -245,7 +245,7 @@ def test_a_result_is_cut_at_the_row_limit(service: tuple[ServiceState, grpc.Chan
 
 
 def test_a_runaway_query_is_cancelled_and_frees_its_slot(
-    service: tuple[ServiceState, grpc.Channel], baseline: pb.GetTopNResponse
+    service: tuple[Service, grpc.Channel], baseline: pb.GetTopNResponse
 ) -> None:
     state, channel = service
     outcome: list[grpc.RpcError] = []
@@ -281,7 +281,7 @@ def test_a_runaway_query_is_cancelled_and_frees_its_slot(
 
 
 def test_a_caller_that_gives_up_cancels_its_query(
-    service: tuple[ServiceState, grpc.Channel],
+    service: tuple[Service, grpc.Channel],
 ) -> None:
     channel = service[1]
     with pytest.raises(grpc.RpcError) as err:
@@ -300,7 +300,7 @@ def test_a_caller_that_gives_up_cancels_its_query(
 
 
 def test_failed_admin_calls_are_logged_without_the_token(
-    service: tuple[ServiceState, grpc.Channel], caplog: pytest.LogCaptureFixture
+    service: tuple[Service, grpc.Channel], caplog: pytest.LogCaptureFixture
 ) -> None:
     admin = apb_grpc.AdminServiceStub(service[1])
     guess = "Bearer guessed-token-123"

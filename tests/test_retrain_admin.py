@@ -15,7 +15,7 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from spark_store.training_data import PARQUET, read_manifest
 
 from .conftest import second_service
@@ -27,8 +27,8 @@ AUTH = (("authorization", f"Bearer {TOKEN}"),)
 
 @pytest.fixture(scope="module")
 def own(
-    demo_state: ServiceState, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServiceState, grpc.Channel]]:
+    demo_state: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, grpc.Channel]]:
     """A second service on the demo data, starting from a copy of the demo model."""
     with second_service(
         demo_state,
@@ -41,9 +41,7 @@ def own(
         yield service
 
 
-def test_admin_needs_the_token(
-    own: tuple[ServiceState, grpc.Channel], channel: grpc.Channel
-) -> None:
+def test_admin_needs_the_token(own: tuple[Service, grpc.Channel], channel: grpc.Channel) -> None:
     _, ch = own
     admin = apb_grpc.AdminServiceStub(ch)
     for metadata, code in (
@@ -80,7 +78,7 @@ def test_admin_needs_the_token(
     ],
 )
 def test_sql_refuses_anything_but_one_read_only_query(
-    own: tuple[ServiceState, grpc.Channel], sql: str, why: str
+    own: tuple[Service, grpc.Channel], sql: str, why: str
 ) -> None:
     admin = apb_grpc.AdminServiceStub(own[1])
     with pytest.raises(grpc.RpcError) as err:
@@ -90,7 +88,7 @@ def test_sql_refuses_anything_but_one_read_only_query(
     assert own[0].spark is not None and own[0].spark.catalog.tableExists("ratings")
 
 
-def test_sql_returns_rows_up_to_the_limit(own: tuple[ServiceState, grpc.Channel]) -> None:
+def test_sql_returns_rows_up_to_the_limit(own: tuple[Service, grpc.Channel]) -> None:
     admin = apb_grpc.AdminServiceStub(own[1])
     resp = admin.QuerySql(
         apb.QuerySqlRequest(
@@ -109,7 +107,7 @@ def test_sql_returns_rows_up_to_the_limit(own: tuple[ServiceState, grpc.Channel]
 
 
 def test_retrain_swaps_while_reads_and_ingestion_go_on(
-    own: tuple[ServiceState, grpc.Channel],
+    own: tuple[Service, grpc.Channel],
 ) -> None:
     state, ch = own
     stub = pb_grpc.RecommendationServiceStub(ch)
@@ -198,7 +196,7 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
 
 
 def test_a_retrain_starts_by_itself_after_enough_new_ratings(
-    own: tuple[ServiceState, grpc.Channel],
+    own: tuple[Service, grpc.Channel],
 ) -> None:
     state, ch = own
     retrainer = state.retrainer()

@@ -1,4 +1,4 @@
-"""Server behaviour before loading and on unexpected errors, with a state that is not loaded."""
+"""Server behaviour before loading and on unexpected errors, with a service that is not loaded."""
 
 from __future__ import annotations
 
@@ -11,35 +11,37 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import ReadWrite, Service
+from rec_service.core.loaded import Loaded
 from rec_service.edge.server import create_server
 
 from .conftest import service_config
 
 
-class ExplodingState(ServiceState):
-    """A state whose recommender raises an unexpected error, as a bug would."""
+class Exploding(Loaded[ReadWrite]):
+    """The servicer's components, raising an unexpected error when asked, as a bug would."""
 
     explode = False
 
-    def recommender(self):  # type: ignore[no-untyped-def]
+    def get(self) -> ReadWrite:
         if self.explode:
             raise RuntimeError("secret internal detail")
-        return super().recommender()
+        return super().get()
 
 
 @pytest.fixture()
-def unloaded(tmp_path: Path) -> Iterator[tuple[ExplodingState, grpc.Channel]]:
-    state = ExplodingState(service_config(tmp_path))
-    server, port = create_server(state.config, state)
+def unloaded(tmp_path: Path) -> Iterator[tuple[Exploding, grpc.Channel]]:
+    service = Service(service_config(tmp_path))
+    parts = service.read_write = Exploding("model")
+    server, port = create_server(service.config, service)
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield state, channel
+        yield parts, channel
     server.stop(0)
 
 
 def test_not_serving_and_unavailable_until_loaded(
-    unloaded: tuple[ExplodingState, grpc.Channel],
+    unloaded: tuple[Exploding, grpc.Channel],
 ) -> None:
     _, channel = unloaded
     health = health_pb2_grpc.HealthStub(channel)
@@ -54,10 +56,10 @@ def test_not_serving_and_unavailable_until_loaded(
 
 
 def test_unexpected_error_is_internal_without_details(
-    unloaded: tuple[ExplodingState, grpc.Channel],
+    unloaded: tuple[Exploding, grpc.Channel],
 ) -> None:
-    state, channel = unloaded
-    state.explode = True
+    parts, channel = unloaded
+    parts.explode = True
     stub = pb_grpc.RecommendationServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
         stub.PredictRating(pb.PredictRatingRequest(user_id="1", movie_id="1"))

@@ -24,7 +24,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import PROJECT_ROOT
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 
 from .test_crash import AUTH, Server
 
@@ -46,7 +46,7 @@ def test_admin_in_clear_beyond_loopback_is_refused_at_start() -> None:
 
 
 @pytest.fixture()
-def server(demo_state: ServiceState, tmp_path: Path) -> Iterator[Server]:
+def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
     shutil.copytree(demo_state.config.model_dir, tmp_path / "model")  # skip training
     srv = Server(tmp_path, "--shutdown-drain-s", str(DRAIN_S), "--shutdown-grace-s", str(GRACE_S))
     yield srv

@@ -9,7 +9,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 
 Stub = pb_grpc.RecommendationServiceStub
 
@@ -27,7 +27,7 @@ def _raters(ratings: DataFrame, movie_id: str, per_user: int) -> set[str]:
     return {r[0] for r in rows}
 
 
-def test_similar_movies_are_item_cf_neighbours(stub: Stub, demo_state: ServiceState) -> None:
+def test_similar_movies_are_item_cf_neighbours(stub: Stub, demo_state: Service) -> None:
     resp = stub.GetSimilarMovies(pb.GetSimilarMoviesRequest(movie_id="1", page_size=10))
     assert resp.source == pb.RECOMMENDATION_SOURCE_ITEM_CF
     ids = [m.movie_id for m in resp.movies]
@@ -64,7 +64,7 @@ def test_similar_movies_errors(stub: Stub) -> None:
     assert "movie_id" in (err.value.details() or "") and "page_size" in (err.value.details() or "")
 
 
-def test_explanations_name_movies_the_user_rated(stub: Stub, demo_state: ServiceState) -> None:
+def test_explanations_name_movies_the_user_rated(stub: Stub, demo_state: Service) -> None:
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="1", page_size=10, explain=True))
     training = demo_state.retrainer().generation.ratings
     rated = {r[0] for r in training.filter("user_id = '1'").select("movie_id").collect()}

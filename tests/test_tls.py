@@ -16,7 +16,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import PROJECT_ROOT
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.edge.tls import client_channel
 
 from .certs import Authority, Issued
@@ -54,7 +54,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | Issued | A
 
 @pytest.fixture(scope="module")
 def tls_server(
-    demo_state: ServiceState, pki: dict, tmp_path_factory: pytest.TempPathFactory
+    demo_state: Service, pki: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[int, Path]]:
     """TLS only; the certificate files are copies, so the renewal test can replace them."""
     live = tmp_path_factory.mktemp("live-certs")
@@ -71,7 +71,7 @@ def tls_server(
 
 @pytest.fixture(scope="module")
 def mtls_server(
-    demo_state: ServiceState, pki: dict, tmp_path_factory: pytest.TempPathFactory
+    demo_state: Service, pki: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     with second_server(
         demo_state,

@@ -1,4 +1,5 @@
-"""Loads the service and owns it: Spark session, rating log, model, tables, lists, threads.
+"""The composition root: builds the service's components, hands each only what it needs, and
+owns their life (Spark session, rating log, model, tables, lists, threads, health).
 
 Start-up: open the rating log, train a model if there is none (on the base data plus the log),
 load it with its training data, replay the ratings logged since its data cut, precompute the
@@ -24,9 +25,9 @@ from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
-from rec_service.core.errors import Unavailable
 from rec_service.core.ingest import Ingestor
 from rec_service.core.live_model import LiveModel
+from rec_service.core.loaded import Loaded
 from rec_service.core.rating_log import LoggedRating, RatingLog
 from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files, tables
@@ -140,8 +141,28 @@ class LoadTimings:
         return result
 
 
-class ServiceState:
-    """Owns the loaded recommender, the Spark session, the rating log, health and threads."""
+@dataclass(frozen=True)
+class ReadWrite:
+    """What the RecommendationService's calls use once the model is loaded."""
+
+    recommender: Recommender
+    ingestor: Ingestor
+    ingest_batch: int
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What the AdminService's calls use once the model is loaded."""
+
+    recommender: Recommender
+    retrainer: Retrainer
+    operator_sql: OperatorSql
+    flush_tables: Callable[[], None]  # so a query sees every change made so far
+
+
+class Service:
+    """Builds the components at start-up (load) and owns them until close. The servicers get
+    only `read_write` or `operations` (each UNAVAILABLE until loaded) and the telemetry."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -154,41 +175,28 @@ class ServiceState:
         self.spark: SparkSession | None = None
         self.timings = LoadTimings()
         self.rating_log: RatingLog | None = None
-        self._recommender: Recommender | None = None
-        self._ingestor: Ingestor | None = None
-        self._retrainer: Retrainer | None = None
-        self._operator_sql: OperatorSql | None = None
+        self.read_write: Loaded[ReadWrite] = Loaded("model")
+        self.operations: Loaded[Operations] = Loaded("model")
         self._catalogue: DataFrame | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
+        self._retrainer: Retrainer | None = None
         self._draining = False
         self._load_error: BaseException | None = None
         self._writer: threading.Thread | None = None
 
+    # Shorthands for tests and tools that drive a whole service; UNAVAILABLE while loading.
     def recommender(self) -> Recommender:
-        """The ready recommender; UNAVAILABLE while the model is still loading."""
-        rec = self._recommender
-        if rec is None:
-            raise Unavailable("the model is still loading; retry shortly")
-        return rec
+        return self.read_write.get().recommender
 
     def ingestor(self) -> Ingestor:
-        ingestor = self._ingestor
-        if ingestor is None:
-            raise Unavailable("the model is still loading; retry shortly")
-        return ingestor
+        return self.read_write.get().ingestor
 
     def retrainer(self) -> Retrainer:
-        retrainer = self._retrainer
-        if retrainer is None:
-            raise Unavailable("the model is still loading; retry shortly")
-        return retrainer
+        return self.operations.get().retrainer
 
     def operator_sql(self) -> OperatorSql:
-        operator_sql = self._operator_sql
-        if operator_sql is None:
-            raise Unavailable("the model is still loading; retry shortly")
-        return operator_sql
+        return self.operations.get().operator_sql
 
     @property
     def load_failed(self) -> bool:
@@ -266,11 +274,11 @@ class ServiceState:
         recommender = Recommender(
             live, lists, activity, cfg.list_length, self.telemetry.recompute_seconds.observe
         )
-        self._ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s, self.telemetry)
-        self._retrainer = Retrainer(
+        ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s, self.telemetry)
+        retrainer = Retrainer(
             spark, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
         )
-        self._operator_sql = OperatorSql(
+        operator_sql = OperatorSql(
             spark,
             tables.SERVICE_VIEWS,
             SqlLimits(cfg.sql_timeout_s, cfg.sql_max_concurrent, cfg.sql_max_result_bytes),
@@ -278,12 +286,16 @@ class ServiceState:
                 LIVE_RATINGS_VIEW: lambda session: live_ratings(session, recommender.live)
             },
         )
-        self._recommender = recommender
+        self._retrainer = retrainer
+        self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest_batch))
+        self.operations.set(
+            Operations(recommender, retrainer, operator_sql, lambda: self.flush(counts=True))
+        )
         self._writer = threading.Thread(
             target=self._write_back, name="movierec-writeback", daemon=True
         )
         self._writer.start()
-        self._retrainer.start_schedule()
+        retrainer.start_schedule()
         self.timings.stages["total"] = time.perf_counter() - started
         tune_gc()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
@@ -309,8 +321,8 @@ class ServiceState:
 
     def model_version(self) -> str:
         """The serving model's version ("" while loading), for metrics."""
-        rec = self._recommender
-        return rec.live.version if rec is not None else ""
+        parts = self.read_write.peek()
+        return parts.recommender.live.version if parts is not None else ""
 
     def scrape_values(self) -> dict[str, float]:
         """Current gauge values for a metrics scrape; parts not loaded yet are left out."""
@@ -322,8 +334,9 @@ class ServiceState:
             values["spark_up"] = self._spark_up()
         if self.rating_log is not None:
             values["rating_log_bytes"] = float(self.rating_log.size_bytes())
-        rec = self._recommender
-        if rec is not None:
+        parts = self.read_write.peek()
+        if parts is not None:
+            rec = parts.recommender
             values["ratings_since_model"] = float(rec.live.rating_count)
             pending = getattr(rec.lists, "pending", None)
             if pending is not None:
@@ -340,8 +353,9 @@ class ServiceState:
 
     def flush(self, counts: bool = True) -> None:
         """Writes queued lists and activity (with read counts, unless counts=False) now."""
-        rec = self._recommender
-        if rec is not None:
+        parts = self.read_write.peek()
+        if parts is not None:
+            rec = parts.recommender
             rec.lists.flush()
             rec.activity.flush(counts=counts)
 

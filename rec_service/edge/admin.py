@@ -10,10 +10,12 @@ import grpc
 from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
+from prometheus_client import Counter
 
 from rec_service.app.retrain import STAGES, RetrainJob
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Operations
 from rec_service.core.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
+from rec_service.core.loaded import Loaded
 from rec_service.edge.servicer import timestamp_from_us
 from spark_store.operator_sql import QueryFailed, QueryTimedOut, TooManyQueries
 from spark_store.sql_guard import UnsafeQuery
@@ -49,13 +51,14 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
 class AdminServicer(apb_grpc.AdminServiceServicer):
     """Operator calls; each is refused without the admin token."""
 
-    def __init__(self, state: ServiceState) -> None:
-        self._state = state
+    def __init__(self, parts: Loaded[Operations], sql_queries: Counter) -> None:
+        self._parts = parts
+        self._sql_queries = sql_queries  # by outcome
 
     def GetModelInfo(
         self, request: apb.GetModelInfoRequest, context: grpc.ServicerContext
     ) -> apb.GetModelInfoResponse:
-        live = self._state.recommender().live
+        live = self._parts.get().recommender.live
         # One snapshot for the version and everything said about it: a retrain swap between
         # two reads must not pair the new version with the old settings.
         model = live.model
@@ -80,13 +83,13 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
     def TriggerRetrain(
         self, request: apb.TriggerRetrainRequest, context: grpc.ServicerContext
     ) -> apb.TriggerRetrainResponse:
-        job, already = self._state.retrainer().trigger("admin")
+        job, already = self._parts.get().retrainer.trigger("admin")
         return apb.TriggerRetrainResponse(job=job_message(job), already_running=already)
 
     def GetRetrainStatus(
         self, request: apb.GetRetrainStatusRequest, context: grpc.ServicerContext
     ) -> apb.GetRetrainStatusResponse:
-        job = self._state.retrainer().job
+        job = self._parts.get().retrainer.job
         if job is None:
             return apb.GetRetrainStatusResponse()
         return apb.GetRetrainStatusResponse(job=job_message(job))
@@ -97,11 +100,11 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         if request.max_rows < 0 or request.max_rows > MAX_ROWS:
             raise InvalidArgument([("max_rows", f"must be 0-{MAX_ROWS}")])
         limit = request.max_rows or DEFAULT_MAX_ROWS
-        operator_sql = self._state.operator_sql()
-        self._state.flush(counts=True)  # the tables show every change made so far
-        counted = self._state.telemetry.sql_queries
+        parts = self._parts.get()
+        parts.flush_tables()
+        counted = self._sql_queries
         try:
-            result = operator_sql.run(request.sql, limit, context.add_callback)
+            result = parts.operator_sql.run(request.sql, limit, context.add_callback)
         except UnsafeQuery as exc:
             counted.labels("refused").inc()
             raise InvalidArgument([("sql", str(exc))]) from None

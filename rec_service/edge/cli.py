@@ -24,7 +24,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import build_model, compact, model_settings
-from rec_service.app.service import ServiceState, open_rating_log, spark_session
+from rec_service.app.service import Service, open_rating_log, spark_session
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
@@ -89,9 +89,9 @@ def serve(argv: Sequence[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    state = ServiceState(cfg)
-    state.start_spark()
-    server, port = create_server(cfg, state)
+    service = Service(cfg)
+    service.start_spark()
+    server, port = create_server(cfg, service)
     server.start()
     logging.info(
         "listening on %s:%d with %s (NOT_SERVING until the model is loaded)",
@@ -99,29 +99,29 @@ def serve(argv: Sequence[str]) -> int:
         port,
         "TLS" if cfg.tls else "plaintext",
     )
-    state.start_loading()
+    service.start_loading()
     while not stopped.wait(0.5):
-        if state.load_failed:
+        if service.load_failed:
             logging.error("exiting: the model could not be loaded")
             server.stop(0)
             return 1
-    shut_down(cfg, state, server)
+    shut_down(cfg, service, server)
     return 0
 
 
-def shut_down(cfg: config_mod.Config, state: ServiceState, server: grpc.Server) -> None:
+def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server) -> None:
     """Health NOT_SERVING first (load balancers stop sending), then new calls refused while
     in-flight ones get the grace period, then lists and activity flushed into the Spark SQL
     tables, the rating log closed and Spark stopped. Acknowledged ratings are already on disk
     (an answer is sent only after fsync), so no moment of the signal loses one."""
     started = time.perf_counter()
-    state.begin_shutdown()
+    service.begin_shutdown()
     time.sleep(cfg.shutdown_drain_s)
     server.stop(grace=cfg.shutdown_grace_s).wait()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
-    state.close()
-    if state.spark is not None:
-        state.spark.stop()
+    service.close()
+    if service.spark is not None:
+        service.spark.stop()
     logging.info("shutdown: done in %.1f s", time.perf_counter() - started)
 
 

@@ -15,7 +15,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import Config
-from rec_service.app.service import ServiceState
+from rec_service.app.service import Service
 from rec_service.edge.admin import AdminServicer
 from rec_service.edge.admin_auth import AdminAuthInterceptor, load_admin_token
 from rec_service.edge.call_log import TelemetryInterceptor
@@ -42,20 +42,20 @@ def check_listen_settings(config: Config) -> str:
     return token
 
 
-def create_server(config: Config, state: ServiceState | None = None) -> tuple[grpc.Server, int]:
+def create_server(config: Config, service: Service | None = None) -> tuple[grpc.Server, int]:
     """A server with every service registered (recommendations and ingestion, admin, health,
     reflection) and its port bound (port 0 picks a free one).
 
     It is not started and the model is not loaded: call server.start(), then
-    state.start_loading(); health reports NOT_SERVING until loading finishes.
+    service.start_loading(); health reports NOT_SERVING until loading finishes.
     """
     token = check_listen_settings(config)
-    state = state or ServiceState(config)
+    service = service or Service(config)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="rpc"),
         # Metrics see every call's final status; authentication comes before any servicer.
         interceptors=[
-            TelemetryInterceptor(state.telemetry, config.slow_call_ms / 1000),
+            TelemetryInterceptor(service.telemetry, config.slow_call_ms / 1000),
             AdminAuthInterceptor(token),
             ExceptionToStatusInterceptor(),
         ],
@@ -68,9 +68,13 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
         # new calls get RESOURCE_EXHAUSTED instead of queueing without bound.
         maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
     )
-    pb_grpc.add_RecommendationServiceServicer_to_server(RecommendationServicer(state), server)
-    apb_grpc.add_AdminServiceServicer_to_server(AdminServicer(state), server)
-    health_pb2_grpc.add_HealthServicer_to_server(state.health, server)
+    pb_grpc.add_RecommendationServiceServicer_to_server(
+        RecommendationServicer(service.read_write, service.telemetry.topn_answers), server
+    )
+    apb_grpc.add_AdminServiceServicer_to_server(
+        AdminServicer(service.operations, service.telemetry.sql_queries), server
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(service.health, server)
     reflection.enable_server_reflection(
         (
             pb.DESCRIPTOR.services_by_name["RecommendationService"].full_name,
@@ -89,6 +93,6 @@ def create_server(config: Config, state: ServiceState | None = None) -> tuple[gr
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     if config.metrics_port >= 0:
-        state.metrics_port = state.telemetry.serve(config.metrics_host, config.metrics_port)
-        log.info("metrics on http://%s:%d/metrics", config.metrics_host, state.metrics_port)
+        service.metrics_port = service.telemetry.serve(config.metrics_host, config.metrics_port)
+        log.info("metrics on http://%s:%d/metrics", config.metrics_host, service.metrics_port)
     return server, port

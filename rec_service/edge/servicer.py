@@ -8,10 +8,12 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from prometheus_client import Counter
 
-from rec_service.app.service import ServiceState
+from rec_service.app.service import ReadWrite
 from rec_service.core import validation
 from rec_service.core.ingest import Rejection, ingest_all, ingest_with_acks
+from rec_service.core.loaded import Loaded
 from rec_service.core.recommender import Recommender, Source, TopN
 from rec_service.core.serving_model import Movie, MovieFilter
 
@@ -63,8 +65,9 @@ MAX_CACHED_RESPONSES = 200_000
 class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     """Validates, asks the recommender, builds the response; ServiceErrors become statuses."""
 
-    def __init__(self, state: ServiceState) -> None:
-        self._state = state
+    def __init__(self, parts: Loaded[ReadWrite], topn_answers: Counter) -> None:
+        self._parts = parts
+        self._topn_answers = topn_answers  # by list source
         # (user_id, page_size) -> (list identity, response). Building ten RecommendedMovie
         # messages was the largest cost of a fresh read; the list's computed_at and model
         # version identify it, so a cached response is reused only for the very same list.
@@ -73,14 +76,14 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def GetTopN(
         self, request: pb.GetTopNRequest, context: grpc.ServicerContext
     ) -> pb.GetTopNResponse:
-        recommender = self._state.recommender()
+        recommender = self._parts.get().recommender
         user_id, page_size, flt = validation.top_n_request(request, recommender.model)
         return self._top_n(recommender, user_id, page_size, flt, request.explain)
 
     def BatchGetTopN(
         self, request: pb.BatchGetTopNRequest, context: grpc.ServicerContext
     ) -> pb.BatchGetTopNResponse:
-        recommender = self._state.recommender()
+        recommender = self._parts.get().recommender
         parsed = validation.batch_top_n_request(request, recommender.model)
         return pb.BatchGetTopNResponse(
             responses=[
@@ -92,7 +95,7 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def GetSimilarMovies(
         self, request: pb.GetSimilarMoviesRequest, context: grpc.ServicerContext
     ) -> pb.GetSimilarMoviesResponse:
-        recommender = self._state.recommender()
+        recommender = self._parts.get().recommender
         movie_id, page_size, flt = validation.similar_request(request, recommender.model)
         result = recommender.similar_movies(movie_id, page_size, flt)
         return pb.GetSimilarMoviesResponse(
@@ -110,7 +113,7 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
         explain: bool,
     ) -> pb.GetTopNResponse:
         result = recommender.top_n(user_id, page_size, flt, explain)
-        self._state.telemetry.topn_answers.labels(result.source.name).inc()
+        self._topn_answers.labels(result.source.name).inc()
         if explain or not flt.is_empty or result.source is not Source.PRECOMPUTED:
             return top_n_response(result)
         key = (user_id, page_size)
@@ -127,7 +130,7 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def PredictRating(
         self, request: pb.PredictRatingRequest, context: grpc.ServicerContext
     ) -> pb.PredictRatingResponse:
-        recommender = self._state.recommender()
+        recommender = self._parts.get().recommender
         user_id, movie_id = validation.predict_request(request)
         prediction = recommender.predict(user_id, movie_id)
         scale = recommender.model.scale
@@ -142,9 +145,9 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def IngestRatings(
         self, request_iterator: Iterator[pb.IngestRatingsRequest], context: grpc.ServicerContext
     ) -> pb.IngestRatingsResponse:
-        ingestor = self._state.ingestor()
+        parts = self._parts.get()
         outcome = ingest_all(
-            ingestor, (m.events for m in request_iterator), self._state.config.ingest_batch
+            parts.ingestor, (m.events for m in request_iterator), parts.ingest_batch
         )
         return pb.IngestRatingsResponse(
             received_count=outcome.received,
@@ -155,9 +158,9 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def StreamRatings(
         self, request_iterator: Iterator[pb.StreamRatingsRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.StreamRatingsResponse]:
-        ingestor = self._state.ingestor()
+        parts = self._parts.get()
         acks = ingest_with_acks(
-            ingestor, (m.events for m in request_iterator), self._state.config.ingest_batch
+            parts.ingestor, (m.events for m in request_iterator), parts.ingest_batch
         )
         for handled, accepted, rejected in acks:
             yield pb.StreamRatingsResponse(
