@@ -63,7 +63,7 @@ def measure_recompute(work: Path, repeats: int) -> dict:
     from rec_service.core.serving_model import MovieFilter
 
     state = Service(
-        Config(
+        Config().replace(
             model_dir=str(work / "model"),
             ingest_dir=str(work / "ingest-in-process"),
             writeback_interval_s=3600,

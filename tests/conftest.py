@@ -26,7 +26,7 @@ DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 
 def service_config(tmp: Path, **changes: object) -> Config:
     """Settings for tests: port 0, a private model directory, quick write-back."""
-    base = Config(
+    base = Config().replace(
         port=0,
         model_dir=str(tmp / "model"),
         ingest_dir=str(tmp / "ingest"),
@@ -54,12 +54,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     fork handlers, and the test order must not matter."""
     global _spark
     if any(item.get_closest_marker("spark") for item in session.items):
-        _spark = spark_session(Config(spark_driver_memory=SPARK_MEMORY))
+        _spark = spark_session(Config().replace(spark_driver_memory=SPARK_MEMORY))
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    session = _spark or spark_session(Config(spark_driver_memory=SPARK_MEMORY))
+    session = _spark or spark_session(Config().replace(spark_driver_memory=SPARK_MEMORY))
     yield session
     session.stop()
 
@@ -100,7 +100,7 @@ def second_server(
 ) -> Iterator[tuple[Service, int]]:
     """Another service on the demo data in this process, on a copy of the demo model (no
     training), with its own rating log and these settings; yields it and its port."""
-    shutil.copytree(demo_state.config.model_dir, tmp / "model")
+    shutil.copytree(demo_state.config.models.model_dir, tmp / "model")
     config = service_config(tmp, **changes)
     state = Service(config)
     state.spark = demo_state.spark

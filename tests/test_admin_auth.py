@@ -16,7 +16,7 @@ def test_the_token_comes_from_a_file_or_the_environment(tmp_path: Path) -> None:
     secret.write_text("  from-a-file\n")
     assert load_admin_token("", str(secret)) == "from-a-file"
     config = load([], environ={"MOVIEREC_ADMIN_TOKEN": "from-env"})
-    assert load_admin_token(config.admin_token, config.admin_token_file) == "from-env"
+    assert load_admin_token(config.admin.admin_token, config.admin.admin_token_file) == "from-env"
     assert load_admin_token("", "") == ""  # admin off
 
 

@@ -91,7 +91,7 @@ class Server:
 
 @pytest.fixture()
 def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(demo_state.config.model_dir, tmp_path / "model")  # skip training
+    shutil.copytree(demo_state.config.models.model_dir, tmp_path / "model")  # skip training
     srv = Server(tmp_path)
     yield srv
     srv.stop()

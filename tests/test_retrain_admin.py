@@ -188,7 +188,7 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     late = state.recommender().live.user_view("retrain-late")
     assert late is not None and late.vector is not None
     # The log was compacted: merged segments are gone and the manifest names the snapshot.
-    manifest = read_manifest(state.config.ingest_dir, None)  # type: ignore[arg-type]
+    manifest = read_manifest(state.config.ingest.ingest_dir, None)  # type: ignore[arg-type]
     assert manifest.format == PARQUET and Path(manifest.path).is_dir()
     assert state.rating_log is not None
     assert all(n > manifest.segments_through for n in state.rating_log.segments())

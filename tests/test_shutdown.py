@@ -47,7 +47,7 @@ def test_admin_in_clear_beyond_loopback_is_refused_at_start() -> None:
 
 @pytest.fixture()
 def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(demo_state.config.model_dir, tmp_path / "model")  # skip training
+    shutil.copytree(demo_state.config.models.model_dir, tmp_path / "model")  # skip training
     srv = Server(tmp_path, "--shutdown-drain-s", str(DRAIN_S), "--shutdown-grace-s", str(GRACE_S))
     yield srv
     srv.stop()

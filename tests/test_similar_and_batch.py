@@ -38,7 +38,7 @@ def test_similar_movies_are_item_cf_neighbours(stub: Stub, demo_state: Service) 
     # The serving generation's own training ratings: other tests' services in this Spark
     # session replace the global `ratings` view with theirs.
     ratings = demo_state.retrainer().generation.ratings
-    per_user = demo_state.config.cf_ratings_per_user
+    per_user = demo_state.config.models.cf_ratings_per_user
     toy_story = _raters(ratings, "1", per_user)
     for movie in resp.movies[:3]:
         other = _raters(ratings, movie.movie_id, per_user)

@@ -1,17 +1,27 @@
-"""Service configuration: one frozen dataclass from defaults, TOML, MOVIEREC_* env and flags."""
+"""Settings, grouped by concern into frozen dataclasses: one source of truth.
+
+Each group is a TOML section (`[server]`, `[tls]`, ...) whose keys are the group's field names.
+Every field also has a flat name, unique across groups: the field name, with the group's
+`flag_prefix` in front where it has one (`[tls] cert_file` is `tls_cert_file`). Flags
+(`--tls-cert-file`), environment names (`MOVIEREC_TLS_CERT_FILE`) and `movierec config` are all
+derived from the dataclasses; later sources override earlier ones: defaults < TOML < env < flags.
+Values are checked when a group is built, and a failure names the setting.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import difflib
+import inspect
 import itertools
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from spark_store.model_types import ModelSettings
 
@@ -26,9 +36,22 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 
 
+def _at_least(group: object, low: float, *names: str) -> None:
+    for name in names:
+        if getattr(group, name) < low:
+            raise ValueError(f"{name} must be at least {low:g}, not {getattr(group, name)}")
+
+
+def _one_of(group: object, name: str, allowed: Sequence[str]) -> None:
+    if getattr(group, name) not in allowed:
+        raise ValueError(
+            f"{name} must be one of {', '.join(allowed)}, not {getattr(group, name)!r}"
+        )
+
+
 @dataclass(frozen=True)
-class Config:
-    """Everything the server and the trainer read; later sources override earlier ones."""
+class ServerSettings:
+    """[server] The gRPC port, its limits, and shutdown."""
 
     host: str = "127.0.0.1"
     """Address the gRPC server binds ("0.0.0.0" in a container)."""
@@ -36,50 +59,121 @@ class Config:
     """gRPC port; 0 picks a free one (the bound port is logged and returned)."""
     grpc_workers: int = 16
     """Threads serving RPCs; reads hold the GIL only for microseconds each."""
-    tls_cert_file: str = ""
-    """PEM certificate chain of the server; with tls_key_file the port speaks TLS only. Files
-    renewed on disk are served from the next connection on, without a restart."""
-    tls_key_file: str = ""
-    """PEM private key of tls_cert_file."""
-    tls_client_ca_file: str = ""
-    """PEM CA bundle: with it, mutual TLS; clients without a certificate it signed are refused."""
-    admin_allow_plaintext: bool = False
-    """Let admin run without TLS on a non-loopback address (a service mesh terminating TLS);
-    otherwise such a start is refused."""
-    metrics_port: int = -1
-    """Prometheus metrics over HTTP on this port (/metrics); -1 turns them off, 0 picks one."""
-    metrics_host: str = "127.0.0.1"
-    """Address the metrics port binds ("0.0.0.0" in a container)."""
+    grpc_max_message_bytes: int = 4 << 20
+    """Largest request message accepted; larger ones answer RESOURCE_EXHAUSTED."""
+    grpc_max_concurrent_rpcs: int = 256
+    """Calls (streams included) served or queued at once; more answer RESOURCE_EXHAUSTED."""
     shutdown_drain_s: float = 1.0
     """On SIGTERM/SIGINT, seconds health says NOT_SERVING before new calls are refused, so
     load balancers stop sending them."""
     shutdown_grace_s: float = 20.0
     """On SIGTERM/SIGINT, seconds in-flight calls and streams get to finish."""
 
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "grpc_workers", "grpc_max_message_bytes", "grpc_max_concurrent_rpcs")
+        _at_least(self, 0, "shutdown_drain_s", "shutdown_grace_s")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0-65535, not {self.port}")
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """[tls] TLS and mutual TLS of the gRPC port."""
+
+    flag_prefix: ClassVar[str] = "tls_"
+
+    cert_file: str = ""
+    """PEM certificate chain of the server; with tls_key_file the port speaks TLS only. Files
+    renewed on disk are served from the next connection on, without a restart."""
+    key_file: str = ""
+    """PEM private key of tls_cert_file."""
+    client_ca_file: str = ""
+    """PEM CA bundle: with it, mutual TLS; clients without a certificate it signed are refused."""
+
+    def __post_init__(self) -> None:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        if self.client_ca_file and not self.cert_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the gRPC port speaks TLS."""
+        return bool(self.cert_file)
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """[admin] The AdminService: its token and the limits of operator SQL."""
+
+    admin_token: str = ""
+    """Bearer token AdminService calls must present; empty disables admin calls. Prefer
+    MOVIEREC_ADMIN_TOKEN or admin_token_file to a flag, which `ps` shows."""
+    admin_token_file: str = ""
+    """File holding the admin token (surrounding blanks ignored), instead of admin_token."""
+    admin_allow_plaintext: bool = False
+    """Let admin run without TLS on a non-loopback address (a service mesh terminating TLS);
+    otherwise such a start is refused."""
+    sql_timeout_s: float = 30.0
+    """QuerySql: a query running longer is cancelled in Spark and answers DEADLINE_EXCEEDED."""
+    sql_max_concurrent: int = 2
+    """QuerySql: queries running at once; more answer RESOURCE_EXHAUSTED."""
+    sql_max_result_bytes: int = 1 << 20
+    """QuerySql: rows beyond this much result are cut off (the answer says truncated)."""
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "sql_max_concurrent", "sql_max_result_bytes")
+        if not self.sql_timeout_s > 0:
+            raise ValueError(f"sql_timeout_s must be above 0, not {self.sql_timeout_s}")
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """[telemetry] Prometheus metrics and logging."""
+
+    metrics_port: int = -1
+    """Prometheus metrics over HTTP on this port (/metrics); -1 turns them off, 0 picks one."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics port binds ("0.0.0.0" in a container)."""
+    log_level: str = "INFO"
+    """Python logging level."""
+    log_format: str = "text"
+    """text (one line per event) or json (one JSON object per line)."""
+    slow_call_ms: float = 1000.0
+    """A call slower than this is logged with its method, status, duration and request id."""
+
+    def __post_init__(self) -> None:
+        _one_of(self, "log_format", ("text", "json"))
+        if not -1 <= self.metrics_port <= 65535:
+            raise ValueError(f"metrics_port must be -1 (off) or 0-65535, not {self.metrics_port}")
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """[data] The base ratings data set."""
+
     data_dir: str = str(DEMO_DATA) if DEMO_DATA.is_dir() else ""
     """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout); defaults to the demo
     data of a source checkout, and must be set when movierec is installed from a wheel."""
     data_format: str = "auto"
     """One of auto, latest, 100k, 1m; auto looks at the file names."""
+
+    def __post_init__(self) -> None:
+        if not self.data_dir:
+            raise ValueError(
+                "data_dir is not set: give --data-dir (or MOVIEREC_DATA_DIR) the ratings data "
+                "directory; only a source checkout has the demo data as its default"
+            )
+        _one_of(self, "data_format", ("auto", "latest", "100k", "1m"))
+
+
+@dataclass(frozen=True)
+class ModelsSettings:
+    """[models] Where models live and what decides them."""
+
     model_dir: str = "var/model"
     """Where the trained model is saved (relative paths: to the working directory); a start with
     no model here trains one."""
-    ingest_dir: str = "var/ingest"
-    """The durable rating log and its manifest (relative paths: to the working directory); one
-    server owns it at a time."""
-    snapshot_dir: str = ""
-    """Where retrains persist merged ratings (Parquet); empty means <ingest_dir>/snapshots.
-    On a cluster, point it at storage every executor reaches (hdfs://, s3a://)."""
-
-    spark_master: str = "local[2]"
-    """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
-    spark_driver_memory: str = "4g"
-    """Driver heap; the ALS factors are collected to the driver for serving."""
-    spark_shuffle_partitions: int = 4
-    """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
-    spark_conf: Mapping[str, str] = field(default_factory=dict)
-    """Extra Spark settings (TOML table [spark_conf] or repeated --spark-conf k=v)."""
-
     als_rank: int = TUNED.ranking.rank
     """Latent factors of the ranking ALS (GetTopN)."""
     als_reg_param: float = TUNED.ranking.reg_param
@@ -113,19 +207,22 @@ class Config:
     bias_reg_user: float = TUNED.bias.reg_user
     """Pseudo-ratings shrinking each user's bias towards zero."""
 
+    def __post_init__(self) -> None:
+        _at_least(
+            self, 1, "als_rank", "als_max_iter", "rating_rank", "rating_max_iter",
+            "cf_neighbours", "cf_ratings_per_user",
+        )  # fmt: skip
+        if not 0.0 <= self.blend_als_weight <= 1.0:
+            raise ValueError(f"blend_als_weight must be 0-1, not {self.blend_als_weight}")
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """[serving] Per-user lists: where they live, how many, how they reach the Spark SQL tables."""
+
     list_store: str = "spark"
     """Where per-user lists live: spark (in-memory Spark SQL table + in-process index) or mysql
     (the baseline: a MySQL/MariaDB table queried on every read)."""
-    mysql_host: str = "127.0.0.1"
-    """MySQL/MariaDB server for list_store=mysql."""
-    mysql_port: int = 3306
-    """Its port."""
-    mysql_user: str = "root"
-    """Its user."""
-    mysql_password: str = ""
-    """Its password (prefer MOVIEREC_MYSQL_PASSWORD to a flag)."""
-    mysql_database: str = "movierec"
-    """Database for the rec_lists table; created when missing."""
     list_length: int = 100
     """Movies kept per precomputed list; deeper filtered reads rank the whole catalogue."""
     active_users: int = 100_000
@@ -134,106 +231,169 @@ class Config:
     """How often rewritten lists and last-activity changes are merged into the Spark SQL tables."""
     access_count_flush_s: float = 30.0
     """How often read counts (access frequency) are written to user_activity; reads bump them."""
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "list_length", "active_users")
+        _one_of(self, "list_store", ("spark", "mysql"))
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """[ingest] The durable rating log and live ingestion."""
+
+    ingest_dir: str = "var/ingest"
+    """The durable rating log and its manifest (relative paths: to the working directory); one
+    server owns it at a time."""
+    snapshot_dir: str = ""
+    """Where retrains persist merged ratings (Parquet); empty means <ingest_dir>/snapshots.
+    On a cluster, point it at storage every executor reaches (hdfs://, s3a://)."""
     ingest_batch: int = 4096
     """Most events made durable by one fsync in a stream; larger batches ingest faster."""
     ingest_max_future_s: float = 3600.0
     """Event times further ahead of the server clock than this are rejected."""
-    retrain_interval_s: float = 3600.0
-    """Retrain in the background this often when new ratings came in; 0 turns it off."""
-    retrain_after_ratings: int = 100_000
-    """Retrain once this many ratings came in since the model's data cut; 0 turns it off."""
-    admin_token: str = ""
-    """Bearer token AdminService calls must present; empty disables admin calls. Prefer
-    MOVIEREC_ADMIN_TOKEN or admin_token_file to a flag, which `ps` shows."""
-    admin_token_file: str = ""
-    """File holding the admin token (surrounding blanks ignored), instead of admin_token."""
-    sql_timeout_s: float = 30.0
-    """QuerySql: a query running longer is cancelled in Spark and answers DEADLINE_EXCEEDED."""
-    sql_max_concurrent: int = 2
-    """QuerySql: queries running at once; more answer RESOURCE_EXHAUSTED."""
-    sql_max_result_bytes: int = 1 << 20
-    """QuerySql: rows beyond this much result are cut off (the answer says truncated)."""
-    grpc_max_message_bytes: int = 4 << 20
-    """Largest request message accepted; larger ones answer RESOURCE_EXHAUSTED."""
-    grpc_max_concurrent_rpcs: int = 256
-    """Calls (streams included) served or queued at once; more answer RESOURCE_EXHAUSTED."""
-    log_level: str = "INFO"
-    """Python logging level."""
-    log_format: str = "text"
-    """text (one line per event) or json (one JSON object per line)."""
-    slow_call_ms: float = 1000.0
-    """A call slower than this is logged with its method, status, duration and request id."""
 
     def __post_init__(self) -> None:
-        if not self.data_dir:
-            raise ValueError(
-                "data_dir is not set: give --data-dir (or MOVIEREC_DATA_DIR) the ratings data "
-                "directory; only a source checkout has the demo data as its default"
-            )
-        if self.data_format not in ("auto", "latest", "100k", "1m"):
-            raise ValueError(
-                f"data_format must be auto, latest, 100k or 1m, not {self.data_format!r}"
-            )
-        for name in (
-            "grpc_workers",
-            "list_length",
-            "active_users",
-            "als_rank",
-            "als_max_iter",
-            "rating_rank",
-            "rating_max_iter",
-            "cf_neighbours",
-            "cf_ratings_per_user",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if not 0.0 <= self.blend_als_weight <= 1.0:
-            raise ValueError(f"blend_als_weight must be 0-1, not {self.blend_als_weight}")
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be 0-65535, not {self.port}")
-        if self.list_store not in ("spark", "mysql"):
-            raise ValueError(f"list_store must be spark or mysql, not {self.list_store!r}")
-        if self.ingest_batch < 1:
-            raise ValueError("ingest_batch must be at least 1")
-        for name in (
-            "sql_max_concurrent",
-            "sql_max_result_bytes",
-            "grpc_max_message_bytes",
-            "grpc_max_concurrent_rpcs",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ValueError("tls_cert_file and tls_key_file must be set together")
-        if self.tls_client_ca_file and not self.tls_cert_file:
-            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
-        if self.log_format not in ("text", "json"):
-            raise ValueError(f"log_format must be text or json, not {self.log_format!r}")
-        if not -1 <= self.metrics_port <= 65535:
-            raise ValueError(f"metrics_port must be -1 (off) or 0-65535, not {self.metrics_port}")
-        for name in ("shutdown_drain_s", "shutdown_grace_s"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
-        if not self.sql_timeout_s > 0:
-            raise ValueError(f"sql_timeout_s must be above 0, not {self.sql_timeout_s}")
-
-    @property
-    def tls(self) -> bool:
-        """Whether the gRPC port speaks TLS."""
-        return bool(self.tls_cert_file)
+        _at_least(self, 1, "ingest_batch")
 
     @property
     def snapshot_path(self) -> str:
         """snapshot_dir, or its default under ingest_dir."""
         return self.snapshot_dir or str(Path(self.ingest_dir) / "snapshots")
 
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    """[retrain] When the service retrains by itself."""
+
+    flag_prefix: ClassVar[str] = "retrain_"
+
+    interval_s: float = 3600.0
+    """Retrain in the background this often when new ratings came in; 0 turns it off."""
+    after_ratings: int = 100_000
+    """Retrain once this many ratings came in since the model's data cut; 0 turns it off."""
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """[spark] The Spark session every bulk job runs in."""
+
+    flag_prefix: ClassVar[str] = "spark_"
+
+    master: str = "local[2]"
+    """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
+    driver_memory: str = "4g"
+    """Driver heap; the ALS factors are collected to the driver for serving."""
+    shuffle_partitions: int = 4
+    """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
+    conf: Mapping[str, str] = field(default_factory=dict)
+    """Extra Spark settings (TOML table [spark_conf] or repeated --spark-conf k=v)."""
+
+
+@dataclass(frozen=True)
+class MysqlSettings:
+    """[mysql] The MySQL/MariaDB list store (the benchmark baseline)."""
+
+    flag_prefix: ClassVar[str] = "mysql_"
+
+    host: str = "127.0.0.1"
+    """MySQL/MariaDB server for list_store=mysql."""
+    port: int = 3306
+    """Its port."""
+    user: str = "root"
+    """Its user."""
+    password: str = ""
+    """Its password (prefer MOVIEREC_MYSQL_PASSWORD to a flag)."""
+    database: str = "movierec"
+    """Database for the rec_lists table; created when missing."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the server, the trainer and the offline jobs read, by group."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    models: ModelsSettings = field(default_factory=ModelsSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    mysql: MysqlSettings = field(default_factory=MysqlSettings)
+
     def replace(self, **changes: Any) -> Config:
-        """A copy with some fields changed (tests and the benchmark use this)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some settings changed, by flat name (tests and benchmarks use this)."""
+        by_group: dict[str, dict[str, Any]] = {}
+        for flat, value in changes.items():
+            setting = SETTINGS.get(flat)
+            if setting is None:
+                raise ValueError(f"unknown setting {flat!r}{_closest(flat)}")
+            by_group.setdefault(setting.group, {})[setting.attr] = value
+        return dataclasses.replace(
+            self,
+            **{g: dataclasses.replace(getattr(self, g), **v) for g, v in by_group.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field as the outside names it."""
+
+    group: str  # TOML section and Config attribute
+    attr: str  # field name inside the group (TOML key)
+    flat: str  # flag (--flat-name) and environment (MOVIEREC_FLAT_NAME) name
+    kind: Any  # the field's annotation, as text
+    doc: str
+    default: Any
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.flat.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.flat.upper()
+
+
+def _settings() -> dict[str, Setting]:
+    out: dict[str, Setting] = {}
+    for group in fields(Config):
+        cls = _group_class(group)
+        prefix = getattr(cls, "flag_prefix", "")
+        docs = _field_docs(cls)
+        for f in fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else {}
+            flat = prefix + f.name
+            out[flat] = Setting(group.name, f.name, flat, f.type, docs.get(f.name, ""), default)
+    return out
+
+
+def _group_class(group: dataclasses.Field[Any]) -> type[Any]:
+    """The settings class of one of Config's groups (its default factory)."""
+    factory = group.default_factory
+    assert isinstance(factory, type)
+    return factory
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """The docstring under each field, read from the class's source."""
+    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for prev, node in itertools.pairwise(body):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+        ):
+            docs[prev.target.id] = " ".join(str(node.value.value).split())
+    return docs
 
 
 def _coerce(name: str, raw: Any, kind: Any) -> Any:
-    """Turns a TOML, env or flag value into the field's type, naming the field on failure."""
+    """Turns a TOML, env or flag value into the field's type, naming the setting on failure."""
     try:
         if kind in ("bool", bool):
             if isinstance(raw, bool):
@@ -245,17 +405,23 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
                 return False
             raise ValueError(f"not a boolean: {raw!r}")
         if kind in ("int", int):
+            if isinstance(raw, bool):
+                raise ValueError(f"not a whole number: {raw!r}")
             return int(raw)
         if kind in ("float", float):
+            if isinstance(raw, bool):
+                raise ValueError(f"not a number: {raw!r}")
             return float(raw)
         if str(kind).startswith("Mapping"):
             if isinstance(raw, Mapping):
                 return {str(k): str(v) for k, v in raw.items()}
             pairs = [p for p in str(raw).split(",") if p.strip()]
             return dict(_split_pair(p) for p in pairs)
+        if isinstance(raw, (dict, list)):
+            raise ValueError(f"expected a single value, got {raw!r}")
         return str(raw)
     except ValueError as exc:
-        raise ValueError(f"config field {name}: {exc}") from exc
+        raise ValueError(f"setting {name}: {exc}") from exc
 
 
 def _split_pair(text: str) -> tuple[str, str]:
@@ -278,78 +444,91 @@ def load(
     environ = os.environ if environ is None else environ
     args = parse_flags(argv or [])
     values: dict[str, Any] = {}
-    known = {f.name: f.type for f in fields(Config)}
-
     path = args.pop("config", None) or config_file or environ.get(ENV_PREFIX + "CONFIG")
     if path:
         with open(path, "rb") as fh:
-            for key, raw in tomllib.load(fh).items():
-                if key not in known:
-                    raise ValueError(f"unknown config key {key!r} in {path}{_closest(key)}")
-                values[key] = _coerce(key, raw, known[key])
-    for key, kind in known.items():
-        env_value = environ.get(ENV_PREFIX + key.upper())
+            values.update(_from_toml(tomllib.load(fh), path))
+    for flat, setting in SETTINGS.items():
+        env_value = environ.get(setting.env)
         if env_value is not None:
-            values[key] = _coerce(key, env_value, kind)
-    for key, raw in args.items():
+            values[flat] = _coerce(flat, env_value, setting.kind)
+    for flat, raw in args.items():
         if raw is not None:
-            values[key] = _coerce(key, raw, known[key])
-    return Config(**values)
+            values[flat] = _coerce(flat, raw, SETTINGS[flat].kind)
+    by_group: dict[str, dict[str, Any]] = {}
+    for flat, value in values.items():
+        setting = SETTINGS[flat]
+        by_group.setdefault(setting.group, {})[setting.attr] = value
+    built = {}
+    for group in fields(Config):
+        built[group.name] = _group_class(group)(**by_group.get(group.name, {}))
+    return Config(**built)
+
+
+def _from_toml(document: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Flat name -> value from a TOML document of sections; unknown sections and keys are
+    refused with the closest valid name."""
+    sections = {f.name for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for section, table in document.items():
+        if section not in sections or not isinstance(table, Mapping):
+            where = _section_of(section)
+            close = difflib.get_close_matches(section, sorted(sections), n=1)
+            hint = (
+                f"; did you mean [{where.group}] {where.attr}?"
+                if where
+                else (f"; did you mean {close[0]!r}?" if close else "")
+            )
+            raise ValueError(f"unknown config section {section!r} in {path}{hint}")
+        for key, raw in table.items():
+            setting = next(
+                (s for s in SETTINGS.values() if s.group == section and s.attr == key), None
+            )
+            if setting is None:
+                names = [s.attr for s in SETTINGS.values() if s.group == section]
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown config key {key!r} in [{section}] of {path}{hint}")
+            values[setting.flat] = _coerce(setting.flat, raw, setting.kind)
+    return values
+
+
+def _section_of(name: str) -> Setting | None:
+    """The setting a flat or field name given outside any section means, if any."""
+    return SETTINGS.get(name) or next((s for s in SETTINGS.values() if s.attr == name), None)
 
 
 def parse_flags(argv: Sequence[str]) -> dict[str, Any]:
-    """Parses --field-name value flags for every Config field; unset flags come back as None."""
+    """Parses a --flat-name value flag for every setting; unset flags come back as None."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--config")
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name == "spark_conf":
-            parser.add_argument(flag, action="append", metavar="KEY=VALUE")
+    for flat, setting in SETTINGS.items():
+        if str(setting.kind).startswith("Mapping"):
+            parser.add_argument(setting.flag, dest=flat, action="append", metavar="KEY=VALUE")
         else:
-            parser.add_argument(flag)
+            parser.add_argument(setting.flag, dest=flat)
     known, unknown = parser.parse_known_args(list(argv))
     if unknown:
         flag = unknown[0].split("=", 1)[0]
-        names = [f.name for f in fields(Config)]
-        close = difflib.get_close_matches(flag.lstrip("-").replace("-", "_"), names, n=1)
+        close = difflib.get_close_matches(flag.lstrip("-").replace("-", "_"), list(SETTINGS), n=1)
         hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
         raise ValueError(f"unknown setting {flag}{hint}")
     parsed = vars(known)
-    if parsed.get("spark_conf"):
-        parsed["spark_conf"] = ",".join(parsed["spark_conf"])
+    for flat, setting in SETTINGS.items():
+        if str(setting.kind).startswith("Mapping") and parsed.get(flat):
+            parsed[flat] = ",".join(parsed[flat])
     return parsed
 
 
 def _closest(name: str) -> str:
     """ "; did you mean 'x'?" for the nearest setting name, or ""."""
-    close = difflib.get_close_matches(name, [f.name for f in fields(Config)], n=1)
+    close = difflib.get_close_matches(name, list(SETTINGS), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def describe_fields() -> list[tuple[str, str, Any]]:
-    """(name, help, default) for every field, for `movierec serve --help` and the README."""
-    docs = _field_docs()
-    out = []
-    for f in fields(Config):
-        default = f.default if f.default is not dataclasses.MISSING else {}
-        out.append((f.name, docs.get(f.name, ""), default))
-    return out
+def describe_fields() -> list[Setting]:
+    """Every setting, group by group, for `movierec config`, --help and the README."""
+    return list(SETTINGS.values())
 
 
-def _field_docs() -> dict[str, str]:
-    """Reads the one-line docstrings under each field from this module's source."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(Config))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    docs: dict[str, str] = {}
-    for prev, node in itertools.pairwise(body):
-        if (
-            isinstance(prev, ast.AnnAssign)
-            and isinstance(prev.target, ast.Name)
-            and isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-        ):
-            docs[prev.target.id] = str(node.value.value)
-    return docs
+SETTINGS = _settings()

@@ -40,8 +40,8 @@ class Generation:
 
 
 def load_generation(spark: SparkSession, config: Config, catalogue: DataFrame) -> Generation:
-    """Loads the saved model in config.model_dir with the ratings it was trained on."""
-    factors = model_files.load_model(spark, config.model_dir)
+    """Loads the saved model in config.models.model_dir with the ratings it was trained on."""
+    factors = model_files.load_model(spark, config.models.model_dir)
     ratings = read_ratings(spark, factors.training_data).cache()
     movies = tables.movies_with_stats(ratings, catalogue)
     indexed = apply_index(spark, ratings, factors.user_ids, factors.item_ids).cache()
@@ -77,10 +77,10 @@ def precompute(
         precompute_lists(
             spark,
             generation.factors,
-            config.model_dir,
+            config.models.model_dir,
             generation.indexed,
-            tables.most_active_users(spark, config.active_users),
-            config.list_length,
+            tables.most_active_users(spark, config.serving.active_users),
+            config.serving.list_length,
             generation.factors.data_cut_us,
         )
     )

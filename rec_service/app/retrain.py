@@ -61,31 +61,33 @@ REPLAY_CHUNK = 50_000
 def model_settings(config: Config) -> ModelSettings:
     return ModelSettings(
         ranking=AlsParams(
-            rank=config.als_rank,
-            reg_param=config.als_reg_param,
-            max_iter=config.als_max_iter,
-            implicit_prefs=config.als_implicit_prefs,
-            alpha=config.als_alpha,
-            seed=config.als_seed,
-            blocks=config.als_blocks,
+            rank=config.models.als_rank,
+            reg_param=config.models.als_reg_param,
+            max_iter=config.models.als_max_iter,
+            implicit_prefs=config.models.als_implicit_prefs,
+            alpha=config.models.als_alpha,
+            seed=config.models.als_seed,
+            blocks=config.models.als_blocks,
         ),
         rating=AlsParams(
-            rank=config.rating_rank,
-            reg_param=config.rating_reg_param,
-            max_iter=config.rating_max_iter,
-            seed=config.als_seed,
-            blocks=config.als_blocks,
+            rank=config.models.rating_rank,
+            reg_param=config.models.rating_reg_param,
+            max_iter=config.models.rating_max_iter,
+            seed=config.models.als_seed,
+            blocks=config.models.als_blocks,
         ),
-        bias=BiasParams(reg_item=config.bias_reg_item, reg_user=config.bias_reg_user),
-        cf_neighbours=config.cf_neighbours,
-        cf_ratings_per_user=config.cf_ratings_per_user,
-        blend_als_weight=config.blend_als_weight,
+        bias=BiasParams(reg_item=config.models.bias_reg_item, reg_user=config.models.bias_reg_user),
+        cf_neighbours=config.models.cf_neighbours,
+        cf_ratings_per_user=config.models.cf_ratings_per_user,
+        blend_als_weight=config.models.blend_als_weight,
     )
 
 
 def base_data(config: Config) -> TrainingData:
     """The manifest's base, or the configured MovieLens directory before any retrain."""
-    return read_manifest(config.ingest_dir, TrainingData(config.data_dir, config.data_format, 0))
+    return read_manifest(
+        config.ingest.ingest_dir, TrainingData(config.data.data_dir, config.data.data_format, 0)
+    )
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,9 @@ def build_model(
     }
     logged = [(u, m, r.rating, r.event_us, *r.position) for (u, m), r in latest.items()]
     if logged:
-        data = TrainingData(f"{config.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed)
+        data = TrainingData(
+            f"{config.ingest.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed
+        )
         merge_logged(spark, read_ratings(spark, base), logged).write.mode("overwrite").parquet(
             data.path
         )
@@ -126,9 +130,9 @@ def build_model(
     stage("train models")
     trained = train_models(spark, read_ratings(spark, data), model_settings(config))
     stage("save model")
-    version = model_files.save_model(trained, config.model_dir, data, cut_us)
+    version = model_files.save_model(trained, config.models.model_dir, data, cut_us)
     trained.neighbours.unpersist()
-    log.info("model %s saved to %s", version, config.model_dir)
+    log.info("model %s saved to %s", version, config.models.model_dir)
     return Built(version, data, trained.num_ratings)
 
 
@@ -136,7 +140,7 @@ def compact(spark: SparkSession, config: Config, rating_log: RatingLog, data: Tr
     """Stage 8, once a model trained on `data` is saved: move the manifest, drop merged segments
     and the snapshot no longer referenced."""
     previous = base_data(config)
-    write_manifest(config.ingest_dir, data)
+    write_manifest(config.ingest.ingest_dir, data)
     rating_log.advance_past(data.segments_through)
     deleted = rating_log.delete_through(data.segments_through)
     if previous.format == PARQUET and previous.path != data.path:
@@ -281,7 +285,7 @@ class Retrainer:
         """Retrains every retrain_interval_s (when ratings came in) or after
         retrain_after_ratings new ratings, whichever comes first; 0 turns a rule off."""
         cfg = self.config
-        if cfg.retrain_interval_s <= 0 and cfg.retrain_after_ratings <= 0:
+        if cfg.retrain.interval_s <= 0 and cfg.retrain.after_ratings <= 0:
             return
         self._scheduler = threading.Thread(
             target=self._schedule, name="movierec-retrain-schedule", daemon=True
@@ -294,11 +298,11 @@ class Retrainer:
             pending = self.recommender.live.rating_count
             if pending == 0:
                 continue
-            if cfg.retrain_after_ratings > 0 and pending >= cfg.retrain_after_ratings:
+            if cfg.retrain.after_ratings > 0 and pending >= cfg.retrain.after_ratings:
                 self.trigger("rating count")
             elif (
-                cfg.retrain_interval_s > 0
-                and time.monotonic() - self._last_model_at >= cfg.retrain_interval_s
+                cfg.retrain.interval_s > 0
+                and time.monotonic() - self._last_model_at >= cfg.retrain.interval_s
             ):
                 self.trigger("schedule")
 

@@ -44,27 +44,27 @@ ADMIN_SERVICE_NAME = "movierec.v1.AdminService"
 
 def spark_session(config: Config) -> SparkSession:
     return build_session(
-        master=config.spark_master,
-        driver_memory=config.spark_driver_memory,
-        shuffle_partitions=config.spark_shuffle_partitions,
-        extra_conf=config.spark_conf,
+        master=config.spark.master,
+        driver_memory=config.spark.driver_memory,
+        shuffle_partitions=config.spark.shuffle_partitions,
+        extra_conf=config.spark.conf,
     )
 
 
 def open_rating_log(config: Config) -> RatingLog:
-    return RatingLog(Path(config.ingest_dir) / "log")
+    return RatingLog(Path(config.ingest.ingest_dir) / "log")
 
 
 def list_store(config: Config, spark: SparkSession) -> ListStore:
     """The configured list store: the Spark SQL one, or the MySQL baseline."""
-    if config.list_store == "mysql":
+    if config.serving.list_store == "mysql":
         return MySqlListStore(
             MySqlSettings(
-                config.mysql_host,
-                config.mysql_port,
-                config.mysql_user,
-                config.mysql_password,
-                config.mysql_database,
+                config.mysql.host,
+                config.mysql.port,
+                config.mysql.user,
+                config.mysql.password,
+                config.mysql.database,
             )
         )
     return SparkListStore(spark)
@@ -78,15 +78,17 @@ def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> 
     ahead of the manifest (a crash between saving it and compacting) finishes its compaction.
     """
     base = base_data(config)
-    if model_files.model_exists(config.model_dir):
-        meta = model_files.read_metadata(config.model_dir)
+    if model_files.model_exists(config.models.model_dir):
+        meta = model_files.read_metadata(config.models.model_dir)
         data = model_files.training_data_of(meta) if "training_data" in meta else None
         if data is not None and data.segments_through >= base.segments_through:
             compact(spark, config, rating_log, data)
             return
-        log.warning("model in %s predates the rating log's base; retraining", config.model_dir)
+        log.warning(
+            "model in %s predates the rating log's base; retraining", config.models.model_dir
+        )
     else:
-        log.info("no model in %s: training one (first start)", config.model_dir)
+        log.info("no model in %s: training one (first start)", config.models.model_dir)
     built = build_model(spark, config, rating_log)
     compact(spark, config, rating_log, built.data)
 
@@ -242,7 +244,7 @@ class Service:
         self.rating_log = rating_log
         catalogue: DataFrame = t.run(  # type: ignore[assignment]
             "load catalogue",
-            lambda: load_dataset(spark, cfg.data_dir, cfg.data_format).movies.cache(),
+            lambda: load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).movies.cache(),
         )
         self._catalogue = catalogue
         t.run("ensure model", lambda: ensure_model(spark, cfg, rating_log))
@@ -272,22 +274,26 @@ class Service:
         )
         log.info("precomputed %s lists for the most active users", count)
         recommender = Recommender(
-            live, lists, activity, cfg.list_length, self.telemetry.recompute_seconds.observe
+            live, lists, activity, cfg.serving.list_length, self.telemetry.recompute_seconds.observe
         )
-        ingestor = Ingestor(rating_log, recommender, cfg.ingest_max_future_s, self.telemetry)
+        ingestor = Ingestor(rating_log, recommender, cfg.ingest.ingest_max_future_s, self.telemetry)
         retrainer = Retrainer(
             spark, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
         )
         operator_sql = OperatorSql(
             spark,
             tables.SERVICE_VIEWS,
-            SqlLimits(cfg.sql_timeout_s, cfg.sql_max_concurrent, cfg.sql_max_result_bytes),
+            SqlLimits(
+                cfg.admin.sql_timeout_s,
+                cfg.admin.sql_max_concurrent,
+                cfg.admin.sql_max_result_bytes,
+            ),
             extra_views={
                 LIVE_RATINGS_VIEW: lambda session: live_ratings(session, recommender.live)
             },
         )
         self._retrainer = retrainer
-        self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest_batch))
+        self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest.ingest_batch))
         self.operations.set(
             Operations(recommender, retrainer, operator_sql, lambda: self.flush(counts=True))
         )
@@ -361,9 +367,9 @@ class Service:
 
     def _write_back(self) -> None:
         last_counts = time.monotonic()
-        while not self._stop.wait(self.config.writeback_interval_s):
+        while not self._stop.wait(self.config.serving.writeback_interval_s):
             try:
-                counts = time.monotonic() - last_counts >= self.config.access_count_flush_s
+                counts = time.monotonic() - last_counts >= self.config.serving.access_count_flush_s
                 self.flush(counts=counts)
                 if counts:
                     last_counts = time.monotonic()

@@ -59,7 +59,7 @@ variables, or from a TOML file given by --config.
 
 
 def _setup_logging(cfg: config_mod.Config) -> None:
-    setup_logging(cfg.log_level, cfg.log_format)
+    setup_logging(cfg.telemetry.log_level, cfg.telemetry.log_format)
 
 
 SETTINGS_HELP = """
@@ -95,9 +95,9 @@ def serve(argv: Sequence[str]) -> int:
     server.start()
     logging.info(
         "listening on %s:%d with %s (NOT_SERVING until the model is loaded)",
-        cfg.host,
+        cfg.server.host,
         port,
-        "TLS" if cfg.tls else "plaintext",
+        "TLS" if cfg.tls.enabled else "plaintext",
     )
     service.start_loading()
     while not stopped.wait(0.5):
@@ -116,8 +116,8 @@ def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server) -> 
     (an answer is sent only after fsync), so no moment of the signal loses one."""
     started = time.perf_counter()
     service.begin_shutdown()
-    time.sleep(cfg.shutdown_drain_s)
-    server.stop(grace=cfg.shutdown_grace_s).wait()
+    time.sleep(cfg.server.shutdown_drain_s)
+    server.stop(grace=cfg.server.shutdown_grace_s).wait()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
     service.close()
     if service.spark is not None:
@@ -140,7 +140,7 @@ def train(argv: Sequence[str]) -> int:
     finally:
         rating_log.close()
     print(
-        f"model {built.version} saved to {cfg.model_dir} ({built.rating_count} ratings from "
+        f"model {built.version} saved to {cfg.models.model_dir} ({built.rating_count} ratings from "
         f"{built.data.path}) in {time.perf_counter() - started:.1f} s"
     )
     return 0
@@ -158,10 +158,10 @@ def evaluate(argv: Sequence[str]) -> int:
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
     spark = spark_session(cfg)
-    ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
+    ratings = load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).ratings
     settings = model_settings(cfg)
     result = run_evaluation(spark, ratings, settings, seed=args.seed, k=args.k)
-    print(f"data: {cfg.data_dir}   seed {args.seed}\nsettings: {settings}")
+    print(f"data: {cfg.data.data_dir}   seed {args.seed}\nsettings: {settings}")
     print("rating accuracy (random 80/20, predictions clipped to the scale, warm pairs):")
     for name, acc in result.accuracy.items():
         print(
@@ -199,10 +199,10 @@ def tune_command(argv: Sequence[str]) -> int:
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
     spark = spark_session(cfg)
-    ratings = load_dataset(spark, cfg.data_dir, cfg.data_format).ratings
+    ratings = load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).ratings
     grid = Grid.quick() if args.quick else Grid()
     result = tune(spark, ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
-    write_tuning_report(result, grid, cfg.data_dir, args.seed, args.k, args.report)
+    write_tuning_report(result, grid, cfg.data.data_dir, args.seed, args.k, args.report)
     print(f"chosen: {result.settings}\nreport: {args.report} ({result.seconds:.0f} s)")
     return 0
 
@@ -357,12 +357,24 @@ def admin(argv: Sequence[str]) -> int:
     return 0
 
 
+def toml_value(value: object) -> str:
+    """A default as it would be written in the TOML file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{}"
+    return json.dumps(str(value))
+
+
 def show_config(_argv: Sequence[str]) -> int:
-    for name, doc, default in config_mod.describe_fields():
-        print(
-            f"--{name.replace('_', '-'):26} MOVIEREC_{name.upper():26} default {default!r}\n"
-            f"    {doc}"
-        )
+    group = ""
+    for s in config_mod.describe_fields():
+        if s.group != group:
+            group = s.group
+            print(f"\n[{group}]")
+        print(f"{s.attr} = {toml_value(s.default)}\n    # {s.flag}, {s.env}: {s.doc}")
     return 0
 
 

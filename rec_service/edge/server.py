@@ -29,14 +29,18 @@ log = logging.getLogger(__name__)
 def check_listen_settings(config: Config) -> str:
     """The admin token, once the settings of what listens are known to be safe and readable;
     ValueError naming the setting otherwise."""
-    token = load_admin_token(config.admin_token, config.admin_token_file)
+    token = load_admin_token(config.admin.admin_token, config.admin.admin_token_file)
     problem = plaintext_admin_problem(
-        config.host, config.tls, bool(token), config.admin_allow_plaintext
+        config.server.host, config.tls.enabled, bool(token), config.admin.admin_allow_plaintext
     )
     if problem:
         raise ValueError(problem)
-    for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
-        path = getattr(config, name)
+    tls = config.tls
+    for name, path in (
+        ("tls_cert_file", tls.cert_file),
+        ("tls_key_file", tls.key_file),
+        ("tls_client_ca_file", tls.client_ca_file),
+    ):
         if path and not os.access(path, os.R_OK):
             raise ValueError(f"{name} {path!r} cannot be read")
     return token
@@ -52,21 +56,23 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
     token = check_listen_settings(config)
     service = service or Service(config)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="rpc"),
+        futures.ThreadPoolExecutor(
+            max_workers=config.server.grpc_workers, thread_name_prefix="rpc"
+        ),
         # Metrics see every call's final status; authentication comes before any servicer.
         interceptors=[
-            TelemetryInterceptor(service.telemetry, config.slow_call_ms / 1000),
+            TelemetryInterceptor(service.telemetry, config.telemetry.slow_call_ms / 1000),
             AdminAuthInterceptor(token),
             ExceptionToStatusInterceptor(),
         ],
         options=[
             ("grpc.so_reuseport", 0),
-            ("grpc.max_receive_message_length", config.grpc_max_message_bytes),
-            ("grpc.max_concurrent_streams", min(config.grpc_max_concurrent_rpcs, 1000)),
+            ("grpc.max_receive_message_length", config.server.grpc_max_message_bytes),
+            ("grpc.max_concurrent_streams", min(config.server.grpc_max_concurrent_rpcs, 1000)),
         ],
         # Beyond this many calls in progress (a stream holds a worker thread for its life),
         # new calls get RESOURCE_EXHAUSTED instead of queueing without bound.
-        maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
+        maximum_concurrent_rpcs=config.server.grpc_max_concurrent_rpcs,
     )
     pb_grpc.add_RecommendationServiceServicer_to_server(
         RecommendationServicer(service.read_write, service.telemetry.topn_answers), server
@@ -84,15 +90,19 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         ),
         server,
     )
-    address = f"{config.host}:{config.port}"
-    if config.tls:
-        files = TlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file)
+    address = f"{config.server.host}:{config.server.port}"
+    if config.tls.enabled:
+        files = TlsFiles(config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file)
         port = server.add_secure_port(address, server_credentials(files))
     else:
         port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
-    if config.metrics_port >= 0:
-        service.metrics_port = service.telemetry.serve(config.metrics_host, config.metrics_port)
-        log.info("metrics on http://%s:%d/metrics", config.metrics_host, service.metrics_port)
+    if config.telemetry.metrics_port >= 0:
+        service.metrics_port = service.telemetry.serve(
+            config.telemetry.metrics_host, config.telemetry.metrics_port
+        )
+        log.info(
+            "metrics on http://%s:%d/metrics", config.telemetry.metrics_host, service.metrics_port
+        )
     return server, port
