@@ -257,21 +257,27 @@ def test_calls_beyond_the_concurrency_limit_are_refused(
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = pb_grpc.RecommendationServiceStub(channel)
-            streams = [stub.IngestRatings.future(held_open()) for _ in range(2)]
+            streams: list[grpc.Future] = []
             own = [("grpc.use_local_subchannel_pool", 1)]
             codes = []
             with grpc.insecure_channel(f"127.0.0.1:{port}", options=own) as other:
                 third = pb_grpc.RecommendationServiceStub(other)
                 deadline = time.monotonic() + 60
                 # Until both streams hold their slots (on a busy machine that takes a while),
-                # a third call is still served; once they do, it is refused.
+                # a third call is still served; once they do, it is refused. A stream that
+                # arrived while a probe held a slot was itself refused: it is opened again.
                 while time.monotonic() < deadline:
+                    streams = [call for call in streams if not call.done()]
+                    while len(streams) < 2:
+                        streams.append(stub.IngestRatings.future(held_open()))
+                    time.sleep(0.5)
+                    if any(call.done() for call in streams):
+                        continue
                     try:
                         third.GetTopN(pb.GetTopNRequest(user_id="1"), timeout=10)
                     except grpc.RpcError as exc:
                         codes.append(exc.code())
                         break
-                    time.sleep(0.2)
             assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
             release.set()
             for call in streams:

@@ -135,7 +135,7 @@ def test_cached_fresh_response_is_dropped_when_the_list_changes(
     rec = demo_state.recommender()
     request = pb.GetTopNRequest(user_id="9", page_size=4)
     # In process, a cached answer is the very same message object; a rebuilt one is not.
-    servicer = RecommendationServicer(demo_state)
+    servicer = RecommendationServicer(demo_state.read_write, demo_state.telemetry.topn_answers)
     first = servicer.GetTopN(request, None)  # type: ignore[arg-type]
     assert first.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED
     assert servicer.GetTopN(request, None) is first  # type: ignore[arg-type]
