@@ -1,4 +1,5 @@
-"""Loads MovieLens data sets (latest CSV, ml-100k, ml-1m) into Spark DataFrames with string ids.
+"""Loads a data set into Spark DataFrames with string ids: the MovieLens layouts (latest CSV,
+ml-100k, ml-1m) here, any other ratings file through a column layout (table_loader.py).
 
 Every loader returns the same two shapes:
   ratings: user_id string, movie_id string, rating double, timestamp long (Unix seconds)
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from spark_store.table_loader import BadRows, TableLayout, load_table
 
 RATINGS_SCHEMA = "user_id string, movie_id string, rating double, timestamp long"
 NO_GENRES = "(no genres listed)"
@@ -42,7 +45,11 @@ ML100K_GENRES = [
 
 
 class DataFormatError(ValueError):
-    """The directory does not hold a MovieLens data set in a format we read."""
+    """The directory does not hold a data set in a format we read."""
+
+
+MOVIELENS_FORMATS = ("latest", "100k", "1m")
+LAYOUT_FORMATS = ("csv", "parquet")
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,14 @@ class Dataset:
     movies: DataFrame
     path: str
     format: str
+    bad_rows: BadRows | None = None  # rows left out (csv/parquet layouts only)
 
 
-def detect_format(path: str | Path) -> str:
-    """Names the layout of a MovieLens directory: latest, 100k or 1m."""
+def detect_format(path: str | Path, layout: TableLayout | None = None) -> str:
+    """Names the layout: latest, 100k or 1m for a MovieLens directory; csv or parquet when a
+    ratings file is named."""
+    if layout is not None and layout.ratings_file:
+        return "parquet" if layout.ratings_file.endswith(".parquet") else "csv"
     root = Path(path)
     if (root / "ratings.csv").is_file() and (root / "movies.csv").is_file():
         return "latest"
@@ -66,13 +77,21 @@ def detect_format(path: str | Path) -> str:
         return "1m"
     raise DataFormatError(
         f"{root} holds no MovieLens data set: expected ratings.csv+movies.csv (latest), "
-        "u.data+u.item (ml-100k) or ratings.dat+movies.dat (ml-1m)"
+        "u.data+u.item (ml-100k) or ratings.dat+movies.dat (ml-1m); for another layout set "
+        "ratings_file and its columns"
     )
 
 
-def load_dataset(spark: SparkSession, path: str | Path, fmt: str = "auto") -> Dataset:
-    """Loads ratings and movies from a MovieLens directory in any supported layout."""
-    fmt = detect_format(path) if fmt == "auto" else fmt
+def load_dataset(
+    spark: SparkSession, path: str | Path, fmt: str = "auto", layout: TableLayout | None = None
+) -> Dataset:
+    """Loads ratings and movies from a MovieLens directory, or through the layout."""
+    fmt = detect_format(path, layout) if fmt == "auto" else fmt
+    if fmt in LAYOUT_FORMATS:
+        if layout is None:
+            raise DataFormatError(f"data format {fmt} needs ratings_file and its columns")
+        ratings, movies, bad = load_table(spark, str(path), fmt, layout)
+        return Dataset(ratings, movies, str(path), fmt, bad)
     loaders = {"latest": _load_latest, "100k": _load_100k, "1m": _load_1m}
     if fmt not in loaders:
         raise DataFormatError(f"unknown data format {fmt!r}")

@@ -118,12 +118,15 @@ class ModelArrays:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """A ratings set: a MovieLens directory (format auto/latest/100k/1m) or a Parquet snapshot,
-    holding every logged rating of segments up to `segments_through`."""
+    """A ratings set: a MovieLens directory (format auto/latest/100k/1m), a user's csv/parquet
+    files read through `layout` (table_loader.TableLayout's fields), or the service's own
+    Parquet snapshot (format parquet, no layout), holding every logged rating of segments up to
+    `segments_through`."""
 
     path: str
     format: str
     segments_through: int = 0
+    layout: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -45,8 +45,14 @@ class TrainedModels:
     neighbours: DataFrame  # (item_idx, neighbour_idx, similarity), cached
 
 
-def train_models(spark: SparkSession, ratings: DataFrame, settings: ModelSettings) -> TrainedModels:
-    """Fits all three on the same ratings; on a cluster when the session points at one."""
+def train_models(
+    spark: SparkSession,
+    ratings: DataFrame,
+    settings: ModelSettings,
+    scale: RatingScale | None = None,
+) -> TrainedModels:
+    """Fits all three on the same ratings; on a cluster when the session points at one. The
+    rating scale is read off the ratings unless given."""
     started = time.perf_counter()
     user_ids, item_ids, indexed = index_ids(spark, ratings)
     indexed = indexed.cache()
@@ -72,7 +78,7 @@ def train_models(spark: SparkSession, ratings: DataFrame, settings: ModelSetting
         settings=settings,
         user_ids=user_ids,
         item_ids=item_ids,
-        scale=rating_scale(ratings),
+        scale=scale or rating_scale(ratings),
         num_ratings=num_ratings,
         fit_seconds=fit_seconds,
         ranking=ranking,

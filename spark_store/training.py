@@ -3,7 +3,7 @@ needs, the rating scale, and one fit (spark_store/models.py trains a version wit
 
 from __future__ import annotations
 
-import itertools
+import math
 
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession
@@ -36,14 +36,36 @@ def apply_index(
     )
 
 
+# A scale with more steps than this between its lowest and highest value is continuous (step
+# 0): any value in between is a rating.
+MAX_STEPS = 1000
+# Ratings are compared on this grid (micro-units), so float residue does not break a step.
+GRID = 1_000_000
+
+
 def rating_scale(ratings: DataFrame) -> RatingScale:
-    """Reads the scale off the data: lowest, highest and the smallest gap between values."""
-    values = sorted(r[0] for r in ratings.select("rating").distinct().collect())
+    """Reads the scale off the data: lowest, highest, and the largest step every value is a
+    whole number of steps from the lowest by (0 when that makes over MAX_STEPS steps)."""
+    values = [
+        r[0]
+        for r in ratings.select("rating")
+        .distinct()
+        .orderBy("rating")
+        .limit(MAX_STEPS + 1)
+        .collect()
+    ]
     if not values:
         raise ValueError("no ratings to train on")
-    gaps = [b - a for a, b in itertools.pairwise(values)]
-    step = min(gaps) if gaps else 1.0
-    return RatingScale(low=values[0], high=values[-1], step=round(step, 6))
+    if len(values) > MAX_STEPS:
+        bounds = ratings.agg(F.min("rating"), F.max("rating")).first()
+        assert bounds is not None
+        return RatingScale(low=float(bounds[0]), high=float(bounds[1]), step=0.0)
+    low, high = values[0], values[-1]
+    if low == high:
+        return RatingScale(low=low, high=high, step=1.0)
+    step = math.gcd(*(round((v - low) * GRID) for v in values[1:])) / GRID
+    continuous = step == 0 or (high - low) / step > MAX_STEPS
+    return RatingScale(low=low, high=high, step=0.0 if continuous else step)
 
 
 def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:

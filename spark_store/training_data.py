@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from spark_store.loaders import load_dataset
 from spark_store.model_types import TrainingData
+from spark_store.table_loader import TableLayout
 
 PARQUET = "parquet"
 MANIFEST = "manifest.json"
@@ -30,9 +31,10 @@ LOG_ROW = (
 
 def read_ratings(spark: SparkSession, data: TrainingData) -> DataFrame:
     """The ratings (user_id, movie_id, rating, timestamp) of a TrainingData."""
-    if data.format == PARQUET:
+    if data.format == PARQUET and not data.layout:
         return spark.read.parquet(data.path).select("user_id", "movie_id", "rating", "timestamp")
-    return load_dataset(spark, data.path, data.format).ratings
+    layout = TableLayout.from_dict(data.layout) if data.layout else None
+    return load_dataset(spark, data.path, data.format, layout).ratings
 
 
 def read_manifest(ingest_dir: str | Path, default: TrainingData) -> TrainingData:

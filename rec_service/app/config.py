@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from spark_store.model_types import ModelSettings
+from spark_store.table_loader import TableLayout, parse_scale, spark_charset
 
 # The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);
 # ModelSettings' defaults are those, and these settings default to them.
@@ -150,13 +151,58 @@ class TelemetrySettings:
 
 @dataclass(frozen=True)
 class DataSettings:
-    """[data] The base ratings data set."""
+    """[data] The base ratings data set: a MovieLens directory, or any ratings file read
+    through the column settings below (README "Bring your own data")."""
 
     data_dir: str = str(DEMO_DATA) if DEMO_DATA.is_dir() else ""
-    """MovieLens data set directory (latest CSV, ml-100k or ml-1m layout); defaults to the demo
-    data of a source checkout, and must be set when movierec is installed from a wheel."""
+    """Directory of the data set; defaults to the demo data of a source checkout, and must be
+    set when movierec is installed from a wheel."""
     data_format: str = "auto"
-    """One of auto, latest, 100k, 1m; auto looks at the file names."""
+    """auto, latest, 100k, 1m (MovieLens layouts), csv (a delimited text file: any separator)
+    or parquet, the last two read through the settings below. auto: MovieLens by its file
+    names, else csv (parquet for a .parquet ratings_file) when ratings_file is set."""
+    ratings_file: str = ""
+    """csv/parquet: the ratings file, relative to data_dir (or an absolute path)."""
+    items_file: str = ""
+    """csv/parquet: an optional items file (id, and optionally title and genres); without it
+    items are the ids rated, titled by their id."""
+    separator: str = ","
+    """csv: the field separator, any string ("\t", ";", "::")."""
+    header: bool = True
+    """csv: whether the first line names the columns."""
+    encoding: str = "utf-8"
+    """csv: the files' character encoding (e.g. latin-1)."""
+    quote: str = '"'
+    """csv: the quoting character; empty turns quoting off."""
+    columns: str = ""
+    """csv without a header: the ratings file's column names in order, comma-separated."""
+    items_columns: str = ""
+    """csv without a header: the items file's column names in order, comma-separated."""
+    user_column: str = "user_id"
+    """The ratings column holding user ids (read as strings)."""
+    item_column: str = "item_id"
+    """The ratings column holding item ids (read as strings: leading zeros stay)."""
+    rating_column: str = "rating"
+    """The ratings column holding the rating."""
+    timestamp_column: str = ""
+    """The ratings column holding the rating's time; empty: none (timestamps become 0)."""
+    timestamp_format: str = ""
+    """Empty: timestamps are Unix seconds; else a Spark datetime pattern such as
+    "yyyy-MM-dd HH:mm:ss" (read as UTC)."""
+    item_id_column: str = ""
+    """The items file's id column; empty: the same name as item_column."""
+    title_column: str = ""
+    """The items file's title column; empty: an item's id is its title."""
+    genres_column: str = ""
+    """The items file's genre/category column; empty: no genres."""
+    genres_separator: str = "|"
+    """What separates several genres in genres_column."""
+    rating_scale: str = ""
+    """ "low,high,step" (step 0: any value in between); empty: read from the data (the lowest
+    and highest rating, and their step unless the values are continuous)."""
+    max_bad_fraction: float = 0.01
+    """Bad ratings rows (bad ids, a rating that is not a number, an unreadable time) are left
+    out and reported with their line numbers; more than this share of all rows fails the load."""
 
     def __post_init__(self) -> None:
         if not self.data_dir:
@@ -164,7 +210,25 @@ class DataSettings:
                 "data_dir is not set: give --data-dir (or MOVIEREC_DATA_DIR) the ratings data "
                 "directory; only a source checkout has the demo data as its default"
             )
-        _one_of(self, "data_format", ("auto", "latest", "100k", "1m"))
+        _one_of(self, "data_format", ("auto", "latest", "100k", "1m", "csv", "parquet"))
+        if not 0 <= self.max_bad_fraction <= 1:
+            raise ValueError(f"max_bad_fraction must be 0-1, not {self.max_bad_fraction}")
+        if self.data_format in ("csv", "parquet") and not self.ratings_file:
+            raise ValueError(f"data_format {self.data_format} needs ratings_file")
+        try:
+            parse_scale(self.rating_scale)
+        except ValueError as exc:
+            raise ValueError(f"rating_scale: {exc}") from None
+        try:
+            spark_charset(self.encoding)
+        except ValueError as exc:
+            raise ValueError(f"encoding: {exc}") from None
+
+    def layout(self) -> TableLayout | None:
+        """The column layout of a csv/parquet data set; None for a MovieLens directory."""
+        if not self.ratings_file:
+            return None
+        return TableLayout.from_dict({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)

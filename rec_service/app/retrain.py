@@ -32,8 +32,16 @@ from rec_service.core.live_model import LiveModel
 from rec_service.core.rating_log import LoggedRating, RatingLog
 from rec_service.core.recommender import Recommender, now_us
 from spark_store import model_files, tables
-from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RecList, TrainingData
+from spark_store.model_types import (
+    AlsParams,
+    BiasParams,
+    ModelSettings,
+    RatingScale,
+    RecList,
+    TrainingData,
+)
 from spark_store.models import train_models
+from spark_store.table_loader import parse_scale
 from spark_store.training_data import (
     PARQUET,
     delete_path,
@@ -85,9 +93,20 @@ def model_settings(config: Config) -> ModelSettings:
 
 def base_data(config: Config) -> TrainingData:
     """The manifest's base, or the configured MovieLens directory before any retrain."""
-    return read_manifest(
-        config.ingest.ingest_dir, TrainingData(config.data.data_dir, config.data.data_format, 0)
+    layout = config.data.layout()
+    first = TrainingData(
+        config.data.data_dir,
+        config.data.data_format,
+        0,
+        layout.as_dict() if layout is not None else {},
     )
+    return read_manifest(config.ingest.ingest_dir, first)
+
+
+def fixed_scale(config: Config) -> RatingScale | None:
+    """The rating scale the settings give, or None to read it off the training data."""
+    scale = parse_scale(config.data.rating_scale)
+    return RatingScale(*scale) if scale is not None else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +147,9 @@ def build_model(
         data = replace(base, segments_through=closed)
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
     stage("train models")
-    trained = train_models(spark, read_ratings(spark, data), model_settings(config))
+    trained = train_models(
+        spark, read_ratings(spark, data), model_settings(config), fixed_scale(config)
+    )
     stage("save model")
     version = model_files.save_model(trained, config.models.model_dir, data, cut_us)
     trained.neighbours.unpersist()

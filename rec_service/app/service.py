@@ -244,7 +244,9 @@ class Service:
         self.rating_log = rating_log
         catalogue: DataFrame = t.run(  # type: ignore[assignment]
             "load catalogue",
-            lambda: load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).movies.cache(),
+            lambda: load_dataset(
+                spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
+            ).movies.cache(),
         )
         self._catalogue = catalogue
         t.run("ensure model", lambda: ensure_model(spark, cfg, rating_log))

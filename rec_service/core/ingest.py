@@ -64,7 +64,7 @@ def check_event(
         problems.append(
             ("rating", f"{event.rating:g} is outside the scale {scale.low:g}-{scale.high:g}")
         )
-    else:
+    elif scale.step > 0:  # a stepped scale; step 0 takes any value in range
         steps = (event.rating - scale.low) / scale.step
         if abs(steps - round(steps)) > STEP_TOLERANCE:
             problems.append(

@@ -158,7 +158,9 @@ def evaluate(argv: Sequence[str]) -> int:
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
     spark = spark_session(cfg)
-    ratings = load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).ratings
+    ratings = load_dataset(
+        spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
+    ).ratings
     settings = model_settings(cfg)
     result = run_evaluation(spark, ratings, settings, seed=args.seed, k=args.k)
     print(f"data: {cfg.data.data_dir}   seed {args.seed}\nsettings: {settings}")
@@ -199,7 +201,9 @@ def tune_command(argv: Sequence[str]) -> int:
     cfg = config_mod.load(rest)
     _setup_logging(cfg)
     spark = spark_session(cfg)
-    ratings = load_dataset(spark, cfg.data.data_dir, cfg.data.data_format).ratings
+    ratings = load_dataset(
+        spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
+    ).ratings
     grid = Grid.quick() if args.quick else Grid()
     result = tune(spark, ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
     write_tuning_report(result, grid, cfg.data.data_dir, args.seed, args.k, args.report)
