@@ -9,12 +9,15 @@ import random
 from pathlib import Path
 
 import grpc
+import pytest
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from .test_crash import AUTH, Server
+
+pytestmark = pytest.mark.spark  # the server process starts a JVM
 
 
 def write_data(root: Path) -> list[str]:
