@@ -80,9 +80,17 @@ class ServerProcess:
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait(self, timeout: float = 300) -> float:
-        """Seconds from launch to SERVING."""
-        wait_serving(self.target, timeout)
-        return time.perf_counter() - self.started
+        """Seconds from launch to SERVING; fails at once if the server exits instead."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.proc.returncode}); see its log")
+            try:
+                wait_serving(self.target, min(5.0, max(0.1, deadline - time.monotonic())))
+                return time.perf_counter() - self.started
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
 
     def stop(self) -> None:
         self.proc.terminate()

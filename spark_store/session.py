@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
@@ -29,6 +32,7 @@ def build_session(
     shuffle_partitions: int = 4,
     extra_conf: Mapping[str, str] | None = None,
     app_name: str = "movierec",
+    checkpoint_dir: str = "",
 ) -> SparkSession:
     """Returns the process's Spark session, creating it with these settings if none runs.
 
@@ -52,9 +56,29 @@ def build_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _set_checkpoint_dir(spark, master, checkpoint_dir)
     _quiet_query_errors(spark)
     log.info("spark session up: master=%s version=%s", master, spark.version)
     return spark
+
+
+def _set_checkpoint_dir(spark: SparkSession, master: str, directory: str) -> None:
+    """ALS cuts its lineage every checkpointInterval (10) iterations only where a checkpoint
+    directory is set. Without one, a first start's 15-iteration rating model failed now and then
+    with a StackOverflowError while a task deserialized the long lineage (seen once in four
+    first starts here). Locally a temporary directory serves; a cluster needs shared storage."""
+    if spark.sparkContext.getCheckpointDir() is not None:
+        return
+    if not directory and master.startswith("local"):
+        directory = tempfile.mkdtemp(prefix="movierec-checkpoints-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    if directory:
+        spark.sparkContext.setCheckpointDir(directory)
+    else:
+        log.warning(
+            "no spark_checkpoint_dir on a cluster: ALS lineage is not cut; set it to storage "
+            "every executor reaches (hdfs://...)"
+        )
 
 
 def _quiet_query_errors(spark: SparkSession) -> None:

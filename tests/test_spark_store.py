@@ -120,3 +120,10 @@ def test_upsert_table_replaces_by_key_and_stays_queryable(spark: SparkSession) -
         table.upsert([("a", 10 + i, 3_000_000)])
     rows = spark.sql("SELECT k, v, unix_micros(at) FROM upsert_probe ORDER BY k").collect()
     assert [tuple(r) for r in rows] == [("a", 29, 3_000_000), ("b", 2, 2_000_000)]
+
+
+def test_the_session_has_a_checkpoint_directory(spark: SparkSession) -> None:
+    """ALS cuts its lineage only where one is set; without it a first start's training failed
+    now and then with a StackOverflowError."""
+    directory = spark.sparkContext.getCheckpointDir()
+    assert directory is not None and "movierec-checkpoints-" in directory

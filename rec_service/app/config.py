@@ -350,7 +350,10 @@ class SparkSettings:
     shuffle_partitions: int = 4
     """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
     conf: Mapping[str, str] = field(default_factory=dict)
-    """Extra Spark settings (TOML table [spark_conf] or repeated --spark-conf k=v)."""
+    """Extra Spark settings (TOML table [spark.conf] or repeated --spark-conf k=v)."""
+    checkpoint_dir: str = ""
+    """Where Spark checkpoints cut long lineages (ALS's iterations); empty: a temporary
+    directory for a local master. On a cluster, storage every executor reaches (hdfs://...)."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ def spark_session(config: Config) -> SparkSession:
         driver_memory=config.spark.driver_memory,
         shuffle_partitions=config.spark.shuffle_partitions,
         extra_conf=config.spark.conf,
+        checkpoint_dir=config.spark.checkpoint_dir,
     )
 
 

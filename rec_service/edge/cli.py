@@ -20,6 +20,7 @@ from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
+from pyspark.sql import DataFrame, SparkSession
 
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
@@ -155,12 +156,7 @@ def evaluate(argv: Sequence[str]) -> int:
     if _settings_help("evaluate", argv, what, "[--k K] [--seed S] [--json FILE] "):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg = config_mod.load(rest)
-    _setup_logging(cfg)
-    spark = spark_session(cfg)
-    ratings = load_dataset(
-        spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
-    ).ratings
+    cfg, spark, ratings = _offline_job(rest)
     settings = model_settings(cfg)
     result = run_evaluation(spark, ratings, settings, seed=args.seed, k=args.k)
     print(f"data: {cfg.data.data_dir}   seed {args.seed}\nsettings: {settings}")
@@ -188,6 +184,15 @@ def evaluate(argv: Sequence[str]) -> int:
     return 0
 
 
+def _offline_job(settings_argv: Sequence[str]) -> tuple[config_mod.Config, SparkSession, DataFrame]:
+    """An offline job's settings, logging, Spark session and the data set's ratings."""
+    cfg = config_mod.load(settings_argv)
+    _setup_logging(cfg)
+    spark = spark_session(cfg)
+    data = cfg.data
+    return cfg, spark, load_dataset(spark, data.data_dir, data.data_format, data.layout()).ratings
+
+
 def tune_command(argv: Sequence[str]) -> int:
     own = argparse.ArgumentParser(prog="movierec tune", add_help=False)
     own.add_argument("--k", type=int, default=10)
@@ -198,12 +203,7 @@ def tune_command(argv: Sequence[str]) -> int:
     if _settings_help("tune", argv, what, "[--quick] [--k K] [--seed S] [--report FILE.md] "):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg = config_mod.load(rest)
-    _setup_logging(cfg)
-    spark = spark_session(cfg)
-    ratings = load_dataset(
-        spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
-    ).ratings
+    cfg, spark, ratings = _offline_job(rest)
     grid = Grid.quick() if args.quick else Grid()
     result = tune(spark, ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
     write_tuning_report(result, grid, cfg.data.data_dir, args.seed, args.k, args.report)
