@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -20,7 +21,6 @@ from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
-from pyspark.sql import DataFrame, SparkSession
 
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
@@ -34,6 +34,9 @@ from rec_service.jobs.evaluate import evaluate as run_evaluation
 from rec_service.jobs.tune import Grid, tune
 from rec_service.jobs.tuning_report import write_tuning_report
 from spark_store.loaders import load_dataset
+
+if TYPE_CHECKING:  # annotations only: the CLI itself does not import pyspark
+    from pyspark.sql import DataFrame, SparkSession
 
 USAGE = """movierec COMMAND [options]
 
