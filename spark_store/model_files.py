@@ -8,8 +8,11 @@ Layout (written to a temporary sibling, then renamed, so a crash never leaves ha
   ranking/        implicit ALS for GetTopN (pyspark ALSModel.save: Parquet factors)
   rating/         explicit ALS on the bias residuals, for PredictRating (ALSModel.save)
   biases.npz      global mean, user biases, movie biases of the rating model
-  item_cf/        Parquet (item_idx, neighbour_idx, similarity): Item-CF neighbours
-Any Spark job can load the ALS models and the neighbour table.
+  item_cf.npz     (item, neighbour, similarity) arrays: Item-CF cosine neighbours
+  ranking_links.npz  the same for the ranker's item-item model, when it is not item_cf
+                  (RP3beta or EASE^R, chosen by tuning)
+  metadata.json's "tuning": the ranker chosen, every candidate's validation figures, the time
+Any Spark job can load the ALS models; the link arrays load with NumPy alone.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ from pyspark.sql import SparkSession
 
 from spark_store.model_types import Biases, FactorModel, ModelSettings, RatingScale, TrainingData
 from spark_store.models import TrainedModels, collect_arrays
+from spark_store.ranking import ItemNeighbours
 
 # Bumped when the layout changes; a directory of another format is retrained, not misread.
-FORMAT = 2
+FORMAT = 3
+
+ITEM_CF = "item_cf.npz"
+RANKING_LINKS = "ranking_links.npz"  # absent when the ranker uses the Item-CF table
 
 
 def model_exists(model_dir: str | Path) -> bool:
@@ -64,7 +71,9 @@ def save_model(
     staging.mkdir()
     trained.ranking.write().overwrite().save(str(staging / "ranking"))
     trained.rating.write().overwrite().save(str(staging / "rating"))
-    trained.neighbours.write.parquet(str(staging / "item_cf"))
+    save_links(trained.neighbours, staging / ITEM_CF)
+    if trained.ranking_links is not None:
+        save_links(trained.ranking_links, staging / RANKING_LINKS)
     biases = trained.biases
     np.savez(staging / "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
     (staging / "user_ids.json").write_text(json.dumps(trained.user_ids))
@@ -81,6 +90,7 @@ def save_model(
         "fit_seconds": round(trained.fit_seconds, 3),
         "training_data": training_data.as_dict(),
         "data_cut_us": data_cut_us,
+        "tuning": trained.tuning,
     }
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
     if target.exists():
@@ -110,9 +120,10 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
         ALSModel.load(str(root / "ranking")),
         ALSModel.load(str(root / "rating")),
         biases,
-        spark.read.parquet(str(root / "item_cf")),
+        _links_file(root / ITEM_CF, len(item_ids)),
         len(user_ids),
         len(item_ids),
+        load_links(root / RANKING_LINKS, len(item_ids)),
     )
     return FactorModel(
         version=meta["version"],
@@ -126,6 +137,29 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
         data_cut_us=int(meta["data_cut_us"]),
         metadata=meta,
     )
+
+
+def save_links(links: ItemNeighbours, path: Path) -> None:
+    """The ranker's item-item links as (item, neighbour, similarity) arrays."""
+    items = np.repeat(np.arange(links.items), np.diff(links.indptr))
+    with path.open("wb") as fh:
+        np.savez(fh, item=items, neighbour=links.neighbour, similarity=links.similarity)
+
+
+def load_links(path: Path, items: int) -> ItemNeighbours | None:
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        return ItemNeighbours.from_pairs(
+            saved["item"], saved["neighbour"], saved["similarity"], items
+        )
+
+
+def _links_file(path: Path, items: int) -> ItemNeighbours:
+    links = load_links(path, items)
+    if links is None:
+        raise FileNotFoundError(f"{path} is missing: the model directory is incomplete")
+    return links
 
 
 def training_data_of(meta: dict[str, Any]) -> TrainingData:

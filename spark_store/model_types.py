@@ -88,12 +88,26 @@ class ModelSettings:
     cf_neighbours: int = 50
     cf_ratings_per_user: int = 300
     blend_als_weight: float = 0.3
+    # The ranker's item-item part: "cosine" (the Item-CF neighbours above), "rp3beta" or
+    # "ease", with its parameter (beta, lambda) and links kept per movie (spark_store.item_models).
+    item_model: str = "cosine"
+    item_model_param: float = 0.0
+    item_model_links: int = 50
+    # Share of the ranking score given to plain popularity (rating count); the item-item part
+    # gets what ALS and popularity leave.
+    blend_popularity_weight: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def ranking_uses_cf_neighbours(self) -> bool:
+        """Whether the ranker's item-item part is the Item-CF neighbour table itself."""
+        return self.item_model == "cosine" and self.item_model_links == self.cf_neighbours
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
+        """Settings as saved; a model saved before a field existed gets its default."""
         return cls(
             ranking=AlsParams(**data["ranking"]),
             rating=AlsParams(**data["rating"]),
@@ -101,7 +115,25 @@ class ModelSettings:
             cf_neighbours=int(data["cf_neighbours"]),
             cf_ratings_per_user=int(data["cf_ratings_per_user"]),
             blend_als_weight=float(data["blend_als_weight"]),
+            item_model=str(data.get("item_model", "cosine")),
+            item_model_param=float(data.get("item_model_param", 0.0)),
+            item_model_links=int(data.get("item_model_links", data["cf_neighbours"])),
+            blend_popularity_weight=float(data.get("blend_popularity_weight", 0.0)),
         )
+
+
+@dataclass(frozen=True)
+class TuningSettings:
+    """How the ranker is chosen at training (the `tuning_*` settings)."""
+
+    enabled: bool = True
+    split: str = "random"  # validation per user: "random" share, or "time" (latest ratings)
+    budget_s: float = 120.0  # item-item candidates stop once this is spent
+    validation_fraction: float = 0.2
+    ease_max_items: int = 5000  # EASE^R's dense item matrix covers the most-rated movies only
+    max_validation_users: int = 3000  # a larger data set is scored on a fixed sample of users
+    k: int = 10
+    seed: int = 42
 
 
 @dataclass(frozen=True)
@@ -113,7 +145,12 @@ class ModelArrays:
     rating_users: np.ndarray  # float32 (users, rating rank)
     rating_items: np.ndarray  # float32 (items, rating rank)
     biases: Biases
-    neighbours: ItemNeighbours
+    neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
+    ranking_links: ItemNeighbours | None = None  # the ranker's item-item part; None: neighbours
+
+    @property
+    def ranker_links(self) -> ItemNeighbours:
+        return self.ranking_links if self.ranking_links is not None else self.neighbours
 
 
 @dataclass(frozen=True)

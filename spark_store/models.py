@@ -3,11 +3,16 @@
 - ranking: implicit-feedback ALS (Spark's implicitPrefs) for GetTopN. Ranking by predicted
   explicit rating surfaces obscure movies with a few high ratings; implicit ALS models which
   movies a user chooses to rate, which is what a top-N list must predict.
-- item_cf: each movie's most similar movies by co-ratings (Spark SQL), blended with the ranking
-  ALS by `blend_als_weight`, tuned on a validation split (`movierec tune`).
+- item_cf: each movie's most similar movies by co-ratings (Spark SQL): similar-movie reads and
+  explanations, and the ranker's item-item part unless another item model was chosen;
+- ranking links: the ranker's item-item model when it is RP3beta or EASE^R (item_models);
 - rating: bias-aware explicit ALS for PredictRating (mean + user bias + movie bias + factors).
 
-All three share one pair of id maps, so a model index means the same movie in each.
+GetTopN ranks by a blend of the ranking ALS, the item-item model and popularity. With tuning on
+(the default) the item-item model and the blend weights are chosen on a validation split of
+these ratings first (selection.py), so every training fits the ranker to its own data.
+
+All share one pair of id maps, so a model index means the same movie in each.
 """
 
 from __future__ import annotations
@@ -17,14 +22,21 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_store.bias_als import fit_biases, residuals
-from spark_store.item_cf import collect_neighbours, item_neighbours
-from spark_store.model_types import Biases, ModelArrays, ModelSettings, RatingScale
-from spark_store.training import fit_als, index_ids, rating_scale
+from spark_store.item_models import ItemModel, co_ratings
+from spark_store.model_types import (
+    Biases,
+    ModelArrays,
+    ModelSettings,
+    RatingScale,
+    TuningSettings,
+)
+from spark_store.ranking import ItemNeighbours
+from spark_store.selection import select
+from spark_store.training import factor_pair, fit_als, index_ids, rating_scale
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +54,9 @@ class TrainedModels:
     ranking: ALSModel
     rating: ALSModel
     biases: Biases
-    neighbours: DataFrame  # (item_idx, neighbour_idx, similarity), cached
+    neighbours: ItemNeighbours  # Item-CF cosine
+    ranking_links: ItemNeighbours | None = None  # None: the ranker uses `neighbours`
+    tuning: dict[str, Any] | None = None  # Selection.as_dict() when the ranker was tuned
 
 
 def train_models(
@@ -50,10 +64,16 @@ def train_models(
     ratings: DataFrame,
     settings: ModelSettings,
     scale: RatingScale | None = None,
+    tuning: TuningSettings | None = None,
 ) -> TrainedModels:
-    """Fits all three on the same ratings; on a cluster when the session points at one. The
-    rating scale is read off the ratings unless given."""
+    """Fits every model on the same ratings; on a cluster when the session points at one. The
+    rating scale is read off the ratings unless given. With tuning, the ranker's item model and
+    blend are chosen on a validation split of these ratings first."""
     started = time.perf_counter()
+    chosen = None
+    if tuning is not None and tuning.enabled:
+        chosen = select(spark, ratings, settings, tuning)
+        settings = chosen.settings
     user_ids, item_ids, indexed = index_ids(spark, ratings)
     indexed = indexed.cache()
     num_ratings = indexed.count()
@@ -67,10 +87,14 @@ def train_models(
     ranking = fit_als(indexed, settings.ranking)
     biases = fit_biases(indexed, settings.bias, len(user_ids), len(item_ids))
     rating = fit_als(residuals(indexed, biases), settings.rating)
-    neighbours = item_neighbours(
-        spark, indexed, settings.cf_neighbours, settings.cf_ratings_per_user
-    )
-    neighbours.count()  # materialised while the indexed ratings are cached
+    co = co_ratings(spark, indexed, settings.cf_ratings_per_user, len(user_ids), len(item_ids))
+    ease_max_items = (tuning or TuningSettings()).ease_max_items
+    neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
+    ranking_links = None
+    if not settings.ranking_uses_cf_neighbours:
+        model = ItemModel(settings.item_model, settings.item_model_param, settings.item_model_links)
+        ranking_links = co.links(model, ease_max_items)
+    co.release()
     indexed.unpersist()
     fit_seconds = time.perf_counter() - started
     log.info("models fitted in %.1f s", fit_seconds)
@@ -85,6 +109,8 @@ def train_models(
         rating=rating,
         biases=biases,
         neighbours=neighbours,
+        ranking_links=ranking_links,
+        tuning=chosen.as_dict() if chosen is not None else None,
     )
 
 
@@ -92,9 +118,10 @@ def collect_arrays(
     ranking: ALSModel,
     rating: ALSModel,
     biases: Biases,
-    neighbours: DataFrame,
+    neighbours: ItemNeighbours,
     users: int,
     items: int,
+    ranking_links: ItemNeighbours | None = None,
 ) -> ModelArrays:
     ranking_users, ranking_items = factor_pair(ranking, users, items)
     rating_users, rating_items = factor_pair(rating, users, items)
@@ -104,7 +131,8 @@ def collect_arrays(
         rating_users=rating_users,
         rating_items=rating_items,
         biases=biases,
-        neighbours=collect_neighbours(neighbours, items),
+        neighbours=neighbours,
+        ranking_links=ranking_links,
     )
 
 
@@ -116,20 +144,5 @@ def arrays_of(trained: TrainedModels) -> ModelArrays:
         trained.neighbours,
         len(trained.user_ids),
         len(trained.item_ids),
+        trained.ranking_links,
     )
-
-
-def factor_pair(model: ALSModel, users: int, items: int) -> tuple[np.ndarray, np.ndarray]:
-    """A fitted ALS model's (user factors, item factors) as NumPy, rows by index."""
-    return (
-        collect_factors(model.userFactors, users, model.rank),
-        collect_factors(model.itemFactors, items, model.rank),
-    )
-
-
-def collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
-    """Rows of (id, features) into a dense matrix; ids ALS never saw (none, normally) stay zero."""
-    out = np.zeros((count, rank), dtype=np.float32)
-    for row in factors_df.toLocalIterator():
-        out[row[0]] = row[1]
-    return out

@@ -35,8 +35,10 @@ def precompute_lists(
     users: DataFrame,
     length: int,
     computed_at_us: int,
+    popularity: np.ndarray,
 ) -> DataFrame:
-    """Top-`length` lists for `users` (a user_id column) as rows of REC_LISTS_ROW."""
+    """Top-`length` lists for `users` (a user_id column) as rows of REC_LISTS_ROW, ranked as
+    ServingModel.scores ranks; popularity is each model item's training rating count."""
     user_index = spark.createDataFrame(
         list(enumerate(model.user_ids)), "user_idx int, user_id string"
     )
@@ -49,14 +51,17 @@ def precompute_lists(
         .select("user_id", "features", "rated")
     )
     item_factors = spark.sparkContext.broadcast(model.arrays.ranking_items)
-    neighbours = spark.sparkContext.broadcast(model.arrays.neighbours)
+    links = spark.sparkContext.broadcast(model.arrays.ranker_links)
+    counts = spark.sparkContext.broadcast(popularity)
     item_ids = spark.sparkContext.broadcast(model.item_ids)
     version = model.version
     als_weight = model.settings.blend_als_weight
+    popularity_weight = model.settings.blend_popularity_weight
 
     def score_partition(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         items = item_factors.value
-        cf = neighbours.value
+        cf = links.value
+        popular = counts.value
         ids = item_ids.value
         batch: list[Any] = []
 
@@ -67,7 +72,11 @@ def precompute_lists(
                 exclude = np.asarray(row.rated or [], dtype=np.int64)
                 if als_weight < 1.0:
                     user_scores = ranking.blend(
-                        user_scores, cf.scores(exclude, len(user_scores)), als_weight
+                        user_scores,
+                        cf.scores(exclude, len(user_scores)),
+                        als_weight,
+                        popular,
+                        popularity_weight,
                     )
                 best, best_scores = ranking.top_n(user_scores, length, exclude=exclude)
                 yield (

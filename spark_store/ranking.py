@@ -120,10 +120,25 @@ class ItemNeighbours:
         return [int(j) for j in neighbours[mask][:limit]]
 
 
-def blend(als: np.ndarray, cf: np.ndarray, als_weight: float) -> np.ndarray:
-    """als_weight * ALS score + (1 - als_weight) * Item-CF score, each first divided by its
-    largest magnitude for this user, so the weight means the same for every user."""
-    return als_weight * _unit(als) + (1.0 - als_weight) * _unit(cf)
+def blend(
+    als: np.ndarray,
+    cf: np.ndarray,
+    als_weight: float,
+    popularity: np.ndarray | None = None,
+    popularity_weight: float = 0.0,
+) -> np.ndarray:
+    """als_weight * ALS score + popularity_weight * popularity + the rest * item-item score,
+    each first divided by its largest magnitude for this user, so a weight means the same for
+    every user. A part with weight 0 is not computed into the sum."""
+    cf_weight = 1.0 - als_weight - popularity_weight
+    total = np.zeros(len(als), dtype=np.float64)
+    if als_weight:
+        total += als_weight * _unit(als)
+    if cf_weight > 1e-12:
+        total += cf_weight * _unit(cf)
+    if popularity_weight and popularity is not None:
+        total += popularity_weight * _unit(popularity[: len(als)].astype(np.float64))
+    return total
 
 
 def _unit(scores: np.ndarray) -> np.ndarray:

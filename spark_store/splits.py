@@ -38,3 +38,23 @@ def per_user_split(
     train = ranked.filter(~in_test).drop("_draw", "_rank", "_n")
     test = ranked.filter(in_test).drop("_draw", "_rank", "_n")
     return train, test
+
+
+def per_user_latest_split(
+    ratings: DataFrame, test_fraction: float, seed: int
+) -> tuple[DataFrame, DataFrame]:
+    """(train, test): for each user, their floor(test_fraction * n) latest ratings go to test
+    (ties in time broken at random); every user keeps the rest in train."""
+    by_user = Window.partitionBy("user_id")
+    ranked = (
+        ratings.withColumn("_draw", _draw(seed))
+        .withColumn(
+            "_rank",
+            F.row_number().over(by_user.orderBy(F.desc("timestamp"), "_draw", "movie_id")),
+        )
+        .withColumn("_n", F.count("*").over(by_user))
+    )
+    in_test = F.col("_rank") <= F.floor(F.col("_n") * F.lit(test_fraction))
+    train = ranked.filter(~in_test).drop("_draw", "_rank", "_n")
+    test = ranked.filter(in_test).drop("_draw", "_rank", "_n")
+    return train, test

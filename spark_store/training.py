@@ -4,7 +4,9 @@ needs, the rating scale, and one fit (spark_store/models.py trains a version wit
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -86,3 +88,19 @@ def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:
         nonnegative=False,
     )
     return als.fit(indexed)
+
+
+def factor_pair(model: ALSModel, users: int, items: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted ALS model's (user factors, item factors) as NumPy, rows by index."""
+    return (
+        collect_factors(model.userFactors, users, model.rank),
+        collect_factors(model.itemFactors, items, model.rank),
+    )
+
+
+def collect_factors(factors_df: Any, count: int, rank: int) -> np.ndarray:
+    """Rows of (id, features) into a dense matrix; ids ALS never saw (none, normally) stay zero."""
+    out = np.zeros((count, rank), dtype=np.float32)
+    for row in factors_df.toLocalIterator():
+        out[row[0]] = row[1]
+    return out

@@ -18,8 +18,9 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
 from rec_service.app.config import PROJECT_ROOT, Config
-from rec_service.app.service import Service, spark_session
+from rec_service.app.service import Service, start_engine
 from rec_service.edge.server import create_server
+from spark_store.engine import SparkEngine
 
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
 
@@ -33,6 +34,9 @@ def service_config(tmp: Path, **changes: object) -> Config:
         writeback_interval_s=0.2,
         grpc_workers=8,
         spark_driver_memory=SPARK_MEMORY,
+        # Tuning runs as in production, within a short budget: the baselines and the first
+        # item-item candidates are compared at every training of the suite.
+        tuning_budget_s=20,
     )
     return base.replace(**changes)
 
@@ -54,12 +58,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     fork handlers, and the test order must not matter."""
     global _spark
     if any(item.get_closest_marker("spark") for item in session.items):
-        _spark = spark_session(Config().replace(spark_driver_memory=SPARK_MEMORY))
+        _spark = start_engine(Config().replace(spark_driver_memory=SPARK_MEMORY)).session
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    session = _spark or spark_session(Config().replace(spark_driver_memory=SPARK_MEMORY))
+    session = _spark or start_engine(Config().replace(spark_driver_memory=SPARK_MEMORY)).session
     yield session
     session.stop()
 
@@ -68,7 +72,7 @@ def spark() -> Iterator[SparkSession]:
 def demo_state(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service on the shipped MovieLens data, trained and loaded once for the whole run."""
     state = Service(service_config(tmp_path_factory.mktemp("demo")))
-    state.spark = spark
+    state.engine = SparkEngine(spark)
     state.load()
     yield state
     state.close()
@@ -103,7 +107,7 @@ def second_server(
     shutil.copytree(demo_state.config.models.model_dir, tmp / "model")
     config = service_config(tmp, **changes)
     state = Service(config)
-    state.spark = demo_state.spark
+    state.engine = demo_state.engine
     state.load()
     server, port = create_server(config, state)
     server.start()

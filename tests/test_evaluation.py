@@ -7,16 +7,15 @@ import math
 
 import numpy as np
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from rec_service.jobs import evaluate
-from rec_service.jobs import ranking_metrics as metrics
 from rec_service.jobs import tune as tune_mod
+from spark_store import ranking_metrics as metrics
+from spark_store.holdout import RankingHoldout, RatingHoldout, RatingSet
 from spark_store.loaders import load_dataset
 from spark_store.model_types import ModelSettings
 from spark_store.splits import per_user_split, random_split
-from spark_store.training import apply_index, index_ids
 
 from .conftest import DEMO_DATA
 
@@ -76,10 +75,6 @@ def test_splits_never_leak_and_repeat(spark: SparkSession) -> None:
     assert abs(r_test.count() / total - 0.2) < 0.01
 
 
-def _pairs(df: DataFrame) -> set[tuple[str, str]]:
-    return {(r.user_id, r.movie_id) for r in df.select("user_id", "movie_id").collect()}
-
-
 def test_tuning_never_sees_the_evaluation_test_side(
     spark: SparkSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,32 +87,31 @@ def test_tuning_never_sees_the_evaluation_test_side(
         for m in range(30)
         if rng.random() < 0.5
     ]
-    ratings = spark.createDataFrame(
-        rows, "user_id string, movie_id string, rating double, timestamp long"
-    ).cache()
+    ratings = RatingSet(
+        spark,
+        spark.createDataFrame(
+            rows, "user_id string, movie_id string, rating double, timestamp long"
+        ),
+    )
     seen: list[set[tuple[str, str]]] = []
 
-    class RecordingHoldout(evaluate.Holdout):
-        def __init__(self, spark: SparkSession, train: DataFrame, test: DataFrame) -> None:
-            seen.extend([_pairs(train), _pairs(test)])
-            super().__init__(spark, train, test)
+    class RecordingRanking(RankingHoldout):
+        def __init__(self, train: RatingSet, test: RatingSet) -> None:
+            seen.extend([train.pairs(), test.pairs()])
+            super().__init__(train, test)
 
-    def recording_index_ids(spark: SparkSession, train: DataFrame):  # type: ignore[no-untyped-def]
-        seen.append(_pairs(train))
-        return index_ids(spark, train)
+    class RecordingRating(RatingHoldout):
+        def __init__(self, train: RatingSet, test: RatingSet) -> None:
+            seen.extend([train.pairs(), test.pairs()])
+            super().__init__(train, test)
 
-    def recording_apply_index(spark: SparkSession, df: DataFrame, users, items):  # type: ignore[no-untyped-def]
-        seen.append(_pairs(df))
-        return apply_index(spark, df, users, items)
-
-    monkeypatch.setattr(tune_mod, "Holdout", RecordingHoldout)
-    monkeypatch.setattr(tune_mod, "index_ids", recording_index_ids)
-    monkeypatch.setattr(tune_mod, "apply_index", recording_apply_index)
-    result = tune_mod.tune(spark, ratings, ModelSettings(), tune_mod.Grid.quick(), seed=42)
+    monkeypatch.setattr(tune_mod, "RankingHoldout", RecordingRanking)
+    monkeypatch.setattr(tune_mod, "RatingHoldout", RecordingRating)
+    result = tune_mod.tune(ratings, ModelSettings(), tune_mod.Grid.quick(), seed=42)
 
     assert len(seen) == 4 and all(seen)  # ranking fit + validation, rating fit + validation
-    ranking_test = _pairs(per_user_split(ratings, 0.25, seed=42)[1])
-    accuracy_test = _pairs(random_split(ratings, 0.2, seed=42)[1])
+    ranking_test = ratings.per_user_split(0.25, seed=42)[1].pairs()
+    accuracy_test = ratings.random_split(0.2, seed=42)[1].pairs()
     assert not (seen[0] | seen[1]) & ranking_test
     assert not (seen[2] | seen[3]) & accuracy_test
     assert not seen[0] & seen[1] and not seen[2] & seen[3]
@@ -125,9 +119,9 @@ def test_tuning_never_sees_the_evaluation_test_side(
 
 
 def test_holdout_counts_and_exclusions_come_from_training_only(spark: SparkSession) -> None:
-    ratings = load_dataset(spark, DEMO_DATA).ratings
-    train, test = per_user_split(ratings, 0.25, seed=42)
-    holdout = evaluate.Holdout(spark, train, test)
+    ratings = RatingSet(spark, load_dataset(spark, DEMO_DATA).ratings)
+    train, test = ratings.per_user_split(0.25, seed=42)
+    holdout = RankingHoldout(train, test)
     try:
         assert holdout.counts.sum() == train.count()
         for user, relevant in holdout.relevant.items():

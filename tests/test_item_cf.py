@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyspark.sql import SparkSession
 
-from spark_store.item_cf import collect_neighbours, item_neighbours
+from spark_store.item_models import collect_links, item_neighbours
 from spark_store.ranking import ItemNeighbours, blend
 
 # Raters per movie (user indices). Movie 0: {0,1,2,3}; movie 1: {0,1,2}; movie 2: {2,3};
@@ -37,7 +37,7 @@ def test_similarities_are_the_cosine_of_co_ratings(spark: SparkSession) -> None:
 
 
 def test_only_the_k_most_similar_are_kept(spark: SparkSession) -> None:
-    neighbours = collect_neighbours(item_neighbours(spark, _indexed(spark), k=1), 4)
+    neighbours = collect_links(item_neighbours(spark, _indexed(spark), k=1), 4)
     assert neighbours.neighbours(0)[0].tolist() == [1]  # 0.866 beats 0.707
     assert neighbours.neighbours(2)[0].tolist() == [0]  # 0.707 beats 0.408
     assert neighbours.neighbours(3)[0].tolist() == []

@@ -71,6 +71,33 @@ def test_the_core_uses_only_spark_free_parts_of_spark_store(path: Path) -> None:
     assert not outside, outside
 
 
+def runtime_imports(source: str) -> set[str]:
+    """The modules a source imports when it runs: imports under `if TYPE_CHECKING:` (for
+    annotations only) are left out."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            node.body = [ast.Pass()]
+    return imported_modules(ast.unparse(tree))
+
+
+@pytest.mark.parametrize("path", SERVICE, ids=[f"{p.parent.name}/{p.name}" for p in SERVICE])
+def test_no_service_module_touches_spark_itself(path: Path) -> None:
+    """Spark is spark_store's alone: rec_service reaches it only through spark_store's
+    plain-value functions (the engine, the holdouts), never a session or a DataFrame."""
+    spark = {m for m in runtime_imports(path.read_text()) if m.split(".")[0] in ("pyspark", "py4j")}
+    assert not spark, spark
+
+
+def test_the_spark_check_sees_a_runtime_import_but_not_an_annotation_one() -> None:
+    annotations = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pyspark\n"
+    assert "pyspark" not in runtime_imports(annotations)
+    assert "pyspark.sql" in runtime_imports("x = 1\nfrom pyspark.sql import DataFrame\n")
+
+
 BLOCK_PYSPARK = """
 import importlib, pkgutil, sys
 

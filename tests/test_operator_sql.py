@@ -168,8 +168,8 @@ def query(channel: grpc.Channel, sql: str, **kw: object) -> apb.QuerySqlResponse
 
 
 def assert_untouched(state: Service, channel: grpc.Channel, want: pb.GetTopNResponse) -> None:
-    spark = state.spark
-    assert spark is not None
+    assert state.engine is not None
+    spark = state.engine.session
     for view in SERVICE_VIEWS:
         assert spark.catalog.tableExists(view), view
     assert spark.conf.get("spark.sql.ansi.enabled") == "true"

@@ -85,7 +85,7 @@ def test_sql_refuses_anything_but_one_read_only_query(
         admin.QuerySql(apb.QuerySqlRequest(sql=sql), metadata=AUTH)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert why in (err.value.details() or "")
-    assert own[0].spark is not None and own[0].spark.catalog.tableExists("ratings")
+    assert own[0].engine is not None and own[0].engine.session.catalog.tableExists("ratings")
 
 
 def test_sql_returns_rows_up_to_the_limit(own: tuple[Service, grpc.Channel]) -> None:
@@ -113,10 +113,14 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     stub = pb_grpc.RecommendationServiceStub(ch)
     admin = apb_grpc.AdminServiceStub(ch)
     old_version = state.recommender().live.version
+    old_tuning = state.recommender().model.facts.tuning
     assert (
         ingest(stub, [event("retrain-new", m, 5.0) for m in ("1", "260", "1196")]).accepted_count
         == 3
     )
+    # A user with enough ratings to have some held out for the retrain's validation.
+    tuner_movies = ("2", "3", "5", "6", "7", "10", "11", "16", "17", "19")
+    assert ingest(stub, [event("retrain-tuner", m, 4.0) for m in tuner_movies]).accepted_count == 10
 
     errors: list[BaseException] = []
     versions: set[str] = set()
@@ -176,8 +180,17 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     assert all(len(facts) == 1 for facts in by_version.values()), by_version
     ((new_count, _, _),) = by_version[new_version]
     ((old_count, _, _),) = by_version[old_version]
-    # retrain-new's three ratings are training data now (the late ones too if before the cut)
-    assert new_count - old_count in (3, 5)
+    # retrain-new's and retrain-tuner's ratings are training data now (the late ones too if
+    # before the cut)
+    assert new_count - old_count in (13, 15)
+    # The retrain chose the ranker again, on its own data: retrain-tuner is a validation user.
+    new_tuning = state.recommender().model.facts.tuning
+    assert old_tuning is not None and new_tuning is not None
+    assert new_tuning["candidates"][0]["users"] == old_tuning["candidates"][0]["users"] + 1
+    info = admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
+    assert info.ranker == new_tuning["chosen"] and info.tuning_seconds > 0
+    figures = {c.name: c.ndcg_at_10 for c in info.candidates}
+    assert figures[info.ranker] >= max(figures["popularity"], figures["implicit ALS"])
 
     # Ratings accepted before the cut are training data now; the late ones were folded in
     # (in the new model's rating_log unless the cut came after them).

@@ -37,7 +37,7 @@ def test_similar_movies_are_item_cf_neighbours(stub: Stub, demo_state: Service) 
     # The score is the cosine of co-ratings, recomputed here from the ratings table.
     # The serving generation's own training ratings: other tests' services in this Spark
     # session replace the global `ratings` view with theirs.
-    ratings = demo_state.retrainer().generation.ratings
+    ratings = demo_state.retrainer().generation.tables.ratings
     per_user = demo_state.config.models.cf_ratings_per_user
     toy_story = _raters(ratings, "1", per_user)
     for movie in resp.movies[:3]:
@@ -66,7 +66,7 @@ def test_similar_movies_errors(stub: Stub) -> None:
 
 def test_explanations_name_movies_the_user_rated(stub: Stub, demo_state: Service) -> None:
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="1", page_size=10, explain=True))
-    training = demo_state.retrainer().generation.ratings
+    training = demo_state.retrainer().generation.tables.ratings
     rated = {r[0] for r in training.filter("user_id = '1'").select("movie_id").collect()}
     model = demo_state.recommender().model
     assert all(m.because_movie_ids for m in resp.movies)

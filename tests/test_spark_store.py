@@ -78,7 +78,9 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
     np.testing.assert_allclose(loaded.arrays.biases.item, result.biases.item)
     assert loaded.arrays.biases.mean == pytest.approx(result.biases.mean)
     neighbours = loaded.arrays.neighbours
-    assert len(neighbours.neighbour) == result.neighbours.count()
+    np.testing.assert_array_equal(neighbours.neighbour, result.neighbours.neighbour)
+    np.testing.assert_array_equal(neighbours.similarity, result.neighbours.similarity)
+    assert loaded.arrays.ranking_links is None  # cosine ranker: the Item-CF table itself
     assert all(len(neighbours.neighbours(j)[0]) <= 3 for j in range(len(loaded.item_ids)))
     assert loaded.settings == result.settings
     # Saving again replaces it atomically with a new version and leaves no staging dirs.
@@ -87,14 +89,56 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
     assert [p.name for p in Path(model_dir).parent.iterdir()] == ["model"]
 
 
-def test_bulk_precompute_matches_the_per_read_ranking(trained, spark: SparkSession) -> None:  # type: ignore[no-untyped-def]
-    ratings, _, _, model_dir, _ = trained
+@pytest.fixture(scope="module")
+def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The checkerboard with a ranker as tuning may choose it: RP3beta links, ALS and
+    popularity blended."""
+    ratings, held_out = _checkerboard(spark)
+    params = AlsParams(rank=4, reg_param=0.05, max_iter=15, seed=7)
+    settings = ModelSettings(
+        ranking=params,
+        rating=params,
+        cf_neighbours=3,
+        blend_als_weight=0.3,
+        item_model="rp3beta",
+        item_model_param=0.5,
+        item_model_links=4,
+        blend_popularity_weight=0.2,
+    )
+    result = train_models(spark, ratings, settings)
+    model_dir = tmp_path_factory.mktemp("cb-rp3") / "model"
+    version = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
+    return ratings, held_out, result, model_dir, version
+
+
+def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, spark) -> None:  # type: ignore[no-untyped-def]
+    _, _, result, model_dir, _ = trained_rp3beta
+    loaded = model_files.load_model(spark, model_dir)
+    links = loaded.arrays.ranking_links
+    assert result.ranking_links is not None and links is not None
+    np.testing.assert_array_equal(links.neighbour, result.ranking_links.neighbour)
+    assert links.neighbour.size and not np.array_equal(
+        loaded.arrays.neighbours.similarity[: links.similarity.size], links.similarity
+    )
+    assert loaded.settings.item_model == "rp3beta"
+
+
+@pytest.mark.parametrize("which", ["trained", "trained_rp3beta"])
+def test_bulk_precompute_matches_the_per_read_ranking(
+    which: str, request: pytest.FixtureRequest, spark: SparkSession
+) -> None:
+    ratings, _, _, model_dir, _ = request.getfixturevalue(which)
     model = model_files.load_model(spark, model_dir)
     indexed = apply_index(spark, ratings, model.user_ids, model.item_ids)
     users = spark.createDataFrame([("u1",), ("u7",)], "user_id string")
+    counts = np.bincount(
+        [r.item_idx for r in indexed.select("item_idx").collect()], minlength=len(model.item_ids)
+    )
     rows = {
         r.user_id: r
-        for r in precompute_lists(spark, model, str(model_dir), indexed, users, 3, 123).collect()
+        for r in precompute_lists(
+            spark, model, str(model_dir), indexed, users, 3, 123, counts
+        ).collect()
     }
     assert set(rows) == {"u1", "u7"}
     for user, row in rows.items():
@@ -103,8 +147,10 @@ def test_bulk_precompute_matches_the_per_read_ranking(trained, spark: SparkSessi
         arrays = model.arrays
         blended = blend(
             arrays.ranking_items @ arrays.ranking_users[u],
-            arrays.neighbours.scores(rated, len(model.item_ids)),
+            arrays.ranker_links.scores(rated, len(model.item_ids)),
             model.settings.blend_als_weight,
+            counts,
+            model.settings.blend_popularity_weight,
         )
         best, scores = top_n(blended, 3, exclude=rated)
         assert list(row.movie_ids) == [model.item_ids[j] for j in best]

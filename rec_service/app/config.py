@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from spark_store.model_types import ModelSettings
+from spark_store.model_types import ModelSettings, TuningSettings
 from spark_store.table_loader import TableLayout, parse_scale, spark_charset
 
 # The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);
@@ -338,6 +338,52 @@ class RetrainSettings:
 
 
 @dataclass(frozen=True)
+class TuningConfig:
+    """[tuning] Choosing the ranker on the data at every training (spark_store/selection.py)."""
+
+    flag_prefix: ClassVar[str] = "tuning_"
+
+    enabled: bool = True
+    """Choose GetTopN's ranker (item-item model, blend with ALS and popularity) on a validation
+    split of the training data at every training and retrain; false keeps the [models] settings."""
+    split: str = "random"
+    """How validation is held out of each user's ratings: "random" (the protocol `movierec
+    evaluate` measures with) or "time" (their latest ratings, where the data has timestamps)."""
+    budget_s: float = 120.0
+    """Seconds tuning may take; popularity and ALS are always measured, item-item candidates
+    only while time is left."""
+    validation_fraction: float = 0.2
+    """Share of each user's ratings held out for validation."""
+    ease_max_items: int = 5000
+    """EASE^R's dense item matrix covers at most this many most-rated movies (memory grows with
+    its square: 5000 movies take about 0.6 GB while it is fitted)."""
+    max_validation_users: int = 3000
+    """Validation scores a reproducible sample of at most this many users."""
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "ease_max_items", "max_validation_users")
+        if self.split not in ("random", "time"):
+            raise ValueError(f"tuning_split must be one of random, time, not {self.split!r}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                "tuning_validation_fraction must be between 0 and 1, "
+                f"not {self.validation_fraction}"
+            )
+        if self.budget_s < 0:
+            raise ValueError(f"tuning_budget_s must be at least 0, not {self.budget_s}")
+
+    def selection(self) -> TuningSettings:
+        return TuningSettings(
+            enabled=self.enabled,
+            split=self.split,
+            budget_s=self.budget_s,
+            validation_fraction=self.validation_fraction,
+            ease_max_items=self.ease_max_items,
+            max_validation_users=self.max_validation_users,
+        )
+
+
+@dataclass(frozen=True)
 class SparkSettings:
     """[spark] The Spark session every bulk job runs in."""
 
@@ -386,6 +432,7 @@ class Config:
     models: ModelsSettings = field(default_factory=ModelsSettings)
     serving: ServingSettings = field(default_factory=ServingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
     spark: SparkSettings = field(default_factory=SparkSettings)
     mysql: MysqlSettings = field(default_factory=MysqlSettings)

@@ -4,7 +4,8 @@ Stages, in the order that keeps every acknowledged rating safe:
   1. cut the log       rotate to a new segment; later ratings are folded into the new model
   2. merge ratings     base + closed segments, newest rating per (user, movie), persisted as a
                        Parquet snapshot
-  3. train models      Spark, local or cluster, on the snapshot: ranking ALS, rating ALS, Item-CF
+  3. train models      Spark, local or cluster, on the snapshot: the ranker tuned on a validation
+                       split of it, then ranking ALS, rating ALS, Item-CF and the item model
   4. save model        atomic model directory naming its training data and data cut
   5. load model        factors, training data and serving structures beside the serving model
   6. precompute lists  for the most active users, in bulk
@@ -24,14 +25,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pyspark.sql import DataFrame, SparkSession
-
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.core.live_model import LiveModel
 from rec_service.core.rating_log import LoggedRating, RatingLog
 from rec_service.core.recommender import Recommender, now_us
-from spark_store import model_files, tables
+from spark_store.engine import Catalogue, SparkEngine
 from spark_store.model_types import (
     AlsParams,
     BiasParams,
@@ -40,16 +39,8 @@ from spark_store.model_types import (
     RecList,
     TrainingData,
 )
-from spark_store.models import train_models
 from spark_store.table_loader import parse_scale
-from spark_store.training_data import (
-    PARQUET,
-    delete_path,
-    merge_logged,
-    read_manifest,
-    read_ratings,
-    write_manifest,
-)
+from spark_store.training_data import PARQUET, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +110,7 @@ class Built:
 
 
 def build_model(
-    spark: SparkSession,
+    engine: SparkEngine,
     config: Config,
     rating_log: RatingLog,
     stage: Callable[[str], None] = lambda _: None,
@@ -140,24 +131,21 @@ def build_model(
         data = TrainingData(
             f"{config.ingest.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed
         )
-        merge_logged(spark, read_ratings(spark, base), logged).write.mode("overwrite").parquet(
-            data.path
-        )
+        engine.write_snapshot(base, logged, data)
     else:
         data = replace(base, segments_through=closed)
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
     stage("train models")
-    trained = train_models(
-        spark, read_ratings(spark, data), model_settings(config), fixed_scale(config)
+    trained = engine.train(
+        data, model_settings(config), fixed_scale(config), config.tuning.selection()
     )
     stage("save model")
-    version = model_files.save_model(trained, config.models.model_dir, data, cut_us)
-    trained.neighbours.unpersist()
+    version = engine.save(trained, config.models.model_dir, data, cut_us)
     log.info("model %s saved to %s", version, config.models.model_dir)
     return Built(version, data, trained.num_ratings)
 
 
-def compact(spark: SparkSession, config: Config, rating_log: RatingLog, data: TrainingData) -> None:
+def compact(engine: SparkEngine, config: Config, rating_log: RatingLog, data: TrainingData) -> None:
     """Stage 8, once a model trained on `data` is saved: move the manifest, drop merged segments
     and the snapshot no longer referenced."""
     previous = base_data(config)
@@ -165,7 +153,7 @@ def compact(spark: SparkSession, config: Config, rating_log: RatingLog, data: Tr
     rating_log.advance_past(data.segments_through)
     deleted = rating_log.delete_through(data.segments_through)
     if previous.format == PARQUET and previous.path != data.path:
-        delete_path(spark, previous.path)
+        engine.delete_path(previous.path)
     log.info("log compacted: segments %s deleted", deleted)
 
 
@@ -209,15 +197,15 @@ class Retrainer:
 
     def __init__(
         self,
-        spark: SparkSession,
+        engine: SparkEngine,
         config: Config,
         rating_log: RatingLog,
         recommender: Recommender,
-        catalogue: DataFrame,
+        catalogue: Catalogue,
         generation: Generation,
         on_finished: Callable[[RetrainJob], None] | None = None,
     ) -> None:
-        self.spark = spark
+        self.engine = engine
         self._on_finished = on_finished  # for metrics
         self.config = config
         self.log = rating_log
@@ -257,16 +245,16 @@ class Retrainer:
 
         started = time.perf_counter()
         try:
-            built = build_model(self.spark, self.config, self.log, stage)
+            built = build_model(self.engine, self.config, self.log, stage)
             job.rating_count, job.model_version = built.rating_count, built.version
             stage("load model")
-            generation = load_generation(self.spark, self.config, self.catalogue)
+            generation = load_generation(self.engine, self.config, self.catalogue)
             stage("precompute lists")
-            lists = precompute(self.spark, self.config, generation)
+            lists = precompute(self.engine, self.config, generation)
             stage("swap model")
             self._swap(generation, lists)
             stage("compact log")
-            compact(self.spark, self.config, self.log, built.data)
+            compact(self.engine, self.config, self.log, built.data)
             job.stage_seconds[job.stage] = time.perf_counter() - stage_started
             job.state = "succeeded"
             log.info(
@@ -298,7 +286,7 @@ class Retrainer:
 
         self.recommender.swap(live, catch_up)
         self.recommender.lists.put_many(lists)
-        tables.register_ratings_and_movies(generation.ratings, generation.movies)
+        generation.tables.publish()
         previous, self.generation = self.generation, generation
         previous.release()
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grpc_health.v1 import health, health_pb2
-from pyspark.sql import DataFrame, SparkSession
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
@@ -30,25 +29,26 @@ from rec_service.core.live_model import LiveModel
 from rec_service.core.loaded import Loaded
 from rec_service.core.rating_log import LoggedRating, RatingLog
 from rec_service.core.recommender import ListStore, Recommender, now_us
-from spark_store import model_files, tables
+from spark_store import model_files
 from spark_store.activity_store import ActivityStore
-from spark_store.list_store import SparkListStore
-from spark_store.loaders import load_dataset
+from spark_store.engine import Catalogue, SessionSettings, SparkEngine
 from spark_store.operator_sql import OperatorSql, SqlLimits
-from spark_store.session import build_session
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "movierec.v1.RecommendationService"
 ADMIN_SERVICE_NAME = "movierec.v1.AdminService"
 
 
-def spark_session(config: Config) -> SparkSession:
-    return build_session(
-        master=config.spark.master,
-        driver_memory=config.spark.driver_memory,
-        shuffle_partitions=config.spark.shuffle_partitions,
-        extra_conf=config.spark.conf,
-        checkpoint_dir=config.spark.checkpoint_dir,
+def start_engine(config: Config) -> SparkEngine:
+    """Starts Spark (the JVM) with the configured master, memory and settings."""
+    return SparkEngine.start(
+        SessionSettings(
+            master=config.spark.master,
+            driver_memory=config.spark.driver_memory,
+            shuffle_partitions=config.spark.shuffle_partitions,
+            conf=config.spark.conf,
+            checkpoint_dir=config.spark.checkpoint_dir,
+        )
     )
 
 
@@ -56,7 +56,7 @@ def open_rating_log(config: Config) -> RatingLog:
     return RatingLog(Path(config.ingest.ingest_dir) / "log")
 
 
-def list_store(config: Config, spark: SparkSession) -> ListStore:
+def list_store(config: Config, engine: SparkEngine) -> ListStore:
     """The configured list store: the Spark SQL one, or the MySQL baseline."""
     if config.serving.list_store == "mysql":
         return MySqlListStore(
@@ -68,10 +68,10 @@ def list_store(config: Config, spark: SparkSession) -> ListStore:
                 config.mysql.database,
             )
         )
-    return SparkListStore(spark)
+    return engine.list_store()
 
 
-def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> None:
+def ensure_model(engine: SparkEngine, config: Config, rating_log: RatingLog) -> None:
     """Makes model_dir hold a model consistent with the manifest, training one if needed.
 
     A model trained on fewer log segments than the manifest's base holds (an older model put
@@ -83,34 +83,15 @@ def ensure_model(spark: SparkSession, config: Config, rating_log: RatingLog) -> 
         meta = model_files.read_metadata(config.models.model_dir)
         data = model_files.training_data_of(meta) if "training_data" in meta else None
         if data is not None and data.segments_through >= base.segments_through:
-            compact(spark, config, rating_log, data)
+            compact(engine, config, rating_log, data)
             return
         log.warning(
             "model in %s predates the rating log's base; retraining", config.models.model_dir
         )
     else:
         log.info("no model in %s: training one (first start)", config.models.model_dir)
-    built = build_model(spark, config, rating_log)
-    compact(spark, config, rating_log, built.data)
-
-
-LIVE_RATINGS_VIEW = "rating_log"
-
-
-def live_ratings(session: SparkSession, live: LiveModel) -> DataFrame:
-    """The `rating_log` view: ratings accepted since the serving model's data cut."""
-    rows = [
-        (r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us) for r in live.live_ratings()
-    ]
-    return session.createDataFrame(
-        rows, "user_id string, movie_id string, rating double, event_us long, accepted_us long"
-    ).selectExpr(
-        "user_id",
-        "movie_id",
-        "rating",
-        "timestamp_micros(event_us) AS event_time",
-        "timestamp_micros(accepted_us) AS accepted_at",
-    )
+    built = build_model(engine, config, rating_log)
+    compact(engine, config, rating_log, built.data)
 
 
 # Objects allocated between two young-generation collections. Ingestion allocates a few objects
@@ -175,12 +156,12 @@ class Service:
         self.health = health.HealthServicer()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.spark: SparkSession | None = None
+        self.engine: SparkEngine | None = None
         self.timings = LoadTimings()
         self.rating_log: RatingLog | None = None
         self.read_write: Loaded[ReadWrite] = Loaded("model")
         self.operations: Loaded[Operations] = Loaded("model")
-        self._catalogue: DataFrame | None = None
+        self._catalogue: Catalogue | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._retrainer: Retrainer | None = None
@@ -226,41 +207,38 @@ class Service:
             self._load_error = exc
             self._ready.set()
 
-    def start_spark(self) -> SparkSession:
-        """Starts the Spark session (the JVM). Call it before the gRPC server starts: launching
-        the JVM from a process whose gRPC threads are running fails in gRPC's fork handlers."""
-        if self.spark is None:
-            self.spark = self.timings.run("spark session", lambda: spark_session(self.config))  # type: ignore[assignment]
-        assert self.spark is not None
-        return self.spark
+    def start_spark(self) -> SparkEngine:
+        """Starts Spark (the JVM). Call it before the gRPC server starts: launching the JVM
+        from a process whose gRPC threads are running fails in gRPC's fork handlers."""
+        if self.engine is None:
+            self.engine = self.timings.run("spark session", lambda: start_engine(self.config))  # type: ignore[assignment]
+        assert self.engine is not None
+        return self.engine
 
     def load(self) -> Recommender:
         """Runs every start-up stage and flips health to SERVING."""
         cfg = self.config
         t = self.timings
         started = time.perf_counter()
-        spark = self.start_spark()
+        engine = self.start_spark()
         rating_log: RatingLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
         rating_log.on_fsync = self.telemetry.fsync_seconds.observe
         self.rating_log = rating_log
-        catalogue: DataFrame = t.run(  # type: ignore[assignment]
+        catalogue: Catalogue = t.run(  # type: ignore[assignment]
             "load catalogue",
-            lambda: load_dataset(
-                spark, cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
-            ).movies.cache(),
+            lambda: engine.load_catalogue(
+                cfg.data.data_dir, cfg.data.data_format, cfg.data.layout()
+            ),
         )
         self._catalogue = catalogue
-        t.run("ensure model", lambda: ensure_model(spark, cfg, rating_log))
+        t.run("ensure model", lambda: ensure_model(engine, cfg, rating_log))
         generation: Generation = t.run(  # type: ignore[assignment]
-            "load model", lambda: load_generation(spark, cfg, catalogue)
+            "load model", lambda: load_generation(engine, cfg, catalogue)
         )
-        tables.register_ratings_and_movies(generation.ratings, generation.movies)
-        activity = ActivityStore(spark)
-        t.run(
+        generation.tables.publish()
+        activity: ActivityStore = t.run(  # type: ignore[assignment]
             "user_activity table",
-            lambda: activity.load(
-                tables.activity_from_ratings(generation.ratings, generation.factors.data_cut_us)
-            ),
+            lambda: engine.activity_store(generation.tables, generation.factors.data_cut_us),
         )
         live = LiveModel(generation.model, generation.factors.training_data.segments_through)
 
@@ -270,10 +248,10 @@ class Service:
 
         t.run("replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity))
         log.info("replayed %d logged ratings since the model's data cut", live.rating_count)
-        lists = list_store(cfg, spark)
+        lists = list_store(cfg, engine)
         count = t.run(
             "precompute lists",
-            lambda: lists.load_bulk(precompute(spark, cfg, generation)),
+            lambda: lists.load_bulk(precompute(engine, cfg, generation)),
         )
         log.info("precomputed %s lists for the most active users", count)
         recommender = Recommender(
@@ -281,19 +259,18 @@ class Service:
         )
         ingestor = Ingestor(rating_log, recommender, cfg.ingest.ingest_max_future_s, self.telemetry)
         retrainer = Retrainer(
-            spark, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
+            engine, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
         )
-        operator_sql = OperatorSql(
-            spark,
-            tables.SERVICE_VIEWS,
+        operator_sql = engine.operator_sql(
             SqlLimits(
                 cfg.admin.sql_timeout_s,
                 cfg.admin.sql_max_concurrent,
                 cfg.admin.sql_max_result_bytes,
             ),
-            extra_views={
-                LIVE_RATINGS_VIEW: lambda session: live_ratings(session, recommender.live)
-            },
+            live_ratings=lambda: (
+                (r.user_id, r.movie_id, r.rating, r.event_us, r.accepted_us)
+                for r in recommender.live.live_ratings()
+            ),
         )
         self._retrainer = retrainer
         self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest.ingest_batch))
@@ -321,13 +298,6 @@ class Service:
         if job.state == "succeeded":
             t.retrain_last_success.set(job.finished_us / 1e6)
 
-    def _spark_up(self) -> float:
-        assert self.spark is not None
-        try:
-            return float(not self.spark.sparkContext._jsc.sc().isStopped())
-        except Exception:  # the JVM is gone: the gateway itself fails
-            return 0.0
-
     def model_version(self) -> str:
         """The serving model's version ("" while loading), for metrics."""
         parts = self.read_write.peek()
@@ -339,8 +309,8 @@ class Service:
         values: dict[str, float] = {
             "serving": float(serving and not self._draining and not self._stop.is_set())
         }
-        if self.spark is not None:
-            values["spark_up"] = self._spark_up()
+        if self.engine is not None:
+            values["spark_up"] = float(self.engine.is_up())
         if self.rating_log is not None:
             values["rating_log_bytes"] = float(self.rating_log.size_bytes())
         parts = self.read_write.peek()
@@ -397,6 +367,6 @@ class Service:
         if self._retrainer is not None:
             self._retrainer.generation.release()
         if self._catalogue is not None:
-            self._catalogue.unpersist()
+            self._catalogue.release()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +61,7 @@ class ModelFacts:
     movie_count: int
     rating_count: int
     fit_seconds: float
+    tuning: dict[str, Any] | None = None  # the ranker's choice at training (selection.py)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ class ServingModel:
     user_factors: np.ndarray  # the ranking ALS (GetTopN)
     item_factors: np.ndarray
     rating: RatingModel  # the bias-aware ALS (PredictRating)
-    neighbours: ItemNeighbours  # Item-CF, blended into the ranking
+    neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
+    ranking_links: ItemNeighbours  # the ranker's item-item part (may be `neighbours` itself)
     blend_als_weight: float
+    blend_popularity_weight: float
     item_genre_bits: np.ndarray  # int64 per model item
     item_rating_count: np.ndarray  # int64 per model item
     rated_indptr: np.ndarray  # CSR over users: rated items of user u are
@@ -144,7 +148,9 @@ class ServingModel:
                 bias=settings.bias,
             ),
             neighbours=arrays.neighbours,
+            ranking_links=arrays.ranker_links,
             blend_als_weight=settings.blend_als_weight,
+            blend_popularity_weight=settings.blend_popularity_weight,
             item_genre_bits=bits,
             item_rating_count=counts,
             rated_indptr=np.cumsum(indptr),
@@ -157,6 +163,7 @@ class ServingModel:
                 movie_count=len(factors.item_ids),
                 rating_count=int(factors.metadata.get("num_ratings", 0)),
                 fit_seconds=float(factors.metadata.get("fit_seconds", 0.0)),
+                tuning=factors.metadata.get("tuning"),
             ),
             reg_param=settings.ranking.reg_param,
             alpha=settings.ranking.alpha,
@@ -194,6 +201,7 @@ class ServingModel:
             item_factors=factors,
             rating=rating,
             neighbours=self.neighbours.with_items(len(item_ids)),
+            ranking_links=self.ranking_links.with_items(len(item_ids)),
             item_genre_bits=bits,
             item_rating_count=counts,
             popularity=_popularity(counts),
@@ -212,11 +220,18 @@ class ServingModel:
 
     def scores(self, user_vector: np.ndarray, rated: np.ndarray) -> np.ndarray:
         """The ranking score of every model item for a user with these ranking factors who
-        rated these items: the ALS preference blended with the Item-CF score."""
+        rated these items: the ALS preference blended with the item-item score and popularity,
+        as tuned at training."""
         als: np.ndarray = self.item_factors @ user_vector
         if self.blend_als_weight >= 1.0:
             return als
-        return blend(als, self.neighbours.scores(rated, len(als)), self.blend_als_weight)
+        return blend(
+            als,
+            self.ranking_links.scores(rated, len(als)),
+            self.blend_als_weight,
+            self.item_rating_count,
+            self.blend_popularity_weight,
+        )
 
     def similar(
         self, item: int, n: int, allowed: np.ndarray | None

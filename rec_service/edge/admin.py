@@ -64,6 +64,7 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         model = live.model
         facts = model.facts
         scale = model.scale
+        tuning = facts.tuning or {}
         return apb.GetModelInfoResponse(
             model_version=model.version,
             trained_at=timestamp_from_us(model.trained_at_us),
@@ -78,6 +79,18 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
             min_rating=scale.low,
             max_rating=scale.high,
             rating_step=scale.step,
+            ranker=tuning.get("chosen", ""),
+            candidates=[
+                apb.RankerCandidate(
+                    name=row["ranker"],
+                    ndcg_at_10=row.get("ndcg@10", 0.0),
+                    precision_at_10=row.get("precision@10", 0.0),
+                    coverage=row.get("coverage", 0.0),
+                )
+                for row in tuning.get("candidates", [])
+            ],
+            tuning_seconds=tuning.get("seconds", 0.0),
+            validation_split=tuning.get("split", ""),
         )
 
     def TriggerRetrain(

@@ -25,18 +25,17 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import build_model, compact, model_settings
-from rec_service.app.service import Service, open_rating_log, spark_session
+from rec_service.app.service import Service, open_rating_log, start_engine
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
-from rec_service.jobs.evaluate import best_plain
+from rec_service.jobs.evaluate import best_plain, evaluate_given
 from rec_service.jobs.evaluate import evaluate as run_evaluation
 from rec_service.jobs.tune import Grid, tune
 from rec_service.jobs.tuning_report import write_tuning_report
-from spark_store.loaders import load_dataset
 
 if TYPE_CHECKING:  # annotations only: the CLI itself does not import pyspark
-    from pyspark.sql import DataFrame, SparkSession
+    from spark_store.holdout import RatingSet
 
 USAGE = """movierec COMMAND [options]
 
@@ -124,8 +123,8 @@ def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server) -> 
     server.stop(grace=cfg.server.shutdown_grace_s).wait()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
     service.close()
-    if service.spark is not None:
-        service.spark.stop()
+    if service.engine is not None:
+        service.engine.stop()
     logging.info("shutdown: done in %.1f s", time.perf_counter() - started)
 
 
@@ -138,9 +137,9 @@ def train(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     rating_log = open_rating_log(cfg)  # refuses while a server owns the log
     try:
-        spark = spark_session(cfg)
-        built = build_model(spark, cfg, rating_log)
-        compact(spark, cfg, rating_log, built.data)
+        engine = start_engine(cfg)
+        built = build_model(engine, cfg, rating_log)
+        compact(engine, cfg, rating_log, built.data)
     finally:
         rating_log.close()
     print(
@@ -155,15 +154,37 @@ def evaluate(argv: Sequence[str]) -> int:
     own.add_argument("--k", type=int, default=10)
     own.add_argument("--seed", type=int, default=42)
     own.add_argument("--json", help="also write every figure to this JSON file")
-    what = "Quality of GetTopN and PredictRating beside the baselines, on data_dir."
-    if _settings_help("evaluate", argv, what, "[--k K] [--seed S] [--json FILE] "):
+    own.add_argument(
+        "--test",
+        help="a given test file, read like ratings_file (which is then the training side) "
+        "instead of splitting data_dir",
+    )
+    what = (
+        "Quality of GetTopN and PredictRating beside the baselines, on data_dir split here, "
+        "or on ratings_file as training side and --test FILE as test side."
+    )
+    usage = "[--k K] [--seed S] [--json FILE] [--test FILE] "
+    if _settings_help("evaluate", argv, what, usage):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg, spark, ratings = _offline_job(rest)
-    settings = model_settings(cfg)
-    result = run_evaluation(spark, ratings, settings, seed=args.seed, k=args.k)
-    print(f"data: {cfg.data.data_dir}   seed {args.seed}\nsettings: {settings}")
-    print("rating accuracy (random 80/20, predictions clipped to the scale, warm pairs):")
+    cfg, ratings = _offline_job(rest)
+    settings, tuning = model_settings(cfg), cfg.tuning.selection()
+    if args.test:
+        layout = cfg.data.layout()
+        if layout is None:
+            raise SystemExit("evaluate --test needs a csv or parquet layout with ratings_file")
+        test = start_engine(cfg).load_ratings(
+            cfg.data.data_dir,
+            cfg.data.data_format,
+            dataclasses.replace(layout, ratings_file=args.test),
+        )
+        result = evaluate_given(ratings, test, settings, tuning, k=args.k)
+        protocol = f"given split: {layout.ratings_file} / {args.test}"
+    else:
+        result = run_evaluation(ratings, settings, tuning, seed=args.seed, k=args.k)
+        protocol = "random 80/20 for accuracy, per-user 75/25 for ranking"
+    print(f"data: {cfg.data.data_dir}   seed {args.seed}   {protocol}\nsettings: {settings}")
+    print("rating accuracy (predictions clipped to the scale, warm pairs):")
     for name, acc in result.accuracy.items():
         print(
             f"  {name:32} RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  "
@@ -173,10 +194,11 @@ def evaluate(argv: Sequence[str]) -> int:
     plain_name, plain = best_plain(result.accuracy)
     served = result.accuracy["PredictRating (bias-aware ALS)"]["rmse"]
     print(f"  PredictRating / best plain ({plain_name}): {served / plain['rmse']:.3f}")
-    print(f"top-{args.k} (per-user 75/25, training movies excluded):")
+    print(f"top-{args.k} (training movies excluded):")
+    width = max(len(name) for name in result.ranking)
     for name, row in result.ranking.items():
         print(
-            f"  {name:32} P@{args.k} {row[f'precision@{args.k}']:.4f}  "
+            f"  {name:{width}} P@{args.k} {row[f'precision@{args.k}']:.4f}  "
             f"R@{args.k} {row[f'recall@{args.k}']:.4f}  NDCG@{args.k} {row[f'ndcg@{args.k}']:.4f}  "
             f"MAP@{args.k} {row[f'map@{args.k}']:.4f}  coverage {row['coverage']:.4f}"
         )
@@ -187,13 +209,12 @@ def evaluate(argv: Sequence[str]) -> int:
     return 0
 
 
-def _offline_job(settings_argv: Sequence[str]) -> tuple[config_mod.Config, SparkSession, DataFrame]:
-    """An offline job's settings, logging, Spark session and the data set's ratings."""
+def _offline_job(settings_argv: Sequence[str]) -> tuple[config_mod.Config, RatingSet]:
+    """An offline job's settings, logging and the data set's ratings (Spark started)."""
     cfg = config_mod.load(settings_argv)
     _setup_logging(cfg)
-    spark = spark_session(cfg)
     data = cfg.data
-    return cfg, spark, load_dataset(spark, data.data_dir, data.data_format, data.layout()).ratings
+    return cfg, start_engine(cfg).load_ratings(data.data_dir, data.data_format, data.layout())
 
 
 def tune_command(argv: Sequence[str]) -> int:
@@ -206,9 +227,9 @@ def tune_command(argv: Sequence[str]) -> int:
     if _settings_help("tune", argv, what, "[--quick] [--k K] [--seed S] [--report FILE.md] "):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg, spark, ratings = _offline_job(rest)
+    cfg, ratings = _offline_job(rest)
     grid = Grid.quick() if args.quick else Grid()
-    result = tune(spark, ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
+    result = tune(ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
     write_tuning_report(result, grid, cfg.data.data_dir, args.seed, args.k, args.report)
     print(f"chosen: {result.settings}\nreport: {args.report} ({result.seconds:.0f} s)")
     return 0
@@ -360,7 +381,15 @@ def admin(argv: Sequence[str]) -> int:
             "status": (stub.GetRetrainStatus, apb.GetRetrainStatusRequest()),
         }[args.action]
         plain = as_plain(call(request, metadata=metadata, timeout=args.timeout))
-        print(json.dumps(plain) if args.json else key_value_table(key_values(plain)))
+        if args.json:
+            print(json.dumps(plain))
+            return 0
+        candidates = plain.pop("candidates", [])
+        print(key_value_table(key_values(plain)))
+        if candidates:  # the tuning's candidates, as a table under the model's facts
+            columns = ["name", "ndcg_at_10", "precision_at_10", "coverage"]
+            rows = [[c.get(col, 0) for col in columns] for c in candidates]
+            print(f"\nrankers measured on validation:\n{table(columns, rows)}")
     return 0
 
 

@@ -19,15 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-
-from rec_service.jobs import ranking_metrics as metrics
-from rec_service.jobs.evaluate import Holdout, als_scorer, blend_scorer, cf_scorer
-from spark_store.bias_als import fit_biases, residuals
+from spark_store.holdout import (
+    RankingHoldout,
+    RatingHoldout,
+    RatingSet,
+    als_scorer,
+    blend_scorer,
+    cf_scorer,
+)
 from spark_store.model_types import BiasParams, ModelSettings
-from spark_store.models import factor_pair
-from spark_store.splits import per_user_split, random_split
-from spark_store.training import apply_index, fit_als, index_ids, rating_scale
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ class TuneResult:
 
 
 def tune(
-    spark: SparkSession,
-    ratings: DataFrame,
+    ratings: RatingSet,
     base: ModelSettings,
     grid: Grid,
     seed: int = 42,
@@ -92,29 +91,27 @@ def tune(
     accuracy_test_fraction: float = 0.2,
 ) -> TuneResult:
     started = time.perf_counter()
-    ratings = ratings.cache()
-    ranking_train, _ = per_user_split(ratings, ranking_test_fraction, seed)
-    accuracy_train, _ = random_split(ratings, accuracy_test_fraction, seed)
-    settings, ranking_rows = _tune_ranking(spark, ranking_train.cache(), base, grid, seed, k)
-    settings, rating_rows = _tune_rating(spark, accuracy_train.cache(), settings, grid, seed)
+    ranking_train, _ = ratings.per_user_split(ranking_test_fraction, seed)
+    accuracy_train, _ = ratings.random_split(accuracy_test_fraction, seed)
+    settings, ranking_rows = _tune_ranking(ranking_train, base, grid, seed, k)
+    settings, rating_rows = _tune_rating(accuracy_train, settings, grid, seed)
     return TuneResult(settings, ranking_rows, rating_rows, time.perf_counter() - started)
 
 
 def _tune_ranking(
-    spark: SparkSession,
-    train: DataFrame,
+    train: RatingSet,
     base: ModelSettings,
     grid: Grid,
     seed: int,
     k: int,
 ) -> tuple[ModelSettings, list[dict[str, Any]]]:
-    fit, validation = per_user_split(train, 0.25, seed + 1)
-    holdout = Holdout(spark, fit, validation)
+    fit, validation = train.per_user_split(0.25, seed + 1)
+    holdout = RankingHoldout(fit, validation)
     rows: list[dict[str, Any]] = []
     best: tuple[float, ModelSettings] | None = None
     try:
         neighbours = {
-            n: holdout.neighbours(spark, n, base.cf_ratings_per_user) for n in grid.cf_neighbours
+            n: holdout.neighbours(n, base.cf_ratings_per_user) for n in grid.cf_neighbours
         }
         for rank, reg, alpha, iters in itertools.product(
             grid.ranks, grid.reg_params, grid.alphas, grid.max_iters
@@ -155,31 +152,20 @@ def _tune_ranking(
 
 
 def _tune_rating(
-    spark: SparkSession, train: DataFrame, base: ModelSettings, grid: Grid, seed: int
+    train: RatingSet, base: ModelSettings, grid: Grid, seed: int
 ) -> tuple[ModelSettings, list[dict[str, Any]]]:
-    fit, validation = random_split(train, 0.2, seed + 1)
-    user_ids, item_ids, indexed = index_ids(spark, fit)
-    indexed = indexed.cache()
-    scale = rating_scale(fit)
-    pairs = apply_index(spark, validation, user_ids, item_ids).collect()
-    users = [p.user_idx for p in pairs]
-    items = [p.item_idx for p in pairs]
-    actual = [p.rating for p in pairs]
+    fit, validation = train.random_split(0.2, seed + 1)
+    holdout = RatingHoldout(fit, validation)
     rows: list[dict[str, Any]] = []
     best: tuple[float, ModelSettings] | None = None
     try:
         for reg_item, reg_user in grid.bias_regs:
             bias = BiasParams(reg_item=reg_item, reg_user=reg_user)
-            biases = fit_biases(indexed, bias, len(user_ids), len(item_ids))
-            resid = residuals(indexed, biases).cache()
-            base_pred = biases.mean + biases.user[users] + biases.item[items]
             for rank, reg in itertools.product(grid.rating_ranks, grid.rating_reg_params):
                 params = dataclasses.replace(
                     base.rating, rank=rank, reg_param=reg, max_iter=grid.rating_max_iter
                 )
-                uf, itf = factor_pair(fit_als(resid, params), len(user_ids), len(item_ids))
-                predicted = base_pred + (uf[users] * itf[items]).sum(axis=1)
-                rmse = metrics.rmse(predicted.clip(scale.low, scale.high), actual)
+                rmse = holdout.rmse(holdout.bias_aware(bias, params))
                 rows.append(
                     {
                         "rank": rank,
@@ -191,8 +177,7 @@ def _tune_rating(
                 )
                 if best is None or rmse < best[0]:
                     best = (rmse, dataclasses.replace(base, rating=params, bias=bias))
-            resid.unpersist()
     finally:
-        indexed.unpersist()
+        holdout.release()
     assert best is not None
     return best[1], rows

@@ -27,7 +27,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step")
+    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step", "ranker", "candidates", "tuning_seconds", "validation_split")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,10 @@ class GetModelInfoResponse(_message.Message):
     MIN_RATING_FIELD_NUMBER: _ClassVar[int]
     MAX_RATING_FIELD_NUMBER: _ClassVar[int]
     RATING_STEP_FIELD_NUMBER: _ClassVar[int]
+    RANKER_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    TUNING_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_SPLIT_FIELD_NUMBER: _ClassVar[int]
     model_version: str
     trained_at: _timestamp_pb2.Timestamp
     params: _containers.ScalarMap[str, str]
@@ -61,7 +65,23 @@ class GetModelInfoResponse(_message.Message):
     min_rating: float
     max_rating: float
     rating_step: float
-    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ...) -> None: ...
+    ranker: str
+    candidates: _containers.RepeatedCompositeFieldContainer[RankerCandidate]
+    tuning_seconds: float
+    validation_split: str
+    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ..., ranker: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[RankerCandidate, _Mapping]]] = ..., tuning_seconds: _Optional[float] = ..., validation_split: _Optional[str] = ...) -> None: ...
+
+class RankerCandidate(_message.Message):
+    __slots__ = ("name", "ndcg_at_10", "precision_at_10", "coverage")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NDCG_AT_10_FIELD_NUMBER: _ClassVar[int]
+    PRECISION_AT_10_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ndcg_at_10: float
+    precision_at_10: float
+    coverage: float
+    def __init__(self, name: _Optional[str] = ..., ndcg_at_10: _Optional[float] = ..., precision_at_10: _Optional[float] = ..., coverage: _Optional[float] = ...) -> None: ...
 
 class TriggerRetrainRequest(_message.Message):
     __slots__ = ()

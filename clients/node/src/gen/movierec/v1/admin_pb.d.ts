@@ -121,6 +121,35 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
    * @generated from field: double rating_step = 13;
    */
   ratingStep: number;
+
+  /**
+   * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+   * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+   *
+   * @generated from field: string ranker = 14;
+   */
+  ranker: string;
+
+  /**
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   *
+   * @generated from field: repeated movierec.v1.RankerCandidate candidates = 15;
+   */
+  candidates: RankerCandidate[];
+
+  /**
+   * Seconds the choice took.
+   *
+   * @generated from field: double tuning_seconds = 16;
+   */
+  tuningSeconds: number;
+
+  /**
+   * How the validation split was made (per user, latest share by time, or random).
+   *
+   * @generated from field: string validation_split = 17;
+   */
+  validationSplit: string;
 };
 
 /**
@@ -128,6 +157,47 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
  * Use `create(GetModelInfoResponseSchema)` to create a new message.
  */
 export declare const GetModelInfoResponseSchema: GenMessage<GetModelInfoResponse>;
+
+/**
+ * RankerCandidate is one ranker measured on the validation split.
+ *
+ * @generated from message movierec.v1.RankerCandidate
+ */
+export declare type RankerCandidate = Message<"movierec.v1.RankerCandidate"> & {
+  /**
+   * The ranker, as in GetModelInfoResponse.ranker.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * NDCG at 10 on the validation split.
+   *
+   * @generated from field: double ndcg_at_10 = 2;
+   */
+  ndcgAt10: number;
+
+  /**
+   * Precision at 10 on the validation split.
+   *
+   * @generated from field: double precision_at_10 = 3;
+   */
+  precisionAt10: number;
+
+  /**
+   * Share of the catalogue in the validation users' top-10 lists.
+   *
+   * @generated from field: double coverage = 4;
+   */
+  coverage: number;
+};
+
+/**
+ * Describes the message movierec.v1.RankerCandidate.
+ * Use `create(RankerCandidateSchema)` to create a new message.
+ */
+export declare const RankerCandidateSchema: GenMessage<RankerCandidate>;
 
 /**
  * TriggerRetrainRequest has no fields.

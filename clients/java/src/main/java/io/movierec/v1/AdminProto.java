@@ -30,6 +30,11 @@ public final class AdminProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_movierec_v1_RankerCandidate_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_movierec_v1_RankerCandidate_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_movierec_v1_TriggerRetrainRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -81,7 +86,7 @@ public final class AdminProto {
       "\n\027movierec/v1/admin.proto\022\013movierec.v1\032\034" +
       "google/protobuf/struct.proto\032\037google/pro" +
       "tobuf/timestamp.proto\"\025\n\023GetModelInfoReq" +
-      "uest\"\357\004\n\024GetModelInfoResponse\022#\n\rmodel_v" +
+      "uest\"\227\006\n\024GetModelInfoResponse\022#\n\rmodel_v" +
       "ersion\030\001 \001(\tR\014modelVersion\0229\n\ntrained_at" +
       "\030\002 \001(\0132\032.google.protobuf.TimestampR\ttrai" +
       "nedAt\022E\n\006params\030\003 \003(\0132-.movierec.v1.GetM" +
@@ -95,51 +100,58 @@ public final class AdminProto {
       "ovie_count\030\n \001(\003R\022foldedInMovieCount\022\035\n\n" +
       "min_rating\030\013 \001(\001R\tminRating\022\035\n\nmax_ratin" +
       "g\030\014 \001(\001R\tmaxRating\022\037\n\013rating_step\030\r \001(\001R" +
-      "\nratingStep\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(\tR" +
-      "\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\027\n\025Trigge" +
-      "rRetrainRequest\"l\n\026TriggerRetrainRespons" +
-      "e\022)\n\003job\030\001 \001(\0132\027.movierec.v1.RetrainJobR" +
-      "\003job\022\'\n\017already_running\030\002 \001(\010R\016alreadyRu" +
-      "nning\"\031\n\027GetRetrainStatusRequest\"E\n\030GetR" +
-      "etrainStatusResponse\022)\n\003job\030\001 \001(\0132\027.movi" +
-      "erec.v1.RetrainJobR\003job\"\257\004\n\nRetrainJob\022\025" +
-      "\n\006job_id\030\001 \001(\tR\005jobId\022/\n\005state\030\002 \001(\0162\031.m" +
-      "ovierec.v1.RetrainStateR\005state\022\024\n\005stage\030" +
-      "\003 \001(\tR\005stage\022!\n\014stage_number\030\004 \001(\005R\013stag" +
-      "eNumber\022\037\n\013stage_count\030\005 \001(\005R\nstageCount" +
-      "\022\030\n\007trigger\030\006 \001(\tR\007trigger\0229\n\nstarted_at" +
-      "\030\007 \001(\0132\032.google.protobuf.TimestampR\tstar" +
-      "tedAt\022;\n\013finished_at\030\010 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\nfinishedAt\022!\n\014rating_cou" +
-      "nt\030\t \001(\003R\013ratingCount\022#\n\rmodel_version\030\n" +
-      " \001(\tR\014modelVersion\022\024\n\005error\030\013 \001(\tR\005error" +
-      "\022N\n\rstage_seconds\030\014 \003(\0132).movierec.v1.Re" +
-      "trainJob.StageSecondsEntryR\014stageSeconds" +
-      "\032?\n\021StageSecondsEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
-      "\024\n\005value\030\002 \001(\001R\005value:\0028\001\">\n\017QuerySqlReq" +
-      "uest\022\020\n\003sql\030\001 \001(\tR\003sql\022\031\n\010max_rows\030\002 \001(\005" +
-      "R\007maxRows\"\235\001\n\020QuerySqlResponse\022\030\n\007column" +
-      "s\030\001 \003(\tR\007columns\022!\n\014column_types\030\002 \003(\tR\013" +
-      "columnTypes\022.\n\004rows\030\003 \003(\0132\032.google.proto" +
-      "buf.ListValueR\004rows\022\034\n\ttruncated\030\004 \001(\010R\t" +
-      "truncated*\177\n\014RetrainState\022\035\n\031RETRAIN_STA" +
-      "TE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STATE_RUNNIN" +
-      "G\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002\022\030\n\024RETR" +
-      "AIN_STATE_FAILED\020\0032\350\002\n\014AdminService\022S\n\014G" +
-      "etModelInfo\022 .movierec.v1.GetModelInfoRe" +
-      "quest\032!.movierec.v1.GetModelInfoResponse" +
-      "\022Y\n\016TriggerRetrain\022\".movierec.v1.Trigger" +
-      "RetrainRequest\032#.movierec.v1.TriggerRetr" +
-      "ainResponse\022_\n\020GetRetrainStatus\022$.movier" +
-      "ec.v1.GetRetrainStatusRequest\032%.movierec" +
-      ".v1.GetRetrainStatusResponse\022G\n\010QuerySql" +
-      "\022\034.movierec.v1.QuerySqlRequest\032\035.moviere" +
-      "c.v1.QuerySqlResponseB\251\001\n\016io.movierec.v1" +
-      "B\nAdminProtoP\001Z>github.com/movierec/movi" +
-      "erec/clients/go/movierec/v1;movierecv1\242\002" +
-      "\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027Movie" +
-      "rec\\V1\\GPBMetadata\352\002\014Movierec::V1b\006proto" +
-      "3"
+      "\nratingStep\022\026\n\006ranker\030\016 \001(\tR\006ranker\022<\n\nc" +
+      "andidates\030\017 \003(\0132\034.movierec.v1.RankerCand" +
+      "idateR\ncandidates\022%\n\016tuning_seconds\030\020 \001(" +
+      "\001R\rtuningSeconds\022)\n\020validation_split\030\021 \001" +
+      "(\tR\017validationSplit\0329\n\013ParamsEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\207" +
+      "\001\n\017RankerCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\034" +
+      "\n\nndcg_at_10\030\002 \001(\001R\010ndcgAt10\022&\n\017precisio" +
+      "n_at_10\030\003 \001(\001R\rprecisionAt10\022\032\n\010coverage" +
+      "\030\004 \001(\001R\010coverage\"\027\n\025TriggerRetrainReques" +
+      "t\"l\n\026TriggerRetrainResponse\022)\n\003job\030\001 \001(\013" +
+      "2\027.movierec.v1.RetrainJobR\003job\022\'\n\017alread" +
+      "y_running\030\002 \001(\010R\016alreadyRunning\"\031\n\027GetRe" +
+      "trainStatusRequest\"E\n\030GetRetrainStatusRe" +
+      "sponse\022)\n\003job\030\001 \001(\0132\027.movierec.v1.Retrai" +
+      "nJobR\003job\"\257\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\t" +
+      "R\005jobId\022/\n\005state\030\002 \001(\0162\031.movierec.v1.Ret" +
+      "rainStateR\005state\022\024\n\005stage\030\003 \001(\tR\005stage\022!" +
+      "\n\014stage_number\030\004 \001(\005R\013stageNumber\022\037\n\013sta" +
+      "ge_count\030\005 \001(\005R\nstageCount\022\030\n\007trigger\030\006 " +
+      "\001(\tR\007trigger\0229\n\nstarted_at\030\007 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\tstartedAt\022;\n\013finis" +
+      "hed_at\030\010 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\nfinishedAt\022!\n\014rating_count\030\t \001(\003R\013rati" +
+      "ngCount\022#\n\rmodel_version\030\n \001(\tR\014modelVer" +
+      "sion\022\024\n\005error\030\013 \001(\tR\005error\022N\n\rstage_seco" +
+      "nds\030\014 \003(\0132).movierec.v1.RetrainJob.Stage" +
+      "SecondsEntryR\014stageSeconds\032?\n\021StageSecon" +
+      "dsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001" +
+      "R\005value:\0028\001\">\n\017QuerySqlRequest\022\020\n\003sql\030\001 " +
+      "\001(\tR\003sql\022\031\n\010max_rows\030\002 \001(\005R\007maxRows\"\235\001\n\020" +
+      "QuerySqlResponse\022\030\n\007columns\030\001 \003(\tR\007colum" +
+      "ns\022!\n\014column_types\030\002 \003(\tR\013columnTypes\022.\n" +
+      "\004rows\030\003 \003(\0132\032.google.protobuf.ListValueR" +
+      "\004rows\022\034\n\ttruncated\030\004 \001(\010R\ttruncated*\177\n\014R" +
+      "etrainState\022\035\n\031RETRAIN_STATE_UNSPECIFIED" +
+      "\020\000\022\031\n\025RETRAIN_STATE_RUNNING\020\001\022\033\n\027RETRAIN" +
+      "_STATE_SUCCEEDED\020\002\022\030\n\024RETRAIN_STATE_FAIL" +
+      "ED\020\0032\350\002\n\014AdminService\022S\n\014GetModelInfo\022 ." +
+      "movierec.v1.GetModelInfoRequest\032!.movier" +
+      "ec.v1.GetModelInfoResponse\022Y\n\016TriggerRet" +
+      "rain\022\".movierec.v1.TriggerRetrainRequest" +
+      "\032#.movierec.v1.TriggerRetrainResponse\022_\n" +
+      "\020GetRetrainStatus\022$.movierec.v1.GetRetra" +
+      "inStatusRequest\032%.movierec.v1.GetRetrain" +
+      "StatusResponse\022G\n\010QuerySql\022\034.movierec.v1" +
+      ".QuerySqlRequest\032\035.movierec.v1.QuerySqlR" +
+      "esponseB\251\001\n\016io.movierec.v1B\nAdminProtoP\001" +
+      "Z>github.com/movierec/movierec/clients/g" +
+      "o/movierec/v1;movierecv1\242\002\003MXX\252\002\013Moviere" +
+      "c.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMeta" +
+      "data\352\002\014Movierec::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -158,39 +170,45 @@ public final class AdminProto {
     internal_static_movierec_v1_GetModelInfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetModelInfoResponse_descriptor,
-        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", });
+        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", "Ranker", "Candidates", "TuningSeconds", "ValidationSplit", });
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_descriptor =
       internal_static_movierec_v1_GetModelInfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_movierec_v1_TriggerRetrainRequest_descriptor =
+    internal_static_movierec_v1_RankerCandidate_descriptor =
       getDescriptor().getMessageTypes().get(2);
+    internal_static_movierec_v1_RankerCandidate_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_movierec_v1_RankerCandidate_descriptor,
+        new java.lang.String[] { "Name", "NdcgAt10", "PrecisionAt10", "Coverage", });
+    internal_static_movierec_v1_TriggerRetrainRequest_descriptor =
+      getDescriptor().getMessageTypes().get(3);
     internal_static_movierec_v1_TriggerRetrainRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_TriggerRetrainRequest_descriptor,
         new java.lang.String[] { });
     internal_static_movierec_v1_TriggerRetrainResponse_descriptor =
-      getDescriptor().getMessageTypes().get(3);
+      getDescriptor().getMessageTypes().get(4);
     internal_static_movierec_v1_TriggerRetrainResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_TriggerRetrainResponse_descriptor,
         new java.lang.String[] { "Job", "AlreadyRunning", });
     internal_static_movierec_v1_GetRetrainStatusRequest_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(5);
     internal_static_movierec_v1_GetRetrainStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetRetrainStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_movierec_v1_GetRetrainStatusResponse_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_movierec_v1_GetRetrainStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetRetrainStatusResponse_descriptor,
         new java.lang.String[] { "Job", });
     internal_static_movierec_v1_RetrainJob_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_movierec_v1_RetrainJob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_RetrainJob_descriptor,
@@ -202,13 +220,13 @@ public final class AdminProto {
         internal_static_movierec_v1_RetrainJob_StageSecondsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_movierec_v1_QuerySqlRequest_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_movierec_v1_QuerySqlRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_QuerySqlRequest_descriptor,
         new java.lang.String[] { "Sql", "MaxRows", });
     internal_static_movierec_v1_QuerySqlResponse_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_movierec_v1_QuerySqlResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_QuerySqlResponse_descriptor,

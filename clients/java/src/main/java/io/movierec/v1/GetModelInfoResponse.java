@@ -21,6 +21,9 @@ private static final long serialVersionUID = 0L;
   }
   private GetModelInfoResponse() {
     modelVersion_ = "";
+    ranker_ = "";
+    candidates_ = java.util.Collections.emptyList();
+    validationSplit_ = "";
   }
 
   @java.lang.Override
@@ -390,6 +393,178 @@ java.lang.String defaultValue) {
     return ratingStep_;
   }
 
+  public static final int RANKER_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object ranker_ = "";
+  /**
+   * <pre>
+   * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+   * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string ranker = 14 [json_name = "ranker"];</code>
+   * @return The ranker.
+   */
+  @java.lang.Override
+  public java.lang.String getRanker() {
+    java.lang.Object ref = ranker_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      ranker_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+   * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string ranker = 14 [json_name = "ranker"];</code>
+   * @return The bytes for ranker.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRankerBytes() {
+    java.lang.Object ref = ranker_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      ranker_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int CANDIDATES_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private java.util.List<io.movierec.v1.RankerCandidate> candidates_;
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<io.movierec.v1.RankerCandidate> getCandidatesList() {
+    return candidates_;
+  }
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends io.movierec.v1.RankerCandidateOrBuilder> 
+      getCandidatesOrBuilderList() {
+    return candidates_;
+  }
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  @java.lang.Override
+  public int getCandidatesCount() {
+    return candidates_.size();
+  }
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  @java.lang.Override
+  public io.movierec.v1.RankerCandidate getCandidates(int index) {
+    return candidates_.get(index);
+  }
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  @java.lang.Override
+  public io.movierec.v1.RankerCandidateOrBuilder getCandidatesOrBuilder(
+      int index) {
+    return candidates_.get(index);
+  }
+
+  public static final int TUNING_SECONDS_FIELD_NUMBER = 16;
+  private double tuningSeconds_ = 0D;
+  /**
+   * <pre>
+   * Seconds the choice took.
+   * </pre>
+   *
+   * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
+   * @return The tuningSeconds.
+   */
+  @java.lang.Override
+  public double getTuningSeconds() {
+    return tuningSeconds_;
+  }
+
+  public static final int VALIDATION_SPLIT_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object validationSplit_ = "";
+  /**
+   * <pre>
+   * How the validation split was made (per user, latest share by time, or random).
+   * </pre>
+   *
+   * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+   * @return The validationSplit.
+   */
+  @java.lang.Override
+  public java.lang.String getValidationSplit() {
+    java.lang.Object ref = validationSplit_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      validationSplit_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * How the validation split was made (per user, latest share by time, or random).
+   * </pre>
+   *
+   * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+   * @return The bytes for validationSplit.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getValidationSplitBytes() {
+    java.lang.Object ref = validationSplit_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      validationSplit_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -445,6 +620,18 @@ java.lang.String defaultValue) {
     }
     if (java.lang.Double.doubleToRawLongBits(ratingStep_) != 0) {
       output.writeDouble(13, ratingStep_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(ranker_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 14, ranker_);
+    }
+    for (int i = 0; i < candidates_.size(); i++) {
+      output.writeMessage(15, candidates_.get(i));
+    }
+    if (java.lang.Double.doubleToRawLongBits(tuningSeconds_) != 0) {
+      output.writeDouble(16, tuningSeconds_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validationSplit_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 17, validationSplit_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -512,6 +699,20 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(13, ratingStep_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(ranker_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(14, ranker_);
+    }
+    for (int i = 0; i < candidates_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(15, candidates_.get(i));
+    }
+    if (java.lang.Double.doubleToRawLongBits(tuningSeconds_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(16, tuningSeconds_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validationSplit_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, validationSplit_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -560,6 +761,15 @@ java.lang.String defaultValue) {
     if (java.lang.Double.doubleToLongBits(getRatingStep())
         != java.lang.Double.doubleToLongBits(
             other.getRatingStep())) return false;
+    if (!getRanker()
+        .equals(other.getRanker())) return false;
+    if (!getCandidatesList()
+        .equals(other.getCandidatesList())) return false;
+    if (java.lang.Double.doubleToLongBits(getTuningSeconds())
+        != java.lang.Double.doubleToLongBits(
+            other.getTuningSeconds())) return false;
+    if (!getValidationSplit()
+        .equals(other.getValidationSplit())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -611,6 +821,17 @@ java.lang.String defaultValue) {
     hash = (37 * hash) + RATING_STEP_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         java.lang.Double.doubleToLongBits(getRatingStep()));
+    hash = (37 * hash) + RANKER_FIELD_NUMBER;
+    hash = (53 * hash) + getRanker().hashCode();
+    if (getCandidatesCount() > 0) {
+      hash = (37 * hash) + CANDIDATES_FIELD_NUMBER;
+      hash = (53 * hash) + getCandidatesList().hashCode();
+    }
+    hash = (37 * hash) + TUNING_SECONDS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getTuningSeconds()));
+    hash = (37 * hash) + VALIDATION_SPLIT_FIELD_NUMBER;
+    hash = (53 * hash) + getValidationSplit().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -783,6 +1004,16 @@ java.lang.String defaultValue) {
       minRating_ = 0D;
       maxRating_ = 0D;
       ratingStep_ = 0D;
+      ranker_ = "";
+      if (candidatesBuilder_ == null) {
+        candidates_ = java.util.Collections.emptyList();
+      } else {
+        candidates_ = null;
+        candidatesBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00004000);
+      tuningSeconds_ = 0D;
+      validationSplit_ = "";
       return this;
     }
 
@@ -809,9 +1040,22 @@ java.lang.String defaultValue) {
     @java.lang.Override
     public io.movierec.v1.GetModelInfoResponse buildPartial() {
       io.movierec.v1.GetModelInfoResponse result = new io.movierec.v1.GetModelInfoResponse(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(io.movierec.v1.GetModelInfoResponse result) {
+      if (candidatesBuilder_ == null) {
+        if (((bitField0_ & 0x00004000) != 0)) {
+          candidates_ = java.util.Collections.unmodifiableList(candidates_);
+          bitField0_ = (bitField0_ & ~0x00004000);
+        }
+        result.candidates_ = candidates_;
+      } else {
+        result.candidates_ = candidatesBuilder_.build();
+      }
     }
 
     private void buildPartial0(io.movierec.v1.GetModelInfoResponse result) {
@@ -857,6 +1101,15 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.ratingStep_ = ratingStep_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.ranker_ = ranker_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.tuningSeconds_ = tuningSeconds_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.validationSplit_ = validationSplit_;
       }
     }
 
@@ -944,6 +1197,45 @@ java.lang.String defaultValue) {
       }
       if (other.getRatingStep() != 0D) {
         setRatingStep(other.getRatingStep());
+      }
+      if (!other.getRanker().isEmpty()) {
+        ranker_ = other.ranker_;
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      if (candidatesBuilder_ == null) {
+        if (!other.candidates_.isEmpty()) {
+          if (candidates_.isEmpty()) {
+            candidates_ = other.candidates_;
+            bitField0_ = (bitField0_ & ~0x00004000);
+          } else {
+            ensureCandidatesIsMutable();
+            candidates_.addAll(other.candidates_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.candidates_.isEmpty()) {
+          if (candidatesBuilder_.isEmpty()) {
+            candidatesBuilder_.dispose();
+            candidatesBuilder_ = null;
+            candidates_ = other.candidates_;
+            bitField0_ = (bitField0_ & ~0x00004000);
+            candidatesBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getCandidatesFieldBuilder() : null;
+          } else {
+            candidatesBuilder_.addAllMessages(other.candidates_);
+          }
+        }
+      }
+      if (other.getTuningSeconds() != 0D) {
+        setTuningSeconds(other.getTuningSeconds());
+      }
+      if (!other.getValidationSplit().isEmpty()) {
+        validationSplit_ = other.validationSplit_;
+        bitField0_ |= 0x00010000;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1042,6 +1334,34 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00001000;
               break;
             } // case 105
+            case 114: {
+              ranker_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
+            case 122: {
+              io.movierec.v1.RankerCandidate m =
+                  input.readMessage(
+                      io.movierec.v1.RankerCandidate.parser(),
+                      extensionRegistry);
+              if (candidatesBuilder_ == null) {
+                ensureCandidatesIsMutable();
+                candidates_.add(m);
+              } else {
+                candidatesBuilder_.addMessage(m);
+              }
+              break;
+            } // case 122
+            case 129: {
+              tuningSeconds_ = input.readDouble();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 129
+            case 138: {
+              validationSplit_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1897,6 +2217,551 @@ java.lang.String defaultValue) {
     public Builder clearRatingStep() {
       bitField0_ = (bitField0_ & ~0x00001000);
       ratingStep_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object ranker_ = "";
+    /**
+     * <pre>
+     * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+     * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string ranker = 14 [json_name = "ranker"];</code>
+     * @return The ranker.
+     */
+    public java.lang.String getRanker() {
+      java.lang.Object ref = ranker_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        ranker_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+     * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string ranker = 14 [json_name = "ranker"];</code>
+     * @return The bytes for ranker.
+     */
+    public com.google.protobuf.ByteString
+        getRankerBytes() {
+      java.lang.Object ref = ranker_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        ranker_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+     * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string ranker = 14 [json_name = "ranker"];</code>
+     * @param value The ranker to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRanker(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ranker_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+     * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string ranker = 14 [json_name = "ranker"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRanker() {
+      ranker_ = getDefaultInstance().getRanker();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+     * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string ranker = 14 [json_name = "ranker"];</code>
+     * @param value The bytes for ranker to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRankerBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ranker_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<io.movierec.v1.RankerCandidate> candidates_ =
+      java.util.Collections.emptyList();
+    private void ensureCandidatesIsMutable() {
+      if (!((bitField0_ & 0x00004000) != 0)) {
+        candidates_ = new java.util.ArrayList<io.movierec.v1.RankerCandidate>(candidates_);
+        bitField0_ |= 0x00004000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        io.movierec.v1.RankerCandidate, io.movierec.v1.RankerCandidate.Builder, io.movierec.v1.RankerCandidateOrBuilder> candidatesBuilder_;
+
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public java.util.List<io.movierec.v1.RankerCandidate> getCandidatesList() {
+      if (candidatesBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(candidates_);
+      } else {
+        return candidatesBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public int getCandidatesCount() {
+      if (candidatesBuilder_ == null) {
+        return candidates_.size();
+      } else {
+        return candidatesBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public io.movierec.v1.RankerCandidate getCandidates(int index) {
+      if (candidatesBuilder_ == null) {
+        return candidates_.get(index);
+      } else {
+        return candidatesBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder setCandidates(
+        int index, io.movierec.v1.RankerCandidate value) {
+      if (candidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCandidatesIsMutable();
+        candidates_.set(index, value);
+        onChanged();
+      } else {
+        candidatesBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder setCandidates(
+        int index, io.movierec.v1.RankerCandidate.Builder builderForValue) {
+      if (candidatesBuilder_ == null) {
+        ensureCandidatesIsMutable();
+        candidates_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        candidatesBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder addCandidates(io.movierec.v1.RankerCandidate value) {
+      if (candidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCandidatesIsMutable();
+        candidates_.add(value);
+        onChanged();
+      } else {
+        candidatesBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder addCandidates(
+        int index, io.movierec.v1.RankerCandidate value) {
+      if (candidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCandidatesIsMutable();
+        candidates_.add(index, value);
+        onChanged();
+      } else {
+        candidatesBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder addCandidates(
+        io.movierec.v1.RankerCandidate.Builder builderForValue) {
+      if (candidatesBuilder_ == null) {
+        ensureCandidatesIsMutable();
+        candidates_.add(builderForValue.build());
+        onChanged();
+      } else {
+        candidatesBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder addCandidates(
+        int index, io.movierec.v1.RankerCandidate.Builder builderForValue) {
+      if (candidatesBuilder_ == null) {
+        ensureCandidatesIsMutable();
+        candidates_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        candidatesBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder addAllCandidates(
+        java.lang.Iterable<? extends io.movierec.v1.RankerCandidate> values) {
+      if (candidatesBuilder_ == null) {
+        ensureCandidatesIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, candidates_);
+        onChanged();
+      } else {
+        candidatesBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder clearCandidates() {
+      if (candidatesBuilder_ == null) {
+        candidates_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00004000);
+        onChanged();
+      } else {
+        candidatesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public Builder removeCandidates(int index) {
+      if (candidatesBuilder_ == null) {
+        ensureCandidatesIsMutable();
+        candidates_.remove(index);
+        onChanged();
+      } else {
+        candidatesBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public io.movierec.v1.RankerCandidate.Builder getCandidatesBuilder(
+        int index) {
+      return getCandidatesFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public io.movierec.v1.RankerCandidateOrBuilder getCandidatesOrBuilder(
+        int index) {
+      if (candidatesBuilder_ == null) {
+        return candidates_.get(index);  } else {
+        return candidatesBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public java.util.List<? extends io.movierec.v1.RankerCandidateOrBuilder> 
+         getCandidatesOrBuilderList() {
+      if (candidatesBuilder_ != null) {
+        return candidatesBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(candidates_);
+      }
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public io.movierec.v1.RankerCandidate.Builder addCandidatesBuilder() {
+      return getCandidatesFieldBuilder().addBuilder(
+          io.movierec.v1.RankerCandidate.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public io.movierec.v1.RankerCandidate.Builder addCandidatesBuilder(
+        int index) {
+      return getCandidatesFieldBuilder().addBuilder(
+          index, io.movierec.v1.RankerCandidate.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+     */
+    public java.util.List<io.movierec.v1.RankerCandidate.Builder> 
+         getCandidatesBuilderList() {
+      return getCandidatesFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        io.movierec.v1.RankerCandidate, io.movierec.v1.RankerCandidate.Builder, io.movierec.v1.RankerCandidateOrBuilder> 
+        getCandidatesFieldBuilder() {
+      if (candidatesBuilder_ == null) {
+        candidatesBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            io.movierec.v1.RankerCandidate, io.movierec.v1.RankerCandidate.Builder, io.movierec.v1.RankerCandidateOrBuilder>(
+                candidates_,
+                ((bitField0_ & 0x00004000) != 0),
+                getParentForChildren(),
+                isClean());
+        candidates_ = null;
+      }
+      return candidatesBuilder_;
+    }
+
+    private double tuningSeconds_ ;
+    /**
+     * <pre>
+     * Seconds the choice took.
+     * </pre>
+     *
+     * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
+     * @return The tuningSeconds.
+     */
+    @java.lang.Override
+    public double getTuningSeconds() {
+      return tuningSeconds_;
+    }
+    /**
+     * <pre>
+     * Seconds the choice took.
+     * </pre>
+     *
+     * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
+     * @param value The tuningSeconds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningSeconds(double value) {
+      
+      tuningSeconds_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Seconds the choice took.
+     * </pre>
+     *
+     * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTuningSeconds() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      tuningSeconds_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object validationSplit_ = "";
+    /**
+     * <pre>
+     * How the validation split was made (per user, latest share by time, or random).
+     * </pre>
+     *
+     * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+     * @return The validationSplit.
+     */
+    public java.lang.String getValidationSplit() {
+      java.lang.Object ref = validationSplit_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        validationSplit_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the validation split was made (per user, latest share by time, or random).
+     * </pre>
+     *
+     * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+     * @return The bytes for validationSplit.
+     */
+    public com.google.protobuf.ByteString
+        getValidationSplitBytes() {
+      java.lang.Object ref = validationSplit_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        validationSplit_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the validation split was made (per user, latest share by time, or random).
+     * </pre>
+     *
+     * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+     * @param value The validationSplit to set.
+     * @return This builder for chaining.
+     */
+    public Builder setValidationSplit(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      validationSplit_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the validation split was made (per user, latest share by time, or random).
+     * </pre>
+     *
+     * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearValidationSplit() {
+      validationSplit_ = getDefaultInstance().getValidationSplit();
+      bitField0_ = (bitField0_ & ~0x00010000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the validation split was made (per user, latest share by time, or random).
+     * </pre>
+     *
+     * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+     * @param value The bytes for validationSplit to set.
+     * @return This builder for chaining.
+     */
+    public Builder setValidationSplitBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      validationSplit_ = value;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }

@@ -207,4 +207,100 @@ java.lang.String defaultValue);
    * @return The ratingStep.
    */
   double getRatingStep();
+
+  /**
+   * <pre>
+   * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+   * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string ranker = 14 [json_name = "ranker"];</code>
+   * @return The ranker.
+   */
+  java.lang.String getRanker();
+  /**
+   * <pre>
+   * How GetTopN ranks, as chosen on a validation split of this model's training data (for
+   * example "RP3beta (beta 0.5, 100 links) + ALS 0.2"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string ranker = 14 [json_name = "ranker"];</code>
+   * @return The bytes for ranker.
+   */
+  com.google.protobuf.ByteString
+      getRankerBytes();
+
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  java.util.List<io.movierec.v1.RankerCandidate> 
+      getCandidatesList();
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  io.movierec.v1.RankerCandidate getCandidates(int index);
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  int getCandidatesCount();
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  java.util.List<? extends io.movierec.v1.RankerCandidateOrBuilder> 
+      getCandidatesOrBuilderList();
+  /**
+   * <pre>
+   * Every ranker measured when choosing, with its validation figures; empty when tuning was off.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.RankerCandidate candidates = 15 [json_name = "candidates"];</code>
+   */
+  io.movierec.v1.RankerCandidateOrBuilder getCandidatesOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * Seconds the choice took.
+   * </pre>
+   *
+   * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
+   * @return The tuningSeconds.
+   */
+  double getTuningSeconds();
+
+  /**
+   * <pre>
+   * How the validation split was made (per user, latest share by time, or random).
+   * </pre>
+   *
+   * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+   * @return The validationSplit.
+   */
+  java.lang.String getValidationSplit();
+  /**
+   * <pre>
+   * How the validation split was made (per user, latest share by time, or random).
+   * </pre>
+   *
+   * <code>string validation_split = 17 [json_name = "validationSplit"];</code>
+   * @return The bytes for validationSplit.
+   */
+  com.google.protobuf.ByteString
+      getValidationSplitBytes();
 }

@@ -69,10 +69,13 @@ def ranking_summary(
     def mean(metric: object) -> float:
         return float(np.mean([metric(lists.get(u, []), relevant[u], k) for u in users]))  # type: ignore[operator]
 
+    ndcg = [ndcg_at_k(lists.get(u, []), relevant[u], k) for u in users]
     return {
         f"precision@{k}": mean(precision_at_k),
         f"recall@{k}": mean(recall_at_k),
-        f"ndcg@{k}": mean(ndcg_at_k),
+        f"ndcg@{k}": float(np.mean(ndcg)),
+        # its standard error over users: how far apart two rankers must be to tell them apart
+        f"ndcg@{k}_se": float(np.std(ndcg, ddof=1) / np.sqrt(len(ndcg))) if len(ndcg) > 1 else 0.0,
         f"map@{k}": mean(average_precision_at_k),
         "coverage": coverage((lists.get(u, []) for u in users), catalogue_size, k),
         "users": float(len(users)),

@@ -1,0 +1,172 @@
+"""Held-out splits for measuring models: Spark fits on the training side, NumPy scores on the
+driver. Evaluation, offline tuning and the tuning at every training all measure through here,
+so they agree on what a split, a fit and a score are.
+
+- RatingSet: a data set's ratings (cached in Spark), split reproducibly per user or at random.
+- RankingHoldout: a training side indexed for Spark, each user's training movies (never
+  recommended) and held-out movies (to find); fits ALS and item-item models on the training side.
+- RatingHoldout: a training side and the (user, movie, rating) test pairs both sides know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_store import ranking_metrics as metrics
+from spark_store.bias_als import fit_biases, residuals
+from spark_store.item_models import CoRatings, ItemModel, co_ratings
+from spark_store.model_types import AlsParams, BiasParams, RatingScale
+from spark_store.ranking import ItemNeighbours, blend, top_n
+from spark_store.splits import per_user_split, random_split
+from spark_store.training import apply_index, factor_pair, fit_als, index_ids, rating_scale
+
+Scorer = Callable[[int, np.ndarray], np.ndarray]  # (user index, rated items) -> item scores
+
+
+class RatingSet:
+    """Ratings (user_id, movie_id, rating, timestamp) in Spark, cached."""
+
+    def __init__(self, spark: SparkSession, ratings: DataFrame) -> None:
+        self.spark = spark
+        self.df = ratings.cache()
+
+    def per_user_split(self, test_fraction: float, seed: int) -> tuple[RatingSet, RatingSet]:
+        """(train, test): floor(test_fraction * n) of each user's n ratings go to test."""
+        train, test = per_user_split(self.df, test_fraction, seed)
+        return RatingSet(self.spark, train), RatingSet(self.spark, test)
+
+    def random_split(self, test_fraction: float, seed: int) -> tuple[RatingSet, RatingSet]:
+        """(train, test): each rating goes to test with probability test_fraction."""
+        train, test = random_split(self.df, test_fraction, seed)
+        return RatingSet(self.spark, train), RatingSet(self.spark, test)
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """Every (user, movie) in the set: what tests check splits against."""
+        return {(r.user_id, r.movie_id) for r in self.df.select("user_id", "movie_id").collect()}
+
+    def count(self) -> int:
+        return int(self.df.count())
+
+    def release(self) -> None:
+        self.df.unpersist()
+
+
+class RankingHoldout:
+    """A training side indexed for Spark and, per user, the held-out movies to find."""
+
+    def __init__(self, train: RatingSet, test: RatingSet) -> None:
+        self.spark = train.spark
+        self.user_ids, self.item_ids, indexed = index_ids(self.spark, train.df)
+        self.indexed = indexed.cache()
+        rows = self.indexed.select("user_idx", "item_idx").collect()
+        users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        order = np.argsort(users, kind="stable")
+        bounds = np.searchsorted(users[order], np.arange(len(self.user_ids) + 1))
+        self.seen = [items[order][bounds[u] : bounds[u + 1]] for u in range(len(self.user_ids))]
+        self.counts = np.bincount(items, minlength=len(self.item_ids)).astype(np.float64)
+        self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+        self.relevant: dict[str, set[str]] = {}
+        for row in test.df.select("user_id", "movie_id").toLocalIterator():
+            self.relevant.setdefault(row.user_id, set()).add(row.movie_id)
+
+    def lists(self, score: Scorer, k: int) -> dict[str, list[str]]:
+        """Each held-out user's top k by `score`, training movies excluded."""
+        out = {}
+        for user in self.relevant:
+            u = self.user_index.get(user)
+            if u is not None:
+                best, _ = top_n(score(u, self.seen[u]), k, exclude=self.seen[u])
+                out[user] = [self.item_ids[j] for j in best]
+        return out
+
+    def summary(self, score: Scorer, k: int) -> dict[str, float]:
+        lists = self.lists(score, k)
+        return metrics.ranking_summary(lists, self.relevant, k, len(self.item_ids))
+
+    def factors(self, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
+        return factor_pair(fit_als(self.indexed, params), len(self.user_ids), len(self.item_ids))
+
+    def co_ratings(self, per_user: int) -> CoRatings:
+        """The training side's co-ratings, for item-item models (release when done)."""
+        return co_ratings(
+            self.spark, self.indexed, per_user, len(self.user_ids), len(self.item_ids)
+        )
+
+    def neighbours(self, k: int, per_user: int) -> ItemNeighbours:
+        """Item-CF: each movie's k most similar movies by cosine."""
+        co = self.co_ratings(per_user)
+        try:
+            return co.links(ItemModel("cosine", 0.0, k), ease_max_items=0)
+        finally:
+            co.release()
+
+    def popularity(self) -> Scorer:
+        return lambda _u, _rated: self.counts
+
+    def release(self) -> None:
+        self.indexed.unpersist()
+
+
+class RatingHoldout:
+    """A training side indexed for Spark and the test pairs whose user and movie it knows
+    (Spark's coldStartStrategy=drop); the others are counted as dropped."""
+
+    def __init__(self, train: RatingSet, test: RatingSet) -> None:
+        spark = train.spark
+        self.user_ids, self.item_ids, indexed = index_ids(spark, train.df)
+        self.indexed = indexed.cache()
+        self.scale: RatingScale = rating_scale(train.df)
+        pairs = apply_index(spark, test.df, self.user_ids, self.item_ids).collect()
+        self.users = np.asarray([p.user_idx for p in pairs], dtype=np.int64)
+        self.items = np.asarray([p.item_idx for p in pairs], dtype=np.int64)
+        self.actual = np.asarray([p.rating for p in pairs], dtype=np.float64)
+        self.dropped = test.count() - len(pairs)
+
+    def plain_als(self, params: AlsParams) -> np.ndarray:
+        """Plain ALS's predictions for the test pairs."""
+        users, items = self.factors(self.indexed, params)
+        return self._dot(users, items)
+
+    def bias_aware(self, bias: BiasParams, params: AlsParams) -> np.ndarray:
+        """PredictRating's predictions: mean + user bias + movie bias + ALS on the residuals."""
+        biases = fit_biases(self.indexed, bias, len(self.user_ids), len(self.item_ids))
+        resid = residuals(self.indexed, biases).cache()
+        try:
+            users, items = self.factors(resid, params)
+        finally:
+            resid.unpersist()
+        base: np.ndarray = biases.mean + biases.user[self.users] + biases.item[self.items]
+        predicted: np.ndarray = base + self._dot(users, items)
+        return predicted
+
+    def factors(self, indexed: DataFrame, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
+        return factor_pair(fit_als(indexed, params), len(self.user_ids), len(self.item_ids))
+
+    def rmse(self, predicted: np.ndarray) -> float:
+        return metrics.rmse(np.clip(predicted, self.scale.low, self.scale.high), self.actual)
+
+    def mae(self, predicted: np.ndarray) -> float:
+        return metrics.mae(np.clip(predicted, self.scale.low, self.scale.high), self.actual)
+
+    def _dot(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        products: np.ndarray = np.einsum("ij,ij->i", users[self.users], items[self.items])
+        return products.astype(np.float64)
+
+    def release(self) -> None:
+        self.indexed.unpersist()
+
+
+def als_scorer(users: np.ndarray, items: np.ndarray) -> Scorer:
+    return lambda u, _rated: items @ users[u]
+
+
+def cf_scorer(neighbours: ItemNeighbours) -> Scorer:
+    return lambda _u, rated: neighbours.scores(rated, neighbours.items)
+
+
+def blend_scorer(als: Scorer, cf: Scorer, als_weight: float) -> Scorer:
+    return lambda u, rated: blend(als(u, rated), cf(u, rated), als_weight)

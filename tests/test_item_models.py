@@ -1,0 +1,117 @@
+"""Item-item models: the driver's dense path and Spark's self-join give the same links, EASE^R
+matches its closed form, and link selection keeps ties to the lower index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyspark.sql import SparkSession
+
+from spark_store.item_models import (
+    DenseCoRatings,
+    ItemModel,
+    SparkCoRatings,
+    _top_per_row,
+    co_ratings,
+    ease_links,
+)
+from spark_store.ranking import ItemNeighbours, blend
+from spark_store.training import index_ids
+
+
+def _random_ratings(spark: SparkSession, seed: int):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    popularity = rng.pareto(1.5, 30) + 0.1
+    rows = []
+    for u in range(50):
+        for m in range(30):
+            if rng.random() < min(0.9, 0.15 * popularity[m]):
+                rows.append((f"u{u}", f"m{m:02d}", 4.0, int(rng.integers(0, 10_000))))
+    df = spark.createDataFrame(
+        rows, "user_id string, movie_id string, rating double, timestamp long"
+    )
+    return index_ids(spark, df)
+
+
+def _links_as_dict(links: ItemNeighbours) -> dict[tuple[int, int], float]:
+    out = {}
+    for item in range(links.items):
+        neighbours, similarity = links.neighbours(item)
+        for n, s in zip(neighbours, similarity, strict=True):
+            out[(item, int(n))] = float(s)
+    return out
+
+
+@pytest.mark.parametrize(
+    "model",
+    [ItemModel("cosine", 0.0, 5), ItemModel("rp3beta", 0.5, 4), ItemModel("rp3beta", 0.0, 30)],
+)
+@pytest.mark.parametrize("per_user", [300, 6])
+def test_dense_and_spark_co_ratings_give_the_same_links(
+    spark: SparkSession, model: ItemModel, per_user: int
+) -> None:
+    users, items, indexed = _random_ratings(spark, 5)
+    dense = co_ratings(spark, indexed, per_user, len(users), len(items))
+    distributed = co_ratings(spark, indexed, per_user, len(users), len(items), dense_max_cells=0)
+    assert isinstance(dense, DenseCoRatings) and isinstance(distributed, SparkCoRatings)
+    try:
+        mine = _links_as_dict(dense.links(model, ease_max_items=100))
+        theirs = _links_as_dict(distributed.links(model, ease_max_items=100))
+    finally:
+        dense.release()
+        distributed.release()
+    assert len(mine) > 20
+    for pair in mine.keys() & theirs.keys():
+        assert mine[pair] == pytest.approx(theirs[pair], rel=1e-5)
+    # Sums of 1/degree differ in their last bits between float32 on the driver and Spark's
+    # doubles added in any order, so a tie at a row's k-th link may fall either way; any link
+    # only one side keeps must be such a tie.
+    keep_per = 0 if model.kind == "cosine" else 1  # the key part whose k links are kept
+    for pair in mine.keys() ^ theirs.keys():
+        kept, other = (mine, theirs) if pair in mine else (theirs, mine)
+        row = [v for p, v in other.items() if p[keep_per] == pair[keep_per]]
+        assert len(row) == model.neighbours and kept[pair] == pytest.approx(min(row), rel=1e-5)
+
+
+def test_ease_links_are_the_closed_form_solution() -> None:
+    rng = np.random.default_rng(3)
+    x = (rng.random((40, 8)) < 0.4).astype(np.float64)
+    users, items = np.nonzero(x)
+    lam = 5.0
+    p = np.linalg.inv(x.T @ x + lam * np.eye(8))
+    b = np.eye(8) - p / np.diag(p)  # Steck (2019), eq. 8
+    links = ease_links(users, items, 8, ItemModel("ease", lam, 7), max_items=100)
+    found = _links_as_dict(links)  # (target, source) -> weight
+    expected = {(t, s): b[s, t] for s in range(8) for t in range(8) if s != t and b[s, t] > 0}
+    assert found.keys() == expected.keys()
+    for (t, s), weight in found.items():
+        assert weight == pytest.approx(expected[(t, s)], rel=1e-4)
+
+
+def test_ease_covers_only_the_most_rated_movies() -> None:
+    rng = np.random.default_rng(4)
+    x = (rng.random((60, 10)) < np.linspace(0.9, 0.1, 10)).astype(np.float64)
+    users, items = np.nonzero(x)
+    links = ease_links(users, items, 10, ItemModel("ease", 2.0, 9), max_items=4)
+    linked = set(links.neighbour.tolist()) | {
+        item for item in range(10) if len(links.neighbours(item)[0])
+    }
+    most_rated = set(np.argsort(-x.sum(axis=0), kind="stable")[:4].tolist())
+    assert linked and linked <= most_rated
+
+
+def test_top_per_row_keeps_ties_for_the_lower_index() -> None:
+    matrix = np.array([[0.5, 0.9, 0.5, 0.5, -np.inf], [-np.inf, -np.inf, 0.1, -np.inf, 0.1]])
+    rows, cols, values = _top_per_row(lambda lo, hi: matrix[lo:hi].copy(), 2, 2)
+    assert rows.tolist() == [0, 0, 1, 1]
+    assert cols.tolist() == [1, 0, 2, 4]
+    np.testing.assert_allclose(values, [0.9, 0.5, 0.1, 0.1])
+
+
+def test_blend_weights_each_part_by_its_share() -> None:
+    als, cf, popularity = np.array([2.0, 1.0, 0.0]), np.array([0.0, 4.0, 2.0]), np.array([1, 3, 6])
+    np.testing.assert_allclose(
+        blend(als, cf, 0.5, popularity, 0.25), [0.5 + 0.25 / 6, 0.25 + 0.25 + 0.125, 0.125 + 0.25]
+    )
+    np.testing.assert_allclose(blend(als, cf, 0.0, popularity, 1.0), popularity / 6)
+    np.testing.assert_allclose(blend(als, cf, 0.3), 0.3 * als / 2 + 0.7 * cf / 4)
