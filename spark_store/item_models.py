@@ -12,9 +12,9 @@ solve, and fold-in, lazy update and bulk precompute agree by construction.
   the driver over the `max_items` most-rated movies only; the rest get no EASE links.
 
 All three start from the co-rating counts of one pass over the ratings (`co_ratings`), made
-once per training: on the driver as dense NumPy matrices where the catalogue is small enough
-(DENSE_MAX_CELLS; each variant is then a second or two), otherwise as a Spark self-join that
-scales out with the cluster (each variant one window over it).
+once per training: on the driver as sparse NumPy arrays of co-rated pairs where there are few
+enough (DRIVER_MAX_PAIRS; each variant is then one sort, seconds), otherwise as a Spark
+self-join that scales out with the cluster (each variant one window over it).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from spark_store.ranking import ItemNeighbours
 
 log = logging.getLogger(__name__)
 
-# Users x movies and movies x movies cells up to which co-ratings are dense NumPy on the driver:
-# two float32 movie-by-movie matrices, 0.8 GB at the limit (10,000 movies).
-DENSE_MAX_CELLS = 100_000_000
-ROW_BLOCK = 512  # rows of a similarity matrix scored at once (float64): bounds the working set
+# Co-rated (user, pair) rows up to which co-ratings are counted on the driver: about 1.5 GB of
+# working arrays at the limit. The demo data has 9M once each user's ratings are capped at 300.
+DRIVER_MAX_PAIRS = 40_000_000
+ROW_BLOCK = 512  # rows of EASE's weight matrix ranked at once (float64): bounds the working set
 
 CAPPED_SQL = """
 SELECT user_idx, item_idx FROM (
@@ -148,65 +148,86 @@ class SparkCoRatings:
         self.capped.unpersist()
 
 
-class DenseCoRatings:
-    """Co-rating counts as dense movie-by-movie matrices on the driver: the same models as
-    SparkCoRatings (the same links, ties to the lower index), in seconds for a small catalogue."""
+class DriverCoRatings:
+    """Co-rated movie pairs as NumPy arrays on the driver (each pair once, i < j): the same
+    models as SparkCoRatings, the same links, ties to the lower index, in seconds where the
+    pairs fit in memory."""
 
-    def __init__(self, users: np.ndarray, items: np.ndarray, user_count: int, item_count: int):
-        x = np.zeros((user_count, item_count), dtype=np.float32)
-        x[users, items] = 1.0
-        degree = np.maximum(x.sum(axis=1, keepdims=True), 1.0)
+    def __init__(self, users: np.ndarray, items: np.ndarray, item_count: int) -> None:
         self.items = item_count
-        self.co = x.T @ x  # co-raters per pair; the diagonal is each movie's raters
-        self.walk = x.T @ (x / degree)  # per pair, the sum over co-raters of 1 / their degree
-        self.raters = np.diag(self.co).astype(np.float64)
+        self.raters = np.bincount(items, minlength=item_count).astype(np.float64)
+        order = np.argsort(users, kind="stable")
+        users, items = users[order], items[order]
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+        ends = np.r_[starts[1:], len(users)]
+        firsts, seconds, weights = [], [], []
+        upper: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            degree = hi - lo
+            if degree < 2:
+                continue
+            if degree not in upper:
+                upper[degree] = np.triu_indices(degree, 1)
+            a, b = upper[degree]
+            mine = np.sort(items[lo:hi])
+            firsts.append(mine[a])
+            seconds.append(mine[b])
+            weights.append(np.full(len(a), 1.0 / degree))
+        pairs: np.ndarray = np.empty(0, np.int64)
+        self.both: np.ndarray = np.empty(0)  # co-raters of each pair
+        self.walk: np.ndarray = np.empty(0)  # sum over co-raters of 1 / their degree
+        if firsts:
+            keys = np.concatenate(firsts).astype(np.int64) * item_count + np.concatenate(seconds)
+            pairs, inverse = np.unique(keys, return_inverse=True)
+            self.both = np.bincount(inverse).astype(np.float64)
+            self.walk = np.bincount(inverse, weights=np.concatenate(weights))
+        self.first, self.second = pairs // item_count, pairs % item_count
 
     def links(self, model: ItemModel, ease_max_items: int) -> ItemNeighbours:
-        n, k = self.items, model.neighbours
+        # Both directions of every pair: (target, source) and (source, target).
+        targets = np.concatenate([self.first, self.second])
+        sources = np.concatenate([self.second, self.first])
         raters = self.raters
         if model.kind == "cosine":
-            norm = np.sqrt(raters)
-
-            def cosine(lo: int, hi: int) -> np.ndarray:
-                co = self.co[lo:hi].astype(np.float64)
-                with np.errstate(divide="ignore", invalid="ignore"):  # unrated: no links
-                    return _valid(co / np.outer(norm[lo:hi], norm), co, lo)
-
-            rows, cols, values = _top_per_row(cosine, n, k)
-            return ItemNeighbours.from_pairs(rows, cols, values, n)  # row = target
-        if model.kind == "rp3beta":
-            discount = np.power(np.maximum(raters, 1.0), model.param)
-
-            def rp3beta(lo: int, hi: int) -> np.ndarray:
-                walk = self.walk[lo:hi].astype(np.float64)  # row = source, symmetric
-                sources = np.maximum(raters[lo:hi], 1.0)[:, None]
-                return _valid(walk / sources / discount[None, :], walk, lo)
-
-            rows, cols, values = _top_per_row(rp3beta, n, k)
-            return ItemNeighbours.from_pairs(cols, rows, values, n)  # row = source
-        if model.kind == "ease":
+            both = np.concatenate([self.both, self.both])
+            similarity = both / np.sqrt(raters[targets] * raters[sources])
+            keep = _top_per_group(targets, sources, similarity, model.neighbours)
+        elif model.kind == "rp3beta":
+            walk = np.concatenate([self.walk, self.walk])
+            similarity = walk / (raters[sources] * np.power(raters[targets], model.param))
+            keep = _top_per_group(sources, targets, similarity, model.neighbours)
+        elif model.kind == "ease":
             kept = _most_rated(raters, ease_max_items)
-            gram = self.co[np.ix_(kept, kept)].astype(np.float64)
-            return _ease(gram, kept, model, n)
-        raise ValueError(f"unknown item model {model.kind!r}")
+            position = np.full(self.items, -1, dtype=np.int64)
+            position[kept] = np.arange(len(kept))
+            inside = (position[self.first] >= 0) & (position[self.second] >= 0)
+            gram = np.zeros((len(kept), len(kept)))
+            i, j = position[self.first[inside]], position[self.second[inside]]
+            gram[i, j] = gram[j, i] = self.both[inside]
+            gram[np.arange(len(kept)), np.arange(len(kept))] = raters[kept]
+            return _ease(gram, kept, model, self.items)
+        else:
+            raise ValueError(f"unknown item model {model.kind!r}")
+        return ItemNeighbours.from_pairs(
+            targets[keep], sources[keep], similarity[keep].astype(np.float32), self.items
+        )
 
     def release(self) -> None:
-        del self.co, self.walk
+        del self.first, self.second, self.both, self.walk
 
 
-CoRatings = SparkCoRatings | DenseCoRatings
+CoRatings = SparkCoRatings | DriverCoRatings
 
 
 def co_ratings(
     spark: SparkSession,
     indexed: DataFrame,
     per_user: int,
-    user_count: int,
     item_count: int,
-    dense_max_cells: int = DENSE_MAX_CELLS,
+    driver_max_pairs: int = DRIVER_MAX_PAIRS,
 ) -> CoRatings:
-    """The co-ratings of each user's `per_user` most recent ratings: dense on the driver when
-    the catalogue fits DENSE_MAX_CELLS, a Spark table otherwise.
+    """The co-ratings of each user's `per_user` most recent ratings: on the driver when their
+    pairs fit DRIVER_MAX_PAIRS, a Spark table otherwise.
 
     The cap is Mahout's maxPrefsPerUser: the pairs a user contributes grow with the square of
     their ratings, and the demo data has 61M (user, pair) rows, 22% of them from its 5 heaviest
@@ -219,15 +240,17 @@ def co_ratings(
         capped = spark.sql(CAPPED_SQL.format(ratings=view, per_user=int(per_user))).cache()
     finally:
         spark.catalog.dropTempView(view)
-    if max(user_count, item_count) * item_count <= dense_max_cells:
+    degrees = capped.groupBy("user_idx").count()
+    total = degrees.selectExpr("SUM(`count` * (`count` - 1) / 2)").first()
+    pairs = int(total[0] or 0) if total is not None else 0
+    if pairs <= driver_max_pairs:
         users, items = _pairs(capped)
         capped.unpersist()
-        return DenseCoRatings(users, items, user_count, item_count)
+        return DriverCoRatings(users, items, item_count)
     log.info(
-        "co-ratings in Spark: %d users x %d movies is above the driver's %d cells",
-        user_count,
-        item_count,
-        dense_max_cells,
+        "co-ratings in Spark: %d co-rated (user, pair) rows, above the driver's %d",
+        pairs,
+        driver_max_pairs,
     )
     return SparkCoRatings(spark, capped, item_count)
 
@@ -238,7 +261,7 @@ def item_neighbours(
     """(item_idx, neighbour_idx, similarity) by Spark: each movie's k most similar movies by
     cosine, from ratings with user_idx, item_idx and timestamp columns; ties to the lower
     index."""
-    co = co_ratings(spark, indexed, per_user, 1, 1, dense_max_cells=0)
+    co = co_ratings(spark, indexed, per_user, item_count=0, driver_max_pairs=-1)  # table only
     assert isinstance(co, SparkCoRatings)
     try:
         table = co.table(ItemModel("cosine", 0.0, k))
@@ -295,12 +318,15 @@ def _ease(gram: np.ndarray, kept: np.ndarray, model: ItemModel, item_count: int)
     return ItemNeighbours.from_pairs(kept[cols], kept[rows], values, item_count)
 
 
-def _valid(values: np.ndarray, support: np.ndarray, lo: int) -> np.ndarray:
-    """values where the pair was co-rated and is not a movie with itself, -inf elsewhere."""
-    values[support <= 0] = -np.inf
-    rows = np.arange(values.shape[0])
-    values[rows, rows + lo] = -np.inf
-    return values
+def _top_per_group(
+    groups: np.ndarray, others: np.ndarray, values: np.ndarray, k: int
+) -> np.ndarray:
+    """Indices of each group's k largest values, ties to the lower `others` index."""
+    order = np.lexsort((others, -values, groups))
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[rank < k]
 
 
 def _top_per_row(

@@ -87,7 +87,7 @@ def train_models(
     ranking = fit_als(indexed, settings.ranking)
     biases = fit_biases(indexed, settings.bias, len(user_ids), len(item_ids))
     rating = fit_als(residuals(indexed, biases), settings.rating)
-    co = co_ratings(spark, indexed, settings.cf_ratings_per_user, len(user_ids), len(item_ids))
+    co = co_ratings(spark, indexed, settings.cf_ratings_per_user, len(item_ids))
     ease_max_items = (tuning or TuningSettings()).ease_max_items
     neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
     ranking_links = None

@@ -84,6 +84,7 @@ def select(
     )
     holdout = RankingHoldout(fit, validation)
     _sample_users(holdout, tuning.max_validation_users, tuning.seed)
+    log.info("tuning: validation split (%s) in %.1f s", how, time.perf_counter() - started)
     chooser = _Chooser(holdout, tuning.k, base)
     skipped: list[str] = []
     co: CoRatings | None = None
@@ -100,7 +101,9 @@ def select(
             als,
             dataclasses.replace(base, blend_als_weight=1.0, blend_popularity_weight=0.0),
         )
+        log.info("tuning: popularity and ALS measured at %.1f s", time.perf_counter() - started)
         co = holdout.co_ratings(base.cf_ratings_per_user)
+        log.info("tuning: co-ratings counted at %.1f s", time.perf_counter() - started)
         for model in _item_models(base, holdout, tuning, skipped):
             if time.perf_counter() - started > tuning.budget_s:
                 skipped.append(f"{model.describe()}: over the {tuning.budget_s:g} s budget")
@@ -205,7 +208,8 @@ def _blends(
     for weight in POPULARITY_WEIGHTS:
         if best_als + weight >= 1.0:
             continue
-        label = f"{name} + ALS {best_als:g} + popularity {weight:g}"
+        with_als = f" + ALS {best_als:g}" if best_als else ""
+        label = f"{name}{with_als} + popularity {weight:g}"
         chooser.measure(label, blended(best_als, weight), with_weights(best_als, weight))
 
 
@@ -215,7 +219,6 @@ def _item_models(
     """The item-item candidates, cheapest and most often best first."""
     links = max(base.cf_neighbours, 100)
     yield ItemModel("cosine", 0.0, base.cf_neighbours)
-    yield ItemModel("rp3beta", 0.5, links)
     items = int(np.count_nonzero(holdout.counts))
     if items > tuning.ease_max_items:
         skipped.append(
@@ -225,9 +228,11 @@ def _item_models(
     # lambda in units of the mean rating count of a movie: the ridge then weighs the same
     # against the co-rating counts on a small data set and a large one.
     scale = float(holdout.counts.sum()) / max(items, 1)
-    for factor in (2.0, 10.0):
-        yield ItemModel("ease", round(factor * scale, 1), links)
+    yield ItemModel("ease", round(10 * scale, 1), links)
     yield ItemModel("rp3beta", 0.3, links)
+    yield ItemModel("ease", round(2 * scale, 1), links)
+    yield ItemModel("ease", round(50 * scale, 1), links)
+    yield ItemModel("rp3beta", 0.5, links)
     yield ItemModel("rp3beta", 0.7, links)
 
 

@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from spark_store.item_models import (
-    DenseCoRatings,
+    DriverCoRatings,
     ItemModel,
     SparkCoRatings,
     _top_per_row,
@@ -50,10 +50,10 @@ def _links_as_dict(links: ItemNeighbours) -> dict[tuple[int, int], float]:
 def test_dense_and_spark_co_ratings_give_the_same_links(
     spark: SparkSession, model: ItemModel, per_user: int
 ) -> None:
-    users, items, indexed = _random_ratings(spark, 5)
-    dense = co_ratings(spark, indexed, per_user, len(users), len(items))
-    distributed = co_ratings(spark, indexed, per_user, len(users), len(items), dense_max_cells=0)
-    assert isinstance(dense, DenseCoRatings) and isinstance(distributed, SparkCoRatings)
+    _, items, indexed = _random_ratings(spark, 5)
+    dense = co_ratings(spark, indexed, per_user, len(items))
+    distributed = co_ratings(spark, indexed, per_user, len(items), driver_max_pairs=-1)
+    assert isinstance(dense, DriverCoRatings) and isinstance(distributed, SparkCoRatings)
     try:
         mine = _links_as_dict(dense.links(model, ease_max_items=100))
         theirs = _links_as_dict(distributed.links(model, ease_max_items=100))
@@ -63,9 +63,9 @@ def test_dense_and_spark_co_ratings_give_the_same_links(
     assert len(mine) > 20
     for pair in mine.keys() & theirs.keys():
         assert mine[pair] == pytest.approx(theirs[pair], rel=1e-5)
-    # Sums of 1/degree differ in their last bits between float32 on the driver and Spark's
-    # doubles added in any order, so a tie at a row's k-th link may fall either way; any link
-    # only one side keeps must be such a tie.
+    # Sums of 1/degree differ in their last bits between the driver's and Spark's order of
+    # addition, so a tie at a row's k-th link may fall either way; any link only one side
+    # keeps must be such a tie.
     keep_per = 0 if model.kind == "cosine" else 1  # the key part whose k links are kept
     for pair in mine.keys() ^ theirs.keys():
         kept, other = (mine, theirs) if pair in mine else (theirs, mine)

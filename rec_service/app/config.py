@@ -349,7 +349,7 @@ class TuningConfig:
     split: str = "random"
     """How validation is held out of each user's ratings: "random" (the protocol `movierec
     evaluate` measures with) or "time" (their latest ratings, where the data has timestamps)."""
-    budget_s: float = 120.0
+    budget_s: float = 60.0
     """Seconds tuning may take; popularity and ALS are always measured, item-item candidates
     only while time is left."""
     validation_fraction: float = 0.2
