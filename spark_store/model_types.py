@@ -92,7 +92,7 @@ class ModelSettings:
     # "ease", with its parameter (beta, lambda) and links kept per movie (spark_store.item_models).
     item_model: str = "cosine"
     item_model_param: float = 0.0
-    item_model_links: int = 50
+    item_model_links: int = 0  # 0: cf_neighbours
     # Share of the ranking score given to plain popularity (rating count); the item-item part
     # gets what ALS and popularity leave.
     blend_popularity_weight: float = 0.0
@@ -101,9 +101,25 @@ class ModelSettings:
         return dataclasses.asdict(self)
 
     @property
+    def links_per_movie(self) -> int:
+        """The ranker's item-item links per movie."""
+        return self.item_model_links or self.cf_neighbours
+
+    @property
     def ranking_uses_cf_neighbours(self) -> bool:
         """Whether the ranker's item-item part is the Item-CF neighbour table itself."""
-        return self.item_model == "cosine" and self.item_model_links == self.cf_neighbours
+        return self.item_model == "cosine" and self.links_per_movie == self.cf_neighbours
+
+    def ranker(self) -> tuple[str, float, int, float, float]:
+        """What decides GetTopN's ranking beyond the ALS settings, with links resolved: two
+        settings with the same ranker rank alike."""
+        return (
+            self.item_model,
+            self.item_model_param,
+            self.links_per_movie,
+            self.blend_als_weight,
+            self.blend_popularity_weight,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
@@ -117,7 +133,7 @@ class ModelSettings:
             blend_als_weight=float(data["blend_als_weight"]),
             item_model=str(data.get("item_model", "cosine")),
             item_model_param=float(data.get("item_model_param", 0.0)),
-            item_model_links=int(data.get("item_model_links", data["cf_neighbours"])),
+            item_model_links=int(data.get("item_model_links", 0)),
             blend_popularity_weight=float(data.get("blend_popularity_weight", 0.0)),
         )
 

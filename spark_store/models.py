@@ -92,7 +92,7 @@ def train_models(
     neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
     ranking_links = None
     if not settings.ranking_uses_cf_neighbours:
-        model = ItemModel(settings.item_model, settings.item_model_param, settings.item_model_links)
+        model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
         ranking_links = co.links(model, ease_max_items)
     co.release()
     indexed.unpersist()

@@ -171,7 +171,8 @@ class _Chooser:
         top = max(self._measured, key=lambda m: m[1])
         floor = max(m[1] for m in self._measured[:2])  # popularity and ALS alone
         band = [m for m in self._measured if m[1] >= max(top[1] - top[2], floor)]
-        pick = next((m for m in band if m[3] == self.configured), band[0])
+        configured = self.configured.ranker()
+        pick = next((m for m in band if m[3].ranker() == configured), band[0])
         return pick[0], pick[1], pick[3]
 
 
@@ -243,7 +244,7 @@ def served_scorer(
     ServingModel.scores computes, for measuring it."""
     if settings.blend_als_weight >= 1.0:
         return als_scorer(*holdout.factors(settings.ranking))
-    model = ItemModel(settings.item_model, settings.item_model_param, settings.item_model_links)
+    model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
     links = co.links(model, ease_max_items)
     als = (
         als_scorer(*holdout.factors(settings.ranking))

@@ -66,8 +66,9 @@ def ranking(
         for model in _item_models(settings, holdout, tuning):
             links = co.links(model, tuning.ease_max_items)
             rows[model.describe()] = holdout.summary(cf_scorer(links), k)
-        fixed = dataclasses.replace(settings, item_model="cosine", blend_popularity_weight=0.0)
-        fixed = dataclasses.replace(fixed, item_model_links=fixed.cf_neighbours)
+        fixed = dataclasses.replace(
+            settings, item_model="cosine", item_model_links=0, blend_popularity_weight=0.0
+        )
         rows["GetTopN, fixed settings (implicit ALS + Item-CF)"] = holdout.summary(
             served_scorer(holdout, fixed, co, tuning.ease_max_items), k
         )
