@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 # Co-rated (user, pair) rows up to which co-ratings are counted on the driver: about 1.5 GB of
 # working arrays at the limit. The demo data has 9M once each user's ratings are capped at 300.
 DRIVER_MAX_PAIRS = 40_000_000
+# Links an item-item ranker keeps in all: a small catalogue keeps (nearly) its whole matrix, a
+# large one at least LINKS_PER_MOVIE_MIN per movie. Scoring a user costs their rated movies
+# times the links per movie; two CSR layouts of 2M links take about 50 MB.
+TOTAL_LINKS = 2_000_000
+LINKS_PER_MOVIE_MIN = 100
 ROW_BLOCK = 512  # rows of EASE's weight matrix ranked at once (float64): bounds the working set
 
 CAPPED_SQL = """
@@ -269,6 +274,11 @@ def item_neighbours(
         return table
     finally:
         co.release()
+
+
+def links_per_movie(movies: int, at_least: int) -> int:
+    """How many links per movie an item-item ranker keeps for a catalogue of `movies`."""
+    return max(at_least, LINKS_PER_MOVIE_MIN, min(movies - 1, TOTAL_LINKS // max(movies, 1)))
 
 
 def collect_links(table: DataFrame, items: int) -> ItemNeighbours:

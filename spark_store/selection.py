@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_store.holdout import RankingHoldout, RatingSet, Scorer, als_scorer
-from spark_store.item_models import CoRatings, ItemModel
+from spark_store.item_models import CoRatings, ItemModel, links_per_movie
 from spark_store.model_types import ModelSettings, TuningSettings
 from spark_store.ranking import ItemNeighbours, blend
 from spark_store.splits import per_user_latest_split, per_user_split
@@ -218,9 +218,9 @@ def _item_models(
     base: ModelSettings, holdout: RankingHoldout, tuning: TuningSettings, skipped: list[str]
 ) -> Iterator[ItemModel]:
     """The item-item candidates, cheapest and most often best first."""
-    links = max(base.cf_neighbours, 100)
-    yield ItemModel("cosine", 0.0, base.cf_neighbours)
     items = int(np.count_nonzero(holdout.counts))
+    links = links_per_movie(items, base.cf_neighbours)
+    yield ItemModel("cosine", 0.0, base.cf_neighbours)
     if items > tuning.ease_max_items:
         skipped.append(
             f"EASE^R: {items} rated movies, above ease_max_items {tuning.ease_max_items}; "

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spark_store.holdout import RankingHoldout, RatingHoldout, RatingSet, als_scorer, cf_scorer
-from spark_store.item_models import ItemModel
+from spark_store.item_models import ItemModel, links_per_movie
 from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.selection import select, served_scorer
 
@@ -89,7 +89,7 @@ def _item_models(
 ) -> list[ItemModel]:
     """One of each item-item candidate, with middle settings, for the side-by-side rows."""
     mean_count = float(holdout.counts.sum()) / max(int(np.count_nonzero(holdout.counts)), 1)
-    links = max(settings.cf_neighbours, 100)
+    links = links_per_movie(int(np.count_nonzero(holdout.counts)), settings.cf_neighbours)
     return [
         ItemModel("cosine", 0.0, settings.cf_neighbours),
         ItemModel("rp3beta", 0.5, links),
