@@ -50,8 +50,8 @@ def report() -> str:
         "Written by `benchmarks/quality_datasets.py`; protocol in its docstring: per-user 75/25",
         "split for ranking (top 10, training movies excluded), random 80/20 for RMSE, seed 42.",
         '"GetTopN, tuned" is the ranker the service chooses for itself on a validation split of',
-        "the training side only. Bold: the served ranker; the check column says whether it is at",
-        "least the best of popularity and plain implicit ALS.",
+        "the training side only. Bold: the served ranker; the line under each table says whether",
+        "it is at least the best of popularity and plain implicit ALS.",
         "",
     ]
     for name in DATA_SETS:
