@@ -79,8 +79,9 @@ def select(
 ) -> Selection:
     """Measures every candidate that fits the budget and returns the best one's settings."""
     started = time.perf_counter()
+    source = RatingSet(spark, ratings)
     fit, validation, how = validation_split(
-        RatingSet(spark, ratings), tuning.split, tuning.validation_fraction, tuning.seed
+        source, tuning.split, tuning.validation_fraction, tuning.seed
     )
     holdout = RankingHoldout(fit, validation)
     _sample_users(holdout, tuning.max_validation_users, tuning.seed)
@@ -129,8 +130,8 @@ def select(
         if co is not None:
             co.release()
         holdout.release()
-        fit.release()
-        validation.release()
+        for ratings_set in (fit, validation, source):  # a retrain must not leave them cached
+            ratings_set.release()
     for reason in skipped:
         log.info("tuning: skipped %s", reason)
     best = chooser.best()
