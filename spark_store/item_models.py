@@ -30,8 +30,9 @@ from spark_store.ranking import ItemNeighbours
 
 log = logging.getLogger(__name__)
 
-# Co-rated (user, pair) rows up to which co-ratings are counted on the driver: about 1.5 GB of
-# working arrays at the limit. The demo data has 9M once each user's ratings are capped at 300.
+# Co-rated (user, pair) rows up to which co-ratings are counted on the driver: about 40 bytes of
+# working arrays per row, 1.6 GB at the limit (computed, not measured). The demo data has 6.9M
+# once each user's ratings are capped at 300.
 DRIVER_MAX_PAIRS = 40_000_000
 # Links an item-item ranker keeps in all: a small catalogue keeps (nearly) its whole matrix, a
 # large one at least LINKS_PER_MOVIE_MIN per movie. Scoring a user costs their rated movies
