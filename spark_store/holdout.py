@@ -16,7 +16,7 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_store import ranking_metrics as metrics
-from spark_store.bias_als import fit_biases, residuals
+from spark_store.bias_als import biases_of_arrays, fit_biases, residuals
 from spark_store.item_models import CoRatings, ItemModel, co_ratings
 from spark_store.model_types import AlsParams, BiasParams, RatingScale
 from spark_store.ranking import ItemNeighbours, blend, top_n
@@ -125,6 +125,7 @@ class RatingHoldout:
         self.items = np.asarray([p.item_idx for p in pairs], dtype=np.int64)
         self.actual = np.asarray([p.rating for p in pairs], dtype=np.float64)
         self.dropped = test.count() - len(pairs)
+        self._fit_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def plain_als(self, params: AlsParams) -> np.ndarray:
         """Plain ALS's predictions for the test pairs."""
@@ -143,11 +144,32 @@ class RatingHoldout:
         predicted: np.ndarray = base + self._dot(users, items)
         return predicted
 
+    def biases_only(self, bias: BiasParams) -> np.ndarray:
+        """The biases alone as the predictor (mean + user bias + movie bias), fitted on the
+        driver: what a shrinkage setting does without an ALS fit."""
+        if self._fit_arrays is None:
+            rows = self.indexed.select("user_idx", "item_idx", "rating").collect()
+            self._fit_arrays = (
+                np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+                np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+                np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)),
+            )
+        shape = (len(self.user_ids), len(self.item_ids))
+        biases = biases_of_arrays(*self._fit_arrays, bias, shape)
+        predicted: np.ndarray = biases.mean + biases.user[self.users] + biases.item[self.items]
+        return predicted
+
     def factors(self, indexed: DataFrame, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
         return factor_pair(fit_als(indexed, params), len(self.user_ids), len(self.item_ids))
 
     def rmse(self, predicted: np.ndarray) -> float:
         return metrics.rmse(np.clip(predicted, self.scale.low, self.scale.high), self.actual)
+
+    def squared_errors(self, predicted: np.ndarray) -> np.ndarray:
+        """Each test rating's squared error, predictions clipped to the scale as served."""
+        clipped = np.clip(predicted, self.scale.low, self.scale.high)
+        errors: np.ndarray = (clipped - self.actual) ** 2
+        return errors
 
     def mae(self, predicted: np.ndarray) -> float:
         return metrics.mae(np.clip(predicted, self.scale.low, self.scale.high), self.actual)

@@ -145,6 +145,7 @@ class TuningSettings:
     enabled: bool = True
     split: str = "random"  # validation per user: "random" share, or "time" (latest ratings)
     budget_s: float = 60.0  # item-item candidates stop once this is spent
+    rating_budget_s: float = 30.0  # PredictRating's ALS fits stop once this is spent
     validation_fraction: float = 0.2
     ease_max_items: int = 5000  # EASE^R's dense item matrix covers the most-rated movies only
     max_validation_users: int = 3000  # a larger data set is scored on a fixed sample of users

@@ -1,6 +1,8 @@
 """Chooses the ranker on the data it will serve, at every training: candidates are fitted on a
 validation split carved from the training ratings only and compared by NDCG@k.
 
+PredictRating's settings are then chosen on the same split (rating_selection.py).
+
 Candidates, cheapest first, so a tight time budget still compares the baselines:
   1. popularity (rating count) and the configured implicit ALS: always measured;
   2. each item-item model (item_models: cosine item-KNN, RP3beta, EASE^R where the catalogue
@@ -29,6 +31,7 @@ from spark_store.holdout import RankingHoldout, RatingSet, Scorer, als_scorer
 from spark_store.item_models import CoRatings, ItemModel, links_per_movie
 from spark_store.model_types import ModelSettings, TuningSettings
 from spark_store.ranking import ItemNeighbours, blend
+from spark_store.rating_selection import RatingSelection, select_rating
 from spark_store.splits import per_user_latest_split, per_user_split
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class Selection:
     split: str = ""
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    rating: RatingSelection | None = None  # PredictRating's choice, on the same split
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +59,7 @@ class Selection:
             "split": self.split,
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
+            "rating": self.rating.as_dict() if self.rating is not None else None,
         }
 
 
@@ -126,6 +131,9 @@ def select(
                 fitted,
                 time.perf_counter() - scored,
             )
+        co.release()  # its driver memory is not wanted while PredictRating's ALS fits run
+        co = None
+        rating = select_rating(fit, validation, base, tuning.rating_budget_s)
     finally:
         if co is not None:
             co.release()
@@ -137,12 +145,13 @@ def select(
     best = chooser.best()
     log.info("tuning: serving %s (validation NDCG@%d %.4f)", best[0], tuning.k, best[1])
     return Selection(
-        settings=best[2],
+        settings=rating.applied(best[2]),
         chosen=best[0],
         candidates=chooser.rows,
         split=how,
         skipped=skipped,
         seconds=time.perf_counter() - started,
+        rating=rating,
     )
 
 

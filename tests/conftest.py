@@ -37,6 +37,7 @@ def service_config(tmp: Path, **changes: object) -> Config:
         # Tuning runs as in production, within a short budget: the baselines and the first
         # item-item candidates are compared at every training of the suite.
         tuning_budget_s=20,
+        tuning_rating_budget_s=10,
     )
     return base.replace(**changes)
 

@@ -191,6 +191,11 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     assert info.ranker == new_tuning["chosen"] and info.tuning_seconds > 0
     figures = {c.name: c.ndcg_at_10 for c in info.candidates}
     assert figures[info.ranker] >= max(figures["popularity"], figures["implicit ALS"])
+    # PredictRating's settings were chosen again too, and the model serves the choice.
+    assert info.predictor == new_tuning["rating"]["chosen"] and info.predictor_candidates
+    assert info.predictor in {c.name for c in info.predictor_candidates}
+    served = state.recommender().model.facts.settings
+    assert f"regParam {served.rating.reg_param:g}" in info.predictor
 
     # Ratings accepted before the cut are training data now; the late ones were folded in
     # (in the new model's rating_log unless the cut came after them).

@@ -4,6 +4,8 @@ chosen is what the trained model serves."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -20,6 +22,9 @@ SMALL = ModelSettings(
     rating=AlsParams(rank=4, reg_param=0.1, max_iter=5),
     cf_neighbours=10,
 )
+# The ranker's choice alone: PredictRating's (tests/test_rating_selection.py) measures only the
+# configured settings.
+RANKER_ONLY = TuningSettings(budget_s=60, rating_budget_s=0)
 
 
 def popularity_only(spark: SparkSession, seed: int = 1) -> DataFrame:
@@ -53,7 +58,7 @@ def _by_name(chosen: selection.Selection) -> dict[str, float]:
 def test_where_only_popularity_is_learnable_the_choice_is_at_least_popularity(
     spark: SparkSession,
 ) -> None:
-    chosen = selection.select(spark, popularity_only(spark), SMALL, TuningSettings(budget_s=60))
+    chosen = selection.select(spark, popularity_only(spark), SMALL, RANKER_ONLY)
     figures = _by_name(chosen)
     assert figures[chosen.chosen] >= max(figures["popularity"], figures["implicit ALS"])
     # within noise of the best: one standard error of the best one's NDCG
@@ -68,14 +73,14 @@ def test_where_only_popularity_is_learnable_the_choice_is_at_least_popularity(
 
 
 def test_where_tastes_differ_an_item_model_beats_popularity(spark: SparkSession) -> None:
-    chosen = selection.select(spark, two_tastes(spark), SMALL, TuningSettings(budget_s=60))
+    chosen = selection.select(spark, two_tastes(spark), SMALL, RANKER_ONLY)
     figures = _by_name(chosen)
     assert figures[chosen.chosen] > figures["popularity"] * 1.5
     assert chosen.chosen != "popularity" and chosen.settings.blend_popularity_weight < 1.0
 
 
 def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None:
-    trained = train_models(spark, two_tastes(spark), SMALL, tuning=TuningSettings(budget_s=60))
+    trained = train_models(spark, two_tastes(spark), SMALL, tuning=RANKER_ONLY)
     assert trained.tuning is not None
     assert trained.tuning["chosen"] in {row["ranker"] for row in trained.tuning["candidates"]}
     assert trained.settings.item_model in ("cosine", "rp3beta", "ease")
@@ -86,7 +91,9 @@ def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None
 
 
 def test_a_tight_budget_still_compares_the_baselines(spark: SparkSession) -> None:
-    chosen = selection.select(spark, two_tastes(spark), SMALL, TuningSettings(budget_s=0))
+    chosen = selection.select(
+        spark, two_tastes(spark), SMALL, dataclasses.replace(RANKER_ONLY, budget_s=0)
+    )
     names = [row["ranker"] for row in chosen.candidates]
     assert names == ["popularity", "implicit ALS"]
     assert chosen.skipped and all("budget" in reason for reason in chosen.skipped)
@@ -118,7 +125,7 @@ def test_evaluation_tunes_on_its_training_side_only(
     monkeypatch.setattr(selection, "RankingHoldout", Recording)
     ratings = RatingSet(spark, two_tastes(spark))
     train, test = ratings.per_user_split(0.25, 42)
-    rows = evaluate.ranking(train, test, SMALL, TuningSettings(budget_s=30), 10)
+    rows = evaluate.ranking(train, test, SMALL, dataclasses.replace(RANKER_ONLY, budget_s=30), 10)
     assert len(seen) == 2 and all(seen)  # the tuning's fit and validation sides
     assert not (seen[0] | seen[1]) & test.pairs()
     tuned = [name for name in rows if name.startswith("GetTopN, tuned")]

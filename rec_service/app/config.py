@@ -352,6 +352,10 @@ class TuningConfig:
     budget_s: float = 60.0
     """Seconds tuning may take; popularity and ALS are always measured, item-item candidates
     only while time is left."""
+    rating_budget_s: float = 30.0
+    """Seconds PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation
+    RMSE) may take beyond the ranker's; the configured settings are always measured, other ALS
+    fits only while time is left."""
     validation_fraction: float = 0.2
     """Share of each user's ratings held out for validation."""
     ease_max_items: int = 5000
@@ -369,14 +373,16 @@ class TuningConfig:
                 "tuning_validation_fraction must be between 0 and 1, "
                 f"not {self.validation_fraction}"
             )
-        if self.budget_s < 0:
-            raise ValueError(f"tuning_budget_s must be at least 0, not {self.budget_s}")
+        for name in ("budget_s", "rating_budget_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"tuning_{name} must be at least 0, not {getattr(self, name)}")
 
     def selection(self) -> TuningSettings:
         return TuningSettings(
             enabled=self.enabled,
             split=self.split,
             budget_s=self.budget_s,
+            rating_budget_s=self.rating_budget_s,
             validation_fraction=self.validation_fraction,
             ease_max_items=self.ease_max_items,
             max_validation_users=self.max_validation_users,

@@ -65,6 +65,7 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         facts = model.facts
         scale = model.scale
         tuning = facts.tuning or {}
+        rating_tuning = tuning.get("rating") or {}  # absent from models saved before it existed
         return apb.GetModelInfoResponse(
             model_version=model.version,
             trained_at=timestamp_from_us(model.trained_at_us),
@@ -91,6 +92,11 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
             ],
             tuning_seconds=tuning.get("seconds", 0.0),
             validation_split=tuning.get("split", ""),
+            predictor=rating_tuning.get("chosen", ""),
+            predictor_candidates=[
+                apb.PredictorCandidate(name=row["predictor"], rmse=row["rmse"], mae=row["mae"])
+                for row in rating_tuning.get("candidates", [])
+            ],
         )
 
     def TriggerRetrain(

@@ -29,7 +29,7 @@ from rec_service.app.service import Service, open_rating_log, start_engine
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
-from rec_service.jobs.evaluate import best_plain, evaluate_given
+from rec_service.jobs.evaluate import best_plain, evaluate_given, served_predictor
 from rec_service.jobs.evaluate import evaluate as run_evaluation
 from rec_service.jobs.tune import Grid, tune
 from rec_service.jobs.tuning_report import write_tuning_report
@@ -185,15 +185,16 @@ def evaluate(argv: Sequence[str]) -> int:
         protocol = "random 80/20 for accuracy, per-user 75/25 for ranking"
     print(f"data: {cfg.data.data_dir}   seed {args.seed}   {protocol}\nsettings: {settings}")
     print("rating accuracy (predictions clipped to the scale, warm pairs):")
+    name_width = max(len(name) for name in result.accuracy)
     for name, acc in result.accuracy.items():
         print(
-            f"  {name:32} RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  "
+            f"  {name:{name_width}} RMSE {acc['rmse']:.4f}  MAE {acc['mae']:.4f}  "
             f"({int(acc['test_ratings'])} test ratings, "
             f"{int(acc['cold_start_dropped'])} cold-start pairs left out)"
         )
     plain_name, plain = best_plain(result.accuracy)
-    served = result.accuracy["PredictRating (bias-aware ALS)"]["rmse"]
-    print(f"  PredictRating / best plain ({plain_name}): {served / plain['rmse']:.3f}")
+    _, served = served_predictor(result.accuracy)
+    print(f"  PredictRating / best plain ({plain_name}): {served['rmse'] / plain['rmse']:.3f}")
     print(f"top-{args.k} (training movies excluded):")
     width = max(len(name) for name in result.ranking)
     for name, row in result.ranking.items():
@@ -384,12 +385,22 @@ def admin(argv: Sequence[str]) -> int:
         if args.json:
             print(json.dumps(plain))
             return 0
-        candidates = plain.pop("candidates", [])
+        # The tuning's candidates, as tables under the model's facts.
+        measured = {
+            "rankers": (
+                plain.pop("candidates", []),
+                ["name", "ndcg_at_10", "precision_at_10", "coverage"],
+            ),
+            "PredictRating settings": (
+                plain.pop("predictor_candidates", []),
+                ["name", "rmse", "mae"],
+            ),
+        }
         print(key_value_table(key_values(plain)))
-        if candidates:  # the tuning's candidates, as a table under the model's facts
-            columns = ["name", "ndcg_at_10", "precision_at_10", "coverage"]
-            rows = [[c.get(col, 0) for col in columns] for c in candidates]
-            print(f"\nrankers measured on validation:\n{table(columns, rows)}")
+        for what, (candidates, columns) in measured.items():
+            if candidates:
+                rows = [[c.get(col, 0) for col in columns] for c in candidates]
+                print(f"\n{what} measured on validation:\n{table(columns, rows)}")
     return 0
 
 

@@ -27,7 +27,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step", "ranker", "candidates", "tuning_seconds", "validation_split")
+    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step", "ranker", "candidates", "tuning_seconds", "validation_split", "predictor", "predictor_candidates")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,8 @@ class GetModelInfoResponse(_message.Message):
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     TUNING_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_SPLIT_FIELD_NUMBER: _ClassVar[int]
+    PREDICTOR_FIELD_NUMBER: _ClassVar[int]
+    PREDICTOR_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     model_version: str
     trained_at: _timestamp_pb2.Timestamp
     params: _containers.ScalarMap[str, str]
@@ -69,7 +71,19 @@ class GetModelInfoResponse(_message.Message):
     candidates: _containers.RepeatedCompositeFieldContainer[RankerCandidate]
     tuning_seconds: float
     validation_split: str
-    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ..., ranker: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[RankerCandidate, _Mapping]]] = ..., tuning_seconds: _Optional[float] = ..., validation_split: _Optional[str] = ...) -> None: ...
+    predictor: str
+    predictor_candidates: _containers.RepeatedCompositeFieldContainer[PredictorCandidate]
+    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ..., ranker: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[RankerCandidate, _Mapping]]] = ..., tuning_seconds: _Optional[float] = ..., validation_split: _Optional[str] = ..., predictor: _Optional[str] = ..., predictor_candidates: _Optional[_Iterable[_Union[PredictorCandidate, _Mapping]]] = ...) -> None: ...
+
+class PredictorCandidate(_message.Message):
+    __slots__ = ("name", "rmse", "mae")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RMSE_FIELD_NUMBER: _ClassVar[int]
+    MAE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    rmse: float
+    mae: float
+    def __init__(self, name: _Optional[str] = ..., rmse: _Optional[float] = ..., mae: _Optional[float] = ...) -> None: ...
 
 class RankerCandidate(_message.Message):
     __slots__ = ("name", "ndcg_at_10", "precision_at_10", "coverage")

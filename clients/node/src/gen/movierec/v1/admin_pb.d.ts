@@ -138,7 +138,7 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
   candidates: RankerCandidate[];
 
   /**
-   * Seconds the choice took.
+   * Seconds the choice took (the ranker's and PredictRating's together).
    *
    * @generated from field: double tuning_seconds = 16;
    */
@@ -150,6 +150,22 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
    * @generated from field: string validation_split = 17;
    */
   validationSplit: string;
+
+  /**
+   * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+   * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+   * was off.
+   *
+   * @generated from field: string predictor = 18;
+   */
+  predictor: string;
+
+  /**
+   * Every predictor measured when choosing, with its validation figures.
+   *
+   * @generated from field: repeated movierec.v1.PredictorCandidate predictor_candidates = 19;
+   */
+  predictorCandidates: PredictorCandidate[];
 };
 
 /**
@@ -157,6 +173,40 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
  * Use `create(GetModelInfoResponseSchema)` to create a new message.
  */
 export declare const GetModelInfoResponseSchema: GenMessage<GetModelInfoResponse>;
+
+/**
+ * PredictorCandidate is one PredictRating setting measured on the validation split.
+ *
+ * @generated from message movierec.v1.PredictorCandidate
+ */
+export declare type PredictorCandidate = Message<"movierec.v1.PredictorCandidate"> & {
+  /**
+   * The predictor, as in GetModelInfoResponse.predictor.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Root mean squared error on the validation ratings, predictions clipped to the scale.
+   *
+   * @generated from field: double rmse = 2;
+   */
+  rmse: number;
+
+  /**
+   * Mean absolute error on the same ratings.
+   *
+   * @generated from field: double mae = 3;
+   */
+  mae: number;
+};
+
+/**
+ * Describes the message movierec.v1.PredictorCandidate.
+ * Use `create(PredictorCandidateSchema)` to create a new message.
+ */
+export declare const PredictorCandidateSchema: GenMessage<PredictorCandidate>;
 
 /**
  * RankerCandidate is one ranker measured on the validation split.

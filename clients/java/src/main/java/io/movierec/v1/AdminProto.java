@@ -30,6 +30,11 @@ public final class AdminProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_movierec_v1_PredictorCandidate_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_movierec_v1_PredictorCandidate_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_movierec_v1_RankerCandidate_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -86,7 +91,7 @@ public final class AdminProto {
       "\n\027movierec/v1/admin.proto\022\013movierec.v1\032\034" +
       "google/protobuf/struct.proto\032\037google/pro" +
       "tobuf/timestamp.proto\"\025\n\023GetModelInfoReq" +
-      "uest\"\227\006\n\024GetModelInfoResponse\022#\n\rmodel_v" +
+      "uest\"\211\007\n\024GetModelInfoResponse\022#\n\rmodel_v" +
       "ersion\030\001 \001(\tR\014modelVersion\0229\n\ntrained_at" +
       "\030\002 \001(\0132\032.google.protobuf.TimestampR\ttrai" +
       "nedAt\022E\n\006params\030\003 \003(\0132-.movierec.v1.GetM" +
@@ -104,54 +109,59 @@ public final class AdminProto {
       "andidates\030\017 \003(\0132\034.movierec.v1.RankerCand" +
       "idateR\ncandidates\022%\n\016tuning_seconds\030\020 \001(" +
       "\001R\rtuningSeconds\022)\n\020validation_split\030\021 \001" +
-      "(\tR\017validationSplit\0329\n\013ParamsEntry\022\020\n\003ke" +
-      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\207" +
-      "\001\n\017RankerCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\034" +
-      "\n\nndcg_at_10\030\002 \001(\001R\010ndcgAt10\022&\n\017precisio" +
-      "n_at_10\030\003 \001(\001R\rprecisionAt10\022\032\n\010coverage" +
-      "\030\004 \001(\001R\010coverage\"\027\n\025TriggerRetrainReques" +
-      "t\"l\n\026TriggerRetrainResponse\022)\n\003job\030\001 \001(\013" +
-      "2\027.movierec.v1.RetrainJobR\003job\022\'\n\017alread" +
-      "y_running\030\002 \001(\010R\016alreadyRunning\"\031\n\027GetRe" +
-      "trainStatusRequest\"E\n\030GetRetrainStatusRe" +
-      "sponse\022)\n\003job\030\001 \001(\0132\027.movierec.v1.Retrai" +
-      "nJobR\003job\"\257\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\t" +
-      "R\005jobId\022/\n\005state\030\002 \001(\0162\031.movierec.v1.Ret" +
-      "rainStateR\005state\022\024\n\005stage\030\003 \001(\tR\005stage\022!" +
-      "\n\014stage_number\030\004 \001(\005R\013stageNumber\022\037\n\013sta" +
-      "ge_count\030\005 \001(\005R\nstageCount\022\030\n\007trigger\030\006 " +
-      "\001(\tR\007trigger\0229\n\nstarted_at\030\007 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\tstartedAt\022;\n\013finis" +
-      "hed_at\030\010 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\nfinishedAt\022!\n\014rating_count\030\t \001(\003R\013rati" +
-      "ngCount\022#\n\rmodel_version\030\n \001(\tR\014modelVer" +
-      "sion\022\024\n\005error\030\013 \001(\tR\005error\022N\n\rstage_seco" +
-      "nds\030\014 \003(\0132).movierec.v1.RetrainJob.Stage" +
-      "SecondsEntryR\014stageSeconds\032?\n\021StageSecon" +
-      "dsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001" +
-      "R\005value:\0028\001\">\n\017QuerySqlRequest\022\020\n\003sql\030\001 " +
-      "\001(\tR\003sql\022\031\n\010max_rows\030\002 \001(\005R\007maxRows\"\235\001\n\020" +
-      "QuerySqlResponse\022\030\n\007columns\030\001 \003(\tR\007colum" +
-      "ns\022!\n\014column_types\030\002 \003(\tR\013columnTypes\022.\n" +
-      "\004rows\030\003 \003(\0132\032.google.protobuf.ListValueR" +
-      "\004rows\022\034\n\ttruncated\030\004 \001(\010R\ttruncated*\177\n\014R" +
-      "etrainState\022\035\n\031RETRAIN_STATE_UNSPECIFIED" +
-      "\020\000\022\031\n\025RETRAIN_STATE_RUNNING\020\001\022\033\n\027RETRAIN" +
-      "_STATE_SUCCEEDED\020\002\022\030\n\024RETRAIN_STATE_FAIL" +
-      "ED\020\0032\350\002\n\014AdminService\022S\n\014GetModelInfo\022 ." +
-      "movierec.v1.GetModelInfoRequest\032!.movier" +
-      "ec.v1.GetModelInfoResponse\022Y\n\016TriggerRet" +
-      "rain\022\".movierec.v1.TriggerRetrainRequest" +
-      "\032#.movierec.v1.TriggerRetrainResponse\022_\n" +
-      "\020GetRetrainStatus\022$.movierec.v1.GetRetra" +
-      "inStatusRequest\032%.movierec.v1.GetRetrain" +
-      "StatusResponse\022G\n\010QuerySql\022\034.movierec.v1" +
-      ".QuerySqlRequest\032\035.movierec.v1.QuerySqlR" +
-      "esponseB\251\001\n\016io.movierec.v1B\nAdminProtoP\001" +
-      "Z>github.com/movierec/movierec/clients/g" +
-      "o/movierec/v1;movierecv1\242\002\003MXX\252\002\013Moviere" +
-      "c.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMeta" +
-      "data\352\002\014Movierec::V1b\006proto3"
+      "(\tR\017validationSplit\022\034\n\tpredictor\030\022 \001(\tR\t" +
+      "predictor\022R\n\024predictor_candidates\030\023 \003(\0132" +
+      "\037.movierec.v1.PredictorCandidateR\023predic" +
+      "torCandidates\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(" +
+      "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"N\n\022Pred" +
+      "ictorCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\022\n\004rm" +
+      "se\030\002 \001(\001R\004rmse\022\020\n\003mae\030\003 \001(\001R\003mae\"\207\001\n\017Ran" +
+      "kerCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\034\n\nndcg" +
+      "_at_10\030\002 \001(\001R\010ndcgAt10\022&\n\017precision_at_1" +
+      "0\030\003 \001(\001R\rprecisionAt10\022\032\n\010coverage\030\004 \001(\001" +
+      "R\010coverage\"\027\n\025TriggerRetrainRequest\"l\n\026T" +
+      "riggerRetrainResponse\022)\n\003job\030\001 \001(\0132\027.mov" +
+      "ierec.v1.RetrainJobR\003job\022\'\n\017already_runn" +
+      "ing\030\002 \001(\010R\016alreadyRunning\"\031\n\027GetRetrainS" +
+      "tatusRequest\"E\n\030GetRetrainStatusResponse" +
+      "\022)\n\003job\030\001 \001(\0132\027.movierec.v1.RetrainJobR\003" +
+      "job\"\257\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\tR\005jobI" +
+      "d\022/\n\005state\030\002 \001(\0162\031.movierec.v1.RetrainSt" +
+      "ateR\005state\022\024\n\005stage\030\003 \001(\tR\005stage\022!\n\014stag" +
+      "e_number\030\004 \001(\005R\013stageNumber\022\037\n\013stage_cou" +
+      "nt\030\005 \001(\005R\nstageCount\022\030\n\007trigger\030\006 \001(\tR\007t" +
+      "rigger\0229\n\nstarted_at\030\007 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\tstartedAt\022;\n\013finished_at" +
+      "\030\010 \001(\0132\032.google.protobuf.TimestampR\nfini" +
+      "shedAt\022!\n\014rating_count\030\t \001(\003R\013ratingCoun" +
+      "t\022#\n\rmodel_version\030\n \001(\tR\014modelVersion\022\024" +
+      "\n\005error\030\013 \001(\tR\005error\022N\n\rstage_seconds\030\014 " +
+      "\003(\0132).movierec.v1.RetrainJob.StageSecond" +
+      "sEntryR\014stageSeconds\032?\n\021StageSecondsEntr" +
+      "y\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005valu" +
+      "e:\0028\001\">\n\017QuerySqlRequest\022\020\n\003sql\030\001 \001(\tR\003s" +
+      "ql\022\031\n\010max_rows\030\002 \001(\005R\007maxRows\"\235\001\n\020QueryS" +
+      "qlResponse\022\030\n\007columns\030\001 \003(\tR\007columns\022!\n\014" +
+      "column_types\030\002 \003(\tR\013columnTypes\022.\n\004rows\030" +
+      "\003 \003(\0132\032.google.protobuf.ListValueR\004rows\022" +
+      "\034\n\ttruncated\030\004 \001(\010R\ttruncated*\177\n\014Retrain" +
+      "State\022\035\n\031RETRAIN_STATE_UNSPECIFIED\020\000\022\031\n\025" +
+      "RETRAIN_STATE_RUNNING\020\001\022\033\n\027RETRAIN_STATE" +
+      "_SUCCEEDED\020\002\022\030\n\024RETRAIN_STATE_FAILED\020\0032\350" +
+      "\002\n\014AdminService\022S\n\014GetModelInfo\022 .movier" +
+      "ec.v1.GetModelInfoRequest\032!.movierec.v1." +
+      "GetModelInfoResponse\022Y\n\016TriggerRetrain\022\"" +
+      ".movierec.v1.TriggerRetrainRequest\032#.mov" +
+      "ierec.v1.TriggerRetrainResponse\022_\n\020GetRe" +
+      "trainStatus\022$.movierec.v1.GetRetrainStat" +
+      "usRequest\032%.movierec.v1.GetRetrainStatus" +
+      "Response\022G\n\010QuerySql\022\034.movierec.v1.Query" +
+      "SqlRequest\032\035.movierec.v1.QuerySqlRespons" +
+      "eB\251\001\n\016io.movierec.v1B\nAdminProtoP\001Z>gith" +
+      "ub.com/movierec/movierec/clients/go/movi" +
+      "erec/v1;movierecv1\242\002\003MXX\252\002\013Movierec.V1\312\002" +
+      "\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMetadata\352\002" +
+      "\014Movierec::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -170,45 +180,51 @@ public final class AdminProto {
     internal_static_movierec_v1_GetModelInfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetModelInfoResponse_descriptor,
-        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", "Ranker", "Candidates", "TuningSeconds", "ValidationSplit", });
+        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", "Ranker", "Candidates", "TuningSeconds", "ValidationSplit", "Predictor", "PredictorCandidates", });
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_descriptor =
       internal_static_movierec_v1_GetModelInfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_movierec_v1_RankerCandidate_descriptor =
+    internal_static_movierec_v1_PredictorCandidate_descriptor =
       getDescriptor().getMessageTypes().get(2);
+    internal_static_movierec_v1_PredictorCandidate_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_movierec_v1_PredictorCandidate_descriptor,
+        new java.lang.String[] { "Name", "Rmse", "Mae", });
+    internal_static_movierec_v1_RankerCandidate_descriptor =
+      getDescriptor().getMessageTypes().get(3);
     internal_static_movierec_v1_RankerCandidate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_RankerCandidate_descriptor,
         new java.lang.String[] { "Name", "NdcgAt10", "PrecisionAt10", "Coverage", });
     internal_static_movierec_v1_TriggerRetrainRequest_descriptor =
-      getDescriptor().getMessageTypes().get(3);
+      getDescriptor().getMessageTypes().get(4);
     internal_static_movierec_v1_TriggerRetrainRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_TriggerRetrainRequest_descriptor,
         new java.lang.String[] { });
     internal_static_movierec_v1_TriggerRetrainResponse_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(5);
     internal_static_movierec_v1_TriggerRetrainResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_TriggerRetrainResponse_descriptor,
         new java.lang.String[] { "Job", "AlreadyRunning", });
     internal_static_movierec_v1_GetRetrainStatusRequest_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_movierec_v1_GetRetrainStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetRetrainStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_movierec_v1_GetRetrainStatusResponse_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_movierec_v1_GetRetrainStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetRetrainStatusResponse_descriptor,
         new java.lang.String[] { "Job", });
     internal_static_movierec_v1_RetrainJob_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_movierec_v1_RetrainJob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_RetrainJob_descriptor,
@@ -220,13 +236,13 @@ public final class AdminProto {
         internal_static_movierec_v1_RetrainJob_StageSecondsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_movierec_v1_QuerySqlRequest_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_movierec_v1_QuerySqlRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_QuerySqlRequest_descriptor,
         new java.lang.String[] { "Sql", "MaxRows", });
     internal_static_movierec_v1_QuerySqlResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_movierec_v1_QuerySqlResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_QuerySqlResponse_descriptor,

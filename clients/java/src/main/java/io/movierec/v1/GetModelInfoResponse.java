@@ -24,6 +24,8 @@ private static final long serialVersionUID = 0L;
     ranker_ = "";
     candidates_ = java.util.Collections.emptyList();
     validationSplit_ = "";
+    predictor_ = "";
+    predictorCandidates_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -507,7 +509,7 @@ java.lang.String defaultValue) {
   private double tuningSeconds_ = 0D;
   /**
    * <pre>
-   * Seconds the choice took.
+   * Seconds the choice took (the ranker's and PredictRating's together).
    * </pre>
    *
    * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
@@ -563,6 +565,118 @@ java.lang.String defaultValue) {
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int PREDICTOR_FIELD_NUMBER = 18;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object predictor_ = "";
+  /**
+   * <pre>
+   * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+   * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+   * was off.
+   * </pre>
+   *
+   * <code>string predictor = 18 [json_name = "predictor"];</code>
+   * @return The predictor.
+   */
+  @java.lang.Override
+  public java.lang.String getPredictor() {
+    java.lang.Object ref = predictor_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      predictor_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+   * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+   * was off.
+   * </pre>
+   *
+   * <code>string predictor = 18 [json_name = "predictor"];</code>
+   * @return The bytes for predictor.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getPredictorBytes() {
+    java.lang.Object ref = predictor_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      predictor_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int PREDICTOR_CANDIDATES_FIELD_NUMBER = 19;
+  @SuppressWarnings("serial")
+  private java.util.List<io.movierec.v1.PredictorCandidate> predictorCandidates_;
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<io.movierec.v1.PredictorCandidate> getPredictorCandidatesList() {
+    return predictorCandidates_;
+  }
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends io.movierec.v1.PredictorCandidateOrBuilder> 
+      getPredictorCandidatesOrBuilderList() {
+    return predictorCandidates_;
+  }
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  @java.lang.Override
+  public int getPredictorCandidatesCount() {
+    return predictorCandidates_.size();
+  }
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  @java.lang.Override
+  public io.movierec.v1.PredictorCandidate getPredictorCandidates(int index) {
+    return predictorCandidates_.get(index);
+  }
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  @java.lang.Override
+  public io.movierec.v1.PredictorCandidateOrBuilder getPredictorCandidatesOrBuilder(
+      int index) {
+    return predictorCandidates_.get(index);
   }
 
   private byte memoizedIsInitialized = -1;
@@ -632,6 +746,12 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validationSplit_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 17, validationSplit_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(predictor_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 18, predictor_);
+    }
+    for (int i = 0; i < predictorCandidates_.size(); i++) {
+      output.writeMessage(19, predictorCandidates_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -713,6 +833,13 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validationSplit_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, validationSplit_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(predictor_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(18, predictor_);
+    }
+    for (int i = 0; i < predictorCandidates_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(19, predictorCandidates_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -770,6 +897,10 @@ java.lang.String defaultValue) {
             other.getTuningSeconds())) return false;
     if (!getValidationSplit()
         .equals(other.getValidationSplit())) return false;
+    if (!getPredictor()
+        .equals(other.getPredictor())) return false;
+    if (!getPredictorCandidatesList()
+        .equals(other.getPredictorCandidatesList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -832,6 +963,12 @@ java.lang.String defaultValue) {
         java.lang.Double.doubleToLongBits(getTuningSeconds()));
     hash = (37 * hash) + VALIDATION_SPLIT_FIELD_NUMBER;
     hash = (53 * hash) + getValidationSplit().hashCode();
+    hash = (37 * hash) + PREDICTOR_FIELD_NUMBER;
+    hash = (53 * hash) + getPredictor().hashCode();
+    if (getPredictorCandidatesCount() > 0) {
+      hash = (37 * hash) + PREDICTOR_CANDIDATES_FIELD_NUMBER;
+      hash = (53 * hash) + getPredictorCandidatesList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1014,6 +1151,14 @@ java.lang.String defaultValue) {
       bitField0_ = (bitField0_ & ~0x00004000);
       tuningSeconds_ = 0D;
       validationSplit_ = "";
+      predictor_ = "";
+      if (predictorCandidatesBuilder_ == null) {
+        predictorCandidates_ = java.util.Collections.emptyList();
+      } else {
+        predictorCandidates_ = null;
+        predictorCandidatesBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00040000);
       return this;
     }
 
@@ -1055,6 +1200,15 @@ java.lang.String defaultValue) {
         result.candidates_ = candidates_;
       } else {
         result.candidates_ = candidatesBuilder_.build();
+      }
+      if (predictorCandidatesBuilder_ == null) {
+        if (((bitField0_ & 0x00040000) != 0)) {
+          predictorCandidates_ = java.util.Collections.unmodifiableList(predictorCandidates_);
+          bitField0_ = (bitField0_ & ~0x00040000);
+        }
+        result.predictorCandidates_ = predictorCandidates_;
+      } else {
+        result.predictorCandidates_ = predictorCandidatesBuilder_.build();
       }
     }
 
@@ -1110,6 +1264,9 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00010000) != 0)) {
         result.validationSplit_ = validationSplit_;
+      }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.predictor_ = predictor_;
       }
     }
 
@@ -1237,6 +1394,37 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00010000;
         onChanged();
       }
+      if (!other.getPredictor().isEmpty()) {
+        predictor_ = other.predictor_;
+        bitField0_ |= 0x00020000;
+        onChanged();
+      }
+      if (predictorCandidatesBuilder_ == null) {
+        if (!other.predictorCandidates_.isEmpty()) {
+          if (predictorCandidates_.isEmpty()) {
+            predictorCandidates_ = other.predictorCandidates_;
+            bitField0_ = (bitField0_ & ~0x00040000);
+          } else {
+            ensurePredictorCandidatesIsMutable();
+            predictorCandidates_.addAll(other.predictorCandidates_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.predictorCandidates_.isEmpty()) {
+          if (predictorCandidatesBuilder_.isEmpty()) {
+            predictorCandidatesBuilder_.dispose();
+            predictorCandidatesBuilder_ = null;
+            predictorCandidates_ = other.predictorCandidates_;
+            bitField0_ = (bitField0_ & ~0x00040000);
+            predictorCandidatesBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getPredictorCandidatesFieldBuilder() : null;
+          } else {
+            predictorCandidatesBuilder_.addAllMessages(other.predictorCandidates_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1362,6 +1550,24 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00010000;
               break;
             } // case 138
+            case 146: {
+              predictor_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00020000;
+              break;
+            } // case 146
+            case 154: {
+              io.movierec.v1.PredictorCandidate m =
+                  input.readMessage(
+                      io.movierec.v1.PredictorCandidate.parser(),
+                      extensionRegistry);
+              if (predictorCandidatesBuilder_ == null) {
+                ensurePredictorCandidatesIsMutable();
+                predictorCandidates_.add(m);
+              } else {
+                predictorCandidatesBuilder_.addMessage(m);
+              }
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2633,7 +2839,7 @@ java.lang.String defaultValue) {
     private double tuningSeconds_ ;
     /**
      * <pre>
-     * Seconds the choice took.
+     * Seconds the choice took (the ranker's and PredictRating's together).
      * </pre>
      *
      * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
@@ -2645,7 +2851,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Seconds the choice took.
+     * Seconds the choice took (the ranker's and PredictRating's together).
      * </pre>
      *
      * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
@@ -2661,7 +2867,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Seconds the choice took.
+     * Seconds the choice took (the ranker's and PredictRating's together).
      * </pre>
      *
      * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
@@ -2764,6 +2970,420 @@ java.lang.String defaultValue) {
       bitField0_ |= 0x00010000;
       onChanged();
       return this;
+    }
+
+    private java.lang.Object predictor_ = "";
+    /**
+     * <pre>
+     * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+     * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+     * was off.
+     * </pre>
+     *
+     * <code>string predictor = 18 [json_name = "predictor"];</code>
+     * @return The predictor.
+     */
+    public java.lang.String getPredictor() {
+      java.lang.Object ref = predictor_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        predictor_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+     * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+     * was off.
+     * </pre>
+     *
+     * <code>string predictor = 18 [json_name = "predictor"];</code>
+     * @return The bytes for predictor.
+     */
+    public com.google.protobuf.ByteString
+        getPredictorBytes() {
+      java.lang.Object ref = predictor_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        predictor_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+     * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+     * was off.
+     * </pre>
+     *
+     * <code>string predictor = 18 [json_name = "predictor"];</code>
+     * @param value The predictor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPredictor(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      predictor_ = value;
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+     * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+     * was off.
+     * </pre>
+     *
+     * <code>string predictor = 18 [json_name = "predictor"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPredictor() {
+      predictor_ = getDefaultInstance().getPredictor();
+      bitField0_ = (bitField0_ & ~0x00020000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+     * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+     * was off.
+     * </pre>
+     *
+     * <code>string predictor = 18 [json_name = "predictor"];</code>
+     * @param value The bytes for predictor to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPredictorBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      predictor_ = value;
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<io.movierec.v1.PredictorCandidate> predictorCandidates_ =
+      java.util.Collections.emptyList();
+    private void ensurePredictorCandidatesIsMutable() {
+      if (!((bitField0_ & 0x00040000) != 0)) {
+        predictorCandidates_ = new java.util.ArrayList<io.movierec.v1.PredictorCandidate>(predictorCandidates_);
+        bitField0_ |= 0x00040000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        io.movierec.v1.PredictorCandidate, io.movierec.v1.PredictorCandidate.Builder, io.movierec.v1.PredictorCandidateOrBuilder> predictorCandidatesBuilder_;
+
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public java.util.List<io.movierec.v1.PredictorCandidate> getPredictorCandidatesList() {
+      if (predictorCandidatesBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(predictorCandidates_);
+      } else {
+        return predictorCandidatesBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public int getPredictorCandidatesCount() {
+      if (predictorCandidatesBuilder_ == null) {
+        return predictorCandidates_.size();
+      } else {
+        return predictorCandidatesBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public io.movierec.v1.PredictorCandidate getPredictorCandidates(int index) {
+      if (predictorCandidatesBuilder_ == null) {
+        return predictorCandidates_.get(index);
+      } else {
+        return predictorCandidatesBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder setPredictorCandidates(
+        int index, io.movierec.v1.PredictorCandidate value) {
+      if (predictorCandidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.set(index, value);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder setPredictorCandidates(
+        int index, io.movierec.v1.PredictorCandidate.Builder builderForValue) {
+      if (predictorCandidatesBuilder_ == null) {
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder addPredictorCandidates(io.movierec.v1.PredictorCandidate value) {
+      if (predictorCandidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.add(value);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder addPredictorCandidates(
+        int index, io.movierec.v1.PredictorCandidate value) {
+      if (predictorCandidatesBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.add(index, value);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder addPredictorCandidates(
+        io.movierec.v1.PredictorCandidate.Builder builderForValue) {
+      if (predictorCandidatesBuilder_ == null) {
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.add(builderForValue.build());
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder addPredictorCandidates(
+        int index, io.movierec.v1.PredictorCandidate.Builder builderForValue) {
+      if (predictorCandidatesBuilder_ == null) {
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder addAllPredictorCandidates(
+        java.lang.Iterable<? extends io.movierec.v1.PredictorCandidate> values) {
+      if (predictorCandidatesBuilder_ == null) {
+        ensurePredictorCandidatesIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, predictorCandidates_);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder clearPredictorCandidates() {
+      if (predictorCandidatesBuilder_ == null) {
+        predictorCandidates_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00040000);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public Builder removePredictorCandidates(int index) {
+      if (predictorCandidatesBuilder_ == null) {
+        ensurePredictorCandidatesIsMutable();
+        predictorCandidates_.remove(index);
+        onChanged();
+      } else {
+        predictorCandidatesBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public io.movierec.v1.PredictorCandidate.Builder getPredictorCandidatesBuilder(
+        int index) {
+      return getPredictorCandidatesFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public io.movierec.v1.PredictorCandidateOrBuilder getPredictorCandidatesOrBuilder(
+        int index) {
+      if (predictorCandidatesBuilder_ == null) {
+        return predictorCandidates_.get(index);  } else {
+        return predictorCandidatesBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public java.util.List<? extends io.movierec.v1.PredictorCandidateOrBuilder> 
+         getPredictorCandidatesOrBuilderList() {
+      if (predictorCandidatesBuilder_ != null) {
+        return predictorCandidatesBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(predictorCandidates_);
+      }
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public io.movierec.v1.PredictorCandidate.Builder addPredictorCandidatesBuilder() {
+      return getPredictorCandidatesFieldBuilder().addBuilder(
+          io.movierec.v1.PredictorCandidate.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public io.movierec.v1.PredictorCandidate.Builder addPredictorCandidatesBuilder(
+        int index) {
+      return getPredictorCandidatesFieldBuilder().addBuilder(
+          index, io.movierec.v1.PredictorCandidate.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every predictor measured when choosing, with its validation figures.
+     * </pre>
+     *
+     * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+     */
+    public java.util.List<io.movierec.v1.PredictorCandidate.Builder> 
+         getPredictorCandidatesBuilderList() {
+      return getPredictorCandidatesFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        io.movierec.v1.PredictorCandidate, io.movierec.v1.PredictorCandidate.Builder, io.movierec.v1.PredictorCandidateOrBuilder> 
+        getPredictorCandidatesFieldBuilder() {
+      if (predictorCandidatesBuilder_ == null) {
+        predictorCandidatesBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            io.movierec.v1.PredictorCandidate, io.movierec.v1.PredictorCandidate.Builder, io.movierec.v1.PredictorCandidateOrBuilder>(
+                predictorCandidates_,
+                ((bitField0_ & 0x00040000) != 0),
+                getParentForChildren(),
+                isClean());
+        predictorCandidates_ = null;
+      }
+      return predictorCandidatesBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -276,7 +276,7 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
-   * Seconds the choice took.
+   * Seconds the choice took (the ranker's and PredictRating's together).
    * </pre>
    *
    * <code>double tuning_seconds = 16 [json_name = "tuningSeconds"];</code>
@@ -303,4 +303,72 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getValidationSplitBytes();
+
+  /**
+   * <pre>
+   * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+   * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+   * was off.
+   * </pre>
+   *
+   * <code>string predictor = 18 [json_name = "predictor"];</code>
+   * @return The predictor.
+   */
+  java.lang.String getPredictor();
+  /**
+   * <pre>
+   * How PredictRating predicts, as chosen by RMSE on the same validation split (for example
+   * "biases (shrinkage 5 movie, 10 user) + ALS rank 40 regParam 0.15"); empty when tuning
+   * was off.
+   * </pre>
+   *
+   * <code>string predictor = 18 [json_name = "predictor"];</code>
+   * @return The bytes for predictor.
+   */
+  com.google.protobuf.ByteString
+      getPredictorBytes();
+
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  java.util.List<io.movierec.v1.PredictorCandidate> 
+      getPredictorCandidatesList();
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  io.movierec.v1.PredictorCandidate getPredictorCandidates(int index);
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  int getPredictorCandidatesCount();
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  java.util.List<? extends io.movierec.v1.PredictorCandidateOrBuilder> 
+      getPredictorCandidatesOrBuilderList();
+  /**
+   * <pre>
+   * Every predictor measured when choosing, with its validation figures.
+   * </pre>
+   *
+   * <code>repeated .movierec.v1.PredictorCandidate predictor_candidates = 19 [json_name = "predictorCandidates"];</code>
+   */
+  io.movierec.v1.PredictorCandidateOrBuilder getPredictorCandidatesOrBuilder(
+      int index);
 }
