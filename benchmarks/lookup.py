@@ -133,7 +133,7 @@ def synthetic_model(users: int, rank: int = 10) -> ServingModel:
     """A model with `users` users and the 20,000 movies the lists name; nobody rated anything."""
     rng = np.random.default_rng(users)
     items = len(MOVIES)
-    movies = {m: Movie(m, f"Movie {m}", ("Drama",), 10, 35.0) for m in MOVIES}
+    movies = {m: Movie(m, f"Movie {m}", ("Drama",), 10, 35.0, 10) for m in MOVIES}
     return ServingModel(
         version="bench",
         trained_at_us=0,

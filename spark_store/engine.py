@@ -37,8 +37,8 @@ from spark_store.table_loader import TableLayout
 from spark_store.training import apply_index
 from spark_store.training_data import delete_path, merge_logged, read_ratings
 
-# (movie_id, title, genres, rating_count, rating_sum) per catalogue movie
-MovieRow = tuple[str, str, tuple[str, ...], int, float]
+# (movie_id, title, genres, rating_count, rating_sum, rated_count) per catalogue movie
+MovieRow = tuple[str, str, tuple[str, ...], int, float, int]
 # (user_id, movie_id, rating, event_us, accepted_us) per rating accepted since the data cut
 LiveRating = tuple[str, str, float, int, int]
 LIVE_RATINGS_VIEW = "rating_log"
@@ -138,16 +138,27 @@ class SparkEngine:
             "title",
             "genres",
             "rating_count",
-            (F.coalesce(F.col("mean_rating"), F.lit(0.0)) * F.col("rating_count")).alias("sum"),
+            (F.coalesce(F.col("mean_rating"), F.lit(0.0)) * F.col("rated_count")).alias("sum"),
+            "rated_count",
         ).collect()
         movies = [
-            (r.movie_id, r.title, tuple(r.genres or ()), int(r.rating_count), float(r.sum))
+            (
+                r.movie_id,
+                r.title,
+                tuple(r.genres or ()),
+                int(r.rating_count),
+                float(r.sum),
+                int(r.rated_count),
+            )
             for r in movie_rows
         ]
         rows = indexed.select("user_idx", "item_idx", "rating").collect()
         users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        values = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
+        # NaN: an interaction without a rating (ServingModel.rated_ratings)
+        values = np.fromiter(
+            (np.nan if r[2] is None else r[2] for r in rows), dtype=np.float32, count=len(rows)
+        )
         return LoadedVersion(
             factors, movies, (users, items, values), VersionTables(ratings, movies_df, indexed)
         )

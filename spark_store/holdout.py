@@ -21,7 +21,16 @@ from spark_store.item_models import CoRatings, ItemModel, co_ratings
 from spark_store.model_types import AlsParams, BiasParams, RatingScale
 from spark_store.ranking import ItemNeighbours, blend, top_n
 from spark_store.splits import per_user_split, random_split
-from spark_store.training import apply_index, factor_pair, fit_als, index_ids, rating_scale
+from spark_store.training import (
+    apply_index,
+    factor_pair,
+    fit_als,
+    implicit_weight,
+    index_ids,
+    ranking_input,
+    rated_only,
+    rating_scale,
+)
 
 Scorer = Callable[[int, np.ndarray], np.ndarray]  # (user index, rated items) -> item scores
 
@@ -90,7 +99,13 @@ class RankingHoldout:
         return metrics.ranking_summary(lists, self.relevant, k, len(self.item_ids))
 
     def factors(self, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
-        return factor_pair(fit_als(self.indexed, params), len(self.user_ids), len(self.item_ids))
+        """ALS fitted as training fits it: implicit on every interaction (those without a
+        rating valued as training values them), explicit on the rated rows only."""
+        if params.implicit_prefs:
+            data = ranking_input(self.indexed, implicit_weight(self.indexed))
+        else:
+            data = rated_only(self.indexed)
+        return factor_pair(fit_als(data, params), len(self.user_ids), len(self.item_ids))
 
     def co_ratings(self, per_user: int) -> CoRatings:
         """The training side's co-ratings, for item-item models (release when done)."""
@@ -117,14 +132,16 @@ class RatingHoldout:
 
     def __init__(self, train: RatingSet, test: RatingSet) -> None:
         spark = train.spark
-        self.user_ids, self.item_ids, indexed = index_ids(spark, train.df)
+        # Interactions without a rating (rating NULL) neither train nor test a rating model.
+        rated_train, rated_test = rated_only(train.df), rated_only(test.df)
+        self.user_ids, self.item_ids, indexed = index_ids(spark, rated_train)
         self.indexed = indexed.cache()
-        self.scale: RatingScale = rating_scale(train.df)
-        pairs = apply_index(spark, test.df, self.user_ids, self.item_ids).collect()
+        self.scale: RatingScale = rating_scale(rated_train)
+        pairs = apply_index(spark, rated_test, self.user_ids, self.item_ids).collect()
         self.users = np.asarray([p.user_idx for p in pairs], dtype=np.int64)
         self.items = np.asarray([p.item_idx for p in pairs], dtype=np.int64)
         self.actual = np.asarray([p.rating for p in pairs], dtype=np.float64)
-        self.dropped = test.count() - len(pairs)
+        self.dropped = rated_test.count() - len(pairs)
         self._fit_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def plain_als(self, params: AlsParams) -> np.ndarray:

@@ -91,6 +91,7 @@ def save_model(
         "training_data": training_data.as_dict(),
         "data_cut_us": data_cut_us,
         "tuning": trained.tuning,
+        "implicit_weight": trained.implicit_weight,
     }
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
     if target.exists():

@@ -8,6 +8,9 @@
 - ranking links: the ranker's item-item model when it is RP3beta or EASE^R (item_models);
 - rating: bias-aware explicit ALS for PredictRating (mean + user bias + movie bias + factors).
 
+Interactions without a rating (the layout's implicit_value, rating NULL) count for the ranking
+models, the ALS one valued at the ratings' mean magnitude, and are left out of the rating model.
+
 GetTopN ranks by a blend of the ranking ALS, the item-item model and popularity. With tuning on
 (the default) the item-item model and the blend weights are chosen on a validation split of
 these ratings first (selection.py), so every training fits the ranker to its own data.
@@ -36,7 +39,15 @@ from spark_store.model_types import (
 )
 from spark_store.ranking import ItemNeighbours
 from spark_store.selection import select
-from spark_store.training import factor_pair, fit_als, index_ids, rating_scale
+from spark_store.training import (
+    factor_pair,
+    fit_als,
+    implicit_weight,
+    index_ids,
+    ranking_input,
+    rated_only,
+    rating_scale,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,7 @@ class TrainedModels:
     neighbours: ItemNeighbours  # Item-CF cosine
     ranking_links: ItemNeighbours | None = None  # None: the ranker uses `neighbours`
     tuning: dict[str, Any] | None = None  # Selection.as_dict() when the ranker was tuned
+    implicit_weight: float = 1.0  # an interaction without a rating, in the ranking ALS
 
 
 def train_models(
@@ -84,9 +96,11 @@ def train_models(
         len(item_ids),
         settings,
     )
-    ranking = fit_als(indexed, settings.ranking)
-    biases = fit_biases(indexed, settings.bias, len(user_ids), len(item_ids))
-    rating = fit_als(residuals(indexed, biases), settings.rating)
+    weight = implicit_weight(indexed)
+    ranking = fit_als(ranking_input(indexed, weight), settings.ranking)
+    rated = rated_only(indexed)
+    biases = fit_biases(rated, settings.bias, len(user_ids), len(item_ids))
+    rating = fit_als(residuals(rated, biases), settings.rating)
     co = co_ratings(spark, indexed, settings.cf_ratings_per_user, len(item_ids))
     ease_max_items = (tuning or TuningSettings()).ease_max_items
     neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
@@ -111,6 +125,7 @@ def train_models(
         neighbours=neighbours,
         ranking_links=ranking_links,
         tuning=chosen.as_dict() if chosen is not None else None,
+        implicit_weight=weight,
     )
 
 

@@ -3,9 +3,10 @@ or not, encoding) or a Parquet file, with its columns named by settings, and an 
 file. Returns the same shapes as the MovieLens loaders (spark_store/loaders.py).
 
 Every id is read as a string (leading zeros stay). Each ratings row is checked: both ids
-well formed, the rating a finite number (on the scale, where one is set), the timestamp
-readable. Bad rows are counted and dropped, with their line numbers; when more than
-`max_bad_fraction` of the rows are bad, the load fails with the first few reasons.
+well formed, the rating a finite number (on the scale, where one is set) or the layout's
+`implicit_value` ("interacted, no rating": kept with rating NULL), the timestamp readable.
+Bad rows are counted and dropped, with their line numbers; when more than `max_bad_fraction`
+of the rows are bad, the load fails with the first few reasons.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class TableLayout:
     genres_column: str = ""
     genres_separator: str = "|"
     rating_scale: str = ""  # "low,high,step" (step 0: continuous); "" = read from the data
+    implicit_value: str = ""  # rating text meaning "interacted, no rating": rating NULL
     max_bad_fraction: float = 0.01
 
     def as_dict(self) -> dict[str, Any]:
@@ -195,7 +197,16 @@ def _checked(raw: DataFrame, layout: TableLayout) -> DataFrame:
     row_id = F.monotonically_increasing_id()
     user = F.trim(F.col(layout.user_column))
     item = F.trim(F.col(layout.item_column))
-    rating = F.expr(f"try_cast(trim({_quoted(layout.rating_column)}) AS double)")
+    rating_text = F.trim(F.col(layout.rating_column))
+    implicit = (
+        rating_text.eqNullSafe(layout.implicit_value.strip())
+        if layout.implicit_value.strip()
+        else F.lit(False)
+    )
+    parsed = F.expr(f"try_cast(trim({_quoted(layout.rating_column)}) AS double)")
+    # An interaction without a rating is kept with rating NULL: training ranks with it and
+    # leaves it out of everything that averages or predicts ratings.
+    rating = F.when(~implicit, parsed)
     timestamp = _timestamp(layout)
     scale = parse_scale(layout.rating_scale)
     off_scale = (rating < F.lit(scale[0])) | (rating > F.lit(scale[1])) if scale else F.lit(False)
@@ -203,7 +214,8 @@ def _checked(raw: DataFrame, layout: TableLayout) -> DataFrame:
         F.when(user.isNull() | ~user.rlike(ID_RULE), F.lit("user id missing or not an id")),
         F.when(item.isNull() | ~item.rlike(ID_RULE), F.lit("item id missing or not an id")),
         F.when(
-            rating.isNull() | F.isnan(rating) | F.abs(rating).eqNullSafe(float("inf")),
+            ~implicit
+            & (parsed.isNull() | F.isnan(parsed) | F.abs(parsed).eqNullSafe(float("inf"))),
             F.lit("rating is not a number"),
         ),
         F.when(off_scale, F.lit("rating is outside the scale")),

@@ -28,9 +28,13 @@ ACTIVITY_ROW = "user_id string, last_active_us long, access_count long"
 
 
 def movies_with_stats(ratings: DataFrame, movies: DataFrame) -> DataFrame:
-    """The catalogue with each movie's rating count and mean in `ratings`, cached."""
+    """The catalogue with each movie's rating count and mean in `ratings`, cached. The count
+    takes in interactions without a rating (popularity); the mean, and `rated_count`, only the
+    rows with one."""
     stats = ratings.groupBy("movie_id").agg(
-        F.count("*").alias("rating_count"), F.avg("rating").alias("mean_rating")
+        F.count("*").alias("rating_count"),
+        F.count("rating").alias("rated_count"),
+        F.avg("rating").alias("mean_rating"),
     )
     with_stats = (
         movies.join(stats, "movie_id", "left")
@@ -40,6 +44,7 @@ def movies_with_stats(ratings: DataFrame, movies: DataFrame) -> DataFrame:
             "genres",
             F.coalesce("rating_count", F.lit(0)).cast("long").alias("rating_count"),
             "mean_rating",
+            F.coalesce("rated_count", F.lit(0)).cast("long").alias("rated_count"),
         )
         .cache()
     )

@@ -48,18 +48,18 @@ GRID = 1_000_000
 def rating_scale(ratings: DataFrame) -> RatingScale:
     """Reads the scale off the data: lowest, highest, and the largest step every value is a
     whole number of steps from the lowest by (0 when that makes over MAX_STEPS steps)."""
+    rated = rated_only(ratings)
     values = [
         r[0]
-        for r in ratings.select("rating")
-        .distinct()
-        .orderBy("rating")
-        .limit(MAX_STEPS + 1)
-        .collect()
+        for r in rated.select("rating").distinct().orderBy("rating").limit(MAX_STEPS + 1).collect()
     ]
     if not values:
-        raise ValueError("no ratings to train on")
+        raise ValueError(
+            "no ratings to train on: PredictRating needs rows with a rating, and every row is "
+            "empty or an interaction without one (implicit_value)"
+        )
     if len(values) > MAX_STEPS:
-        bounds = ratings.agg(F.min("rating"), F.max("rating")).first()
+        bounds = rated.agg(F.min("rating"), F.max("rating")).first()
         assert bounds is not None
         return RatingScale(low=float(bounds[0]), high=float(bounds[1]), step=0.0)
     low, high = values[0], values[-1]
@@ -68,6 +68,24 @@ def rating_scale(ratings: DataFrame) -> RatingScale:
     step = math.gcd(*(round((v - low) * GRID) for v in values[1:])) / GRID
     continuous = step == 0 or (high - low) / step > MAX_STEPS
     return RatingScale(low=low, high=high, step=0.0 if continuous else step)
+
+
+def rated_only(ratings: DataFrame) -> DataFrame:
+    """The rows that hold a rating: what PredictRating's biases and factors are fitted to.
+    Interactions without a rating (rating NULL, the layout's implicit_value) are left out."""
+    return ratings.where(F.col("rating").isNotNull())
+
+
+def implicit_weight(ratings: DataFrame) -> float:
+    """What an interaction without a rating weighs in the ranking ALS: the mean magnitude of the
+    ratings (its confidence is 1 + alpha * weight, as a typical rating's is), whatever the scale."""
+    first = rated_only(ratings).agg(F.avg(F.abs("rating"))).first()
+    return float(first[0]) if first is not None and first[0] is not None else 1.0
+
+
+def ranking_input(indexed: DataFrame, weight: float) -> DataFrame:
+    """The ranking ALS's input: every interaction, those without a rating valued at `weight`."""
+    return indexed.withColumn("rating", F.coalesce(F.col("rating"), F.lit(weight)))
 
 
 def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:

@@ -195,3 +195,33 @@ def test_x_wines_reads_as_published_by_settings_only(spark: SparkSession) -> Non
     wines = {r.movie_id: (r.title, list(r.genres)) for r in ds.movies.collect()}
     assert len(wines) == 1007 and wines["100001"] == ("Espumante Moscatel", ["Sparkling"])
     ratings.unpersist()
+
+
+def test_an_interaction_without_a_rating_is_kept_with_no_rating(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """implicit_value rows stay (rating NULL) and count for nothing that reads ratings: not the
+    scale, not the bad rows; any other text in the rating column is still a bad row."""
+    (tmp_path / "r.csv").write_text(
+        "u,i,r\nu1,a,4\nu1,b, view \nu2,a,view\nu2,b,2\nu3,c,views\nu3,a,9\n"
+    )
+    layout = TableLayout(
+        ratings_file="r.csv", user_column="u", item_column="i", rating_column="r",
+        implicit_value="view", rating_scale="1,5,1", max_bad_fraction=0.5,
+    )  # fmt: skip
+    ds = load_dataset(spark, tmp_path, "csv", layout)
+    assert _rows(ds.ratings.fillna(-1.0, ["rating"])) == [
+        ("u1", "a", 4.0, 0), ("u1", "b", -1.0, 0), ("u2", "a", -1.0, 0), ("u2", "b", 2.0, 0),
+    ]  # fmt: skip
+    assert ds.bad_rows is not None and ds.bad_rows.count == 2
+    assert ds.bad_rows.examples == (
+        "line 6: rating is not a number", "line 7: rating is outside the scale",
+    )  # fmt: skip
+    scale = rating_scale(ds.ratings)
+    assert (scale.low, scale.high) == (2.0, 4.0)
+    without = TableLayout(
+        ratings_file="r.csv", user_column="u", item_column="i", rating_column="r",
+        max_bad_fraction=0.9,
+    )  # fmt: skip
+    bad = load_dataset(spark, tmp_path, "csv", without).bad_rows
+    assert bad is not None and bad.count == 3  # the three texts, now that none is implicit_value

@@ -200,6 +200,10 @@ class DataSettings:
     rating_scale: str = ""
     """ "low,high,step" (step 0: any value in between); empty: read from the data (the lowest
     and highest rating, and their step unless the values are continuous)."""
+    implicit_value: str = ""
+    """A rating column text that means "interacted, no rating" (for example "0" or "view"):
+    such rows count for ranking (GetTopN, similar movies, popularity) but not for PredictRating
+    or a movie's mean rating. Empty: every row must hold a rating."""
     max_bad_fraction: float = 0.01
     """Bad ratings rows (bad ids, a rating that is not a number, an unreadable time) are left
     out and reported with their line numbers; more than this share of all rows fails the load."""

@@ -33,8 +33,8 @@ def load_generation(engine: SparkEngine, config: Config, catalogue: Catalogue) -
     loaded = engine.load_version(config.models.model_dir, catalogue)
     factors = loaded.factors
     movies = [
-        Movie(movie_id, title, genres, count, total)
-        for movie_id, title, genres, count, total in loaded.movies
+        Movie(movie_id, title, genres, count, total, rated)
+        for movie_id, title, genres, count, total, rated in loaded.movies
     ]
     trained_at_us = int(datetime.fromisoformat(factors.trained_at).timestamp() * 1_000_000)
     model = ServingModel.build(factors, movies, loaded.ratings, trained_at_us)

@@ -230,13 +230,15 @@ class LiveModel:
         if not len(rated):
             return UserView(None, rated)
         factors = model.item_factors[rated]
+        unrated = np.isnan(values)  # interactions without a rating: ranking only
         if model.implicit:
+            ranking_values = np.where(unrated, model.implicit_weight, values)
             vector = solve_implicit(
-                factors, values, model.reg_param, model.alpha, self._gram_items(model)
+                factors, ranking_values, model.reg_param, model.alpha, self._gram_items(model)
             )
         else:
-            vector = solve_explicit(factors, values, model.reg_param)
-        bias, rating_vector = model.rating.solve_user(rated, values)
+            vector = solve_explicit(factors[~unrated], values[~unrated], model.reg_param)
+        bias, rating_vector = model.rating.solve_user(rated[~unrated], values[~unrated])
         return UserView(vector, rated, bias, rating_vector)
 
     def _gram_items(self, model: ServingModel) -> np.ndarray:

@@ -31,8 +31,9 @@ class Movie:
     movie_id: str
     title: str
     genres: tuple[str, ...]
-    rating_count: int
+    rating_count: int  # interactions, with or without a rating: popularity
     rating_sum: float
+    rated_count: int  # the ratings rating_sum adds up (no interactions without a rating)
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,13 @@ class ServingModel:
     item_rating_count: np.ndarray  # int64 per model item
     rated_indptr: np.ndarray  # CSR over users: rated items of user u are
     rated_items: np.ndarray  #   rated_items[rated_indptr[u]:rated_indptr[u + 1]]
-    rated_values: np.ndarray  # float32 ratings aligned with rated_items (for fold-in)
+    rated_values: np.ndarray  # float32 ratings aligned with rated_items (for fold-in); NaN:
+    #   an interaction without a rating (the data's implicit_value)
     popularity: np.ndarray = field(repr=False)  # model items by rating count, most first
     facts: ModelFacts = field(repr=False)
     reg_param: float = 0.1  # the ranking ALS settings fold-in must solve with
     alpha: float = 1.0
+    implicit_weight: float = 1.0  # the ranking ALS value of an interaction without a rating
 
     @classmethod
     def build(
@@ -118,7 +121,7 @@ class ServingModel:
             if movie is not None:
                 bits[j] = sum(genre_bits[g] for g in movie.genres)
                 counts[j] = movie.rating_count
-        total = sum(m.rating_count for m in catalogue.values())
+        total = sum(m.rated_count for m in catalogue.values())
         global_mean = sum(m.rating_sum for m in catalogue.values()) / total if total else 0.0
         users, items, values = rated
         order = np.argsort(users, kind="stable")
@@ -167,6 +170,7 @@ class ServingModel:
             ),
             reg_param=settings.ranking.reg_param,
             alpha=settings.ranking.alpha,
+            implicit_weight=float(factors.metadata.get("implicit_weight", 1.0)),
         )
 
     def with_item_factors(
@@ -211,7 +215,8 @@ class ServingModel:
         return sum(self.genre_bits[g] for g in genres)
 
     def rated_ratings(self, user_idx: int) -> np.ndarray:
-        """The user's training ratings, aligned with rated(user_idx)."""
+        """The user's training ratings, aligned with rated(user_idx); NaN where they interacted
+        without rating."""
         return self.rated_values[self.rated_indptr[user_idx] : self.rated_indptr[user_idx + 1]]
 
     def rated(self, user_idx: int) -> np.ndarray:
@@ -304,7 +309,7 @@ class ServingModel:
     def damped_mean(self, movie: Movie) -> float:
         """The movie's mean rating pulled towards the global mean by MEAN_DAMPING pseudo-ratings."""
         return (movie.rating_sum + MEAN_DAMPING * self.global_mean) / (
-            movie.rating_count + MEAN_DAMPING
+            movie.rated_count + MEAN_DAMPING
         )
 
 
