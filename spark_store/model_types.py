@@ -175,15 +175,21 @@ class TrainingData:
     """A ratings set: a MovieLens directory (format auto/latest/100k/1m), a user's csv/parquet
     files read through `layout` (table_loader.TableLayout's fields), or the service's own
     Parquet snapshot (format parquet, no layout), holding every logged rating of segments up to
-    `segments_through`."""
+    `segments_through` of the rating log named `log` ("file", or "jetstream:<stream>")."""
 
     path: str
     format: str
     segments_through: int = 0
     layout: dict[str, Any] = field(default_factory=dict)
+    log: str = "file"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def through_in(self, log_name: str) -> int:
+        """What this data holds of the log `log_name`: positions of another log (the service
+        moved from the file log to JetStream) count for nothing there."""
+        return self.segments_through if self.log == log_name else 0
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def read_manifest(ingest_dir: str | Path, default: TrainingData) -> TrainingData
 def write_manifest(ingest_dir: str | Path, data: TrainingData) -> None:
     """Replaces the manifest atomically (write, fsync, rename, fsync the directory)."""
     directory = Path(ingest_dir)
+    directory.mkdir(parents=True, exist_ok=True)  # with JetStream no file log made it
     staging = directory / (MANIFEST + ".tmp")
     with open(staging, "w") as fh:
         json.dump(data.as_dict(), fh, indent=2)

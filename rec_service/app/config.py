@@ -330,6 +330,35 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """[log] Where accepted ratings are made durable: the embedded file log (one process) or a
+    NATS JetStream stream that several serving replicas share (README "Scaling out")."""
+
+    flag_prefix: ClassVar[str] = "log_"
+
+    backend: str = "file"
+    """"file": the fsync'd segment files under ingest_dir, for one server process. "jetstream":
+    a JetStream stream; a rating is acknowledged once JetStream stored it, and every replica
+    applies the stream in order."""
+    nats_url: str = "nats://127.0.0.1:4222"
+    """The NATS server(s) of the JetStream stream, comma-separated."""
+    stream: str = "MOVIEREC_RATINGS"
+    """The JetStream stream's name; created (file storage) when missing."""
+    replicas: int = 1
+    """Copies JetStream keeps of each message (its cluster's size at most); a publish is
+    acknowledged once they are stored."""
+    read_wait_s: float = 2.0
+    """How long a read that asks for at least a log position (min_log_position) waits for
+    this replica to apply it before answering UNAVAILABLE."""
+
+    def __post_init__(self) -> None:
+        _one_of(self, "backend", ("file", "jetstream"))
+        _at_least(self, 1, "replicas")
+        if self.read_wait_s < 0:
+            raise ValueError(f"log_read_wait_s must be at least 0, not {self.read_wait_s}")
+
+
+@dataclass(frozen=True)
 class RetrainSettings:
     """[retrain] When the service retrains by itself."""
 
@@ -442,6 +471,7 @@ class Config:
     models: ModelsSettings = field(default_factory=ModelsSettings)
     serving: ServingSettings = field(default_factory=ServingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
     spark: SparkSettings = field(default_factory=SparkSettings)

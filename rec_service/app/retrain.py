@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.core.live_model import LiveModel
-from rec_service.core.rating_log import LoggedRating, RatingLog
+from rec_service.core.rating_log import DurableLog, LoggedRating
 from rec_service.core.recommender import Recommender, now_us
 from spark_store.engine import Catalogue, SparkEngine
 from spark_store.model_types import (
@@ -112,7 +112,7 @@ class Built:
 def build_model(
     engine: SparkEngine,
     config: Config,
-    rating_log: RatingLog,
+    rating_log: DurableLog,
     stage: Callable[[str], None] = lambda _: None,
 ) -> Built:
     """Stages 1-4: cut the log, merge, train and save. The log is not compacted here."""
@@ -124,16 +124,23 @@ def build_model(
     # to Spark at the number of distinct pairs, however often producers re-sent them.
     latest = {
         (r.user_id, r.movie_id): r
-        for r in rating_log.read(after_segment=base.segments_through, end=(closed + 1, 0))
+        for r in rating_log.read(
+            after_segment=base.through_in(rating_log.name), end=(closed + 1, 0)
+        )
     }
     logged = [(u, m, r.rating, r.event_us, *r.position) for (u, m), r in latest.items()]
     if logged:
+        # Named by log too: sequence 1 of a JetStream stream is not segment 1 of the file log.
+        suffix = "" if rating_log.name == "file" else "-" + rating_log.name.replace(":", "-")
         data = TrainingData(
-            f"{config.ingest.snapshot_path}/ratings-through-{closed:08d}", PARQUET, closed
+            f"{config.ingest.snapshot_path}/ratings-through-{closed:08d}{suffix}",
+            PARQUET,
+            closed,
+            log=rating_log.name,
         )
         engine.write_snapshot(base, logged, data)
     else:
-        data = replace(base, segments_through=closed)
+        data = replace(base, segments_through=closed, log=rating_log.name)
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
     stage("train models")
     trained = engine.train(
@@ -145,20 +152,22 @@ def build_model(
     return Built(version, data, trained.num_ratings)
 
 
-def compact(engine: SparkEngine, config: Config, rating_log: RatingLog, data: TrainingData) -> None:
+def compact(
+    engine: SparkEngine, config: Config, rating_log: DurableLog, data: TrainingData
+) -> None:
     """Stage 8, once a model trained on `data` is saved: move the manifest, drop merged segments
     and the snapshot no longer referenced."""
     previous = base_data(config)
     write_manifest(config.ingest.ingest_dir, data)
-    rating_log.advance_past(data.segments_through)
-    deleted = rating_log.delete_through(data.segments_through)
+    rating_log.advance_past(data.through_in(rating_log.name))
+    deleted = rating_log.delete_through(data.through_in(rating_log.name))
     if previous.format == PARQUET and previous.path != data.path:
         engine.delete_path(previous.path)
     log.info("log compacted: segments %s deleted", deleted)
 
 
 def replay(
-    rating_log: RatingLog,
+    rating_log: DurableLog,
     live: LiveModel,
     start: tuple[int, int] = (0, 0),
     end: tuple[int, int] | None = None,
@@ -199,7 +208,7 @@ class Retrainer:
         self,
         engine: SparkEngine,
         config: Config,
-        rating_log: RatingLog,
+        rating_log: DurableLog,
         recommender: Recommender,
         catalogue: Catalogue,
         generation: Generation,
@@ -276,7 +285,8 @@ class Retrainer:
                 self._on_finished(job)
 
     def _swap(self, generation: Generation, lists: list[tuple[str, RecList]]) -> None:
-        live = LiveModel(generation.model, generation.factors.training_data.segments_through)
+        training_data = generation.factors.training_data
+        live = LiveModel(generation.model, training_data.through_in(self.log.name))
         # Most of the ratings logged since the cut are replayed before the swap; the rest,
         # logged meanwhile, inside it, while no rating can be applied to the old model.
         position = replay(self.log, live)

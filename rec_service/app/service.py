@@ -21,13 +21,15 @@ from grpc_health.v1 import health, health_pb2
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
+from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.log_follower import LocalLog, LogFollower
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
 from rec_service.core.ingest import Ingestor
 from rec_service.core.live_model import LiveModel
 from rec_service.core.loaded import Loaded
-from rec_service.core.rating_log import LoggedRating, RatingLog
+from rec_service.core.rating_log import DurableLog, LoggedRating, RatingLog
 from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files
 from spark_store.activity_store import ActivityStore
@@ -52,7 +54,10 @@ def start_engine(config: Config) -> SparkEngine:
     )
 
 
-def open_rating_log(config: Config) -> RatingLog:
+def open_rating_log(config: Config) -> DurableLog:
+    """The configured rating log: the file log under ingest_dir, or the shared JetStream one."""
+    if config.log.backend == "jetstream":
+        return JetStreamLog(config.log.nats_url, config.log.stream, config.log.replicas)
     return RatingLog(Path(config.ingest.ingest_dir) / "log")
 
 
@@ -71,7 +76,7 @@ def list_store(config: Config, engine: SparkEngine) -> ListStore:
     return engine.list_store()
 
 
-def ensure_model(engine: SparkEngine, config: Config, rating_log: RatingLog) -> None:
+def ensure_model(engine: SparkEngine, config: Config, rating_log: DurableLog) -> None:
     """Makes model_dir hold a model consistent with the manifest, training one if needed.
 
     A model trained on fewer log segments than the manifest's base holds (an older model put
@@ -82,7 +87,8 @@ def ensure_model(engine: SparkEngine, config: Config, rating_log: RatingLog) -> 
     if model_files.model_exists(config.models.model_dir):
         meta = model_files.read_metadata(config.models.model_dir)
         data = model_files.training_data_of(meta) if "training_data" in meta else None
-        if data is not None and data.segments_through >= base.segments_through:
+        here = rating_log.name
+        if data is not None and data.through_in(here) >= base.through_in(here):
             compact(engine, config, rating_log, data)
             return
         log.warning(
@@ -125,6 +131,10 @@ class LoadTimings:
         return result
 
 
+# This process's place in its rating log: alone (file) or one replica of a shared stream.
+Replica = LocalLog | LogFollower
+
+
 @dataclass(frozen=True)
 class ReadWrite:
     """What the RecommendationService's calls use once the model is loaded."""
@@ -132,6 +142,7 @@ class ReadWrite:
     recommender: Recommender
     ingestor: Ingestor
     ingest_batch: int
+    replica: Replica  # how far this process applied the rating log (read-your-writes)
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ class Service:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.engine: SparkEngine | None = None
         self.timings = LoadTimings()
-        self.rating_log: RatingLog | None = None
+        self.rating_log: DurableLog | None = None
         self.read_write: Loaded[ReadWrite] = Loaded("model")
         self.operations: Loaded[Operations] = Loaded("model")
         self._catalogue: Catalogue | None = None
@@ -168,6 +179,7 @@ class Service:
         self._draining = False
         self._load_error: BaseException | None = None
         self._writer: threading.Thread | None = None
+        self._follower: LogFollower | None = None
 
     # Shorthands for tests and tools that drive a whole service; UNAVAILABLE while loading.
     def recommender(self) -> Recommender:
@@ -221,7 +233,7 @@ class Service:
         t = self.timings
         started = time.perf_counter()
         engine = self.start_spark()
-        rating_log: RatingLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
+        rating_log: DurableLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
         rating_log.on_fsync = self.telemetry.fsync_seconds.observe
         self.rating_log = rating_log
         catalogue: Catalogue = t.run(  # type: ignore[assignment]
@@ -240,13 +252,16 @@ class Service:
             "user_activity table",
             lambda: engine.activity_store(generation.tables, generation.factors.data_cut_us),
         )
-        live = LiveModel(generation.model, generation.factors.training_data.segments_through)
+        training_data = generation.factors.training_data
+        live = LiveModel(generation.model, training_data.through_in(rating_log.name))
 
         def replayed_activity(chunk: list[LoggedRating]) -> None:
             for record in chunk:
                 activity.record_activity(record.user_id, record.accepted_us)
 
-        t.run("replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity))
+        replayed_through = t.run(
+            "replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity)
+        )
         log.info("replayed %d logged ratings since the model's data cut", live.rating_count)
         lists = list_store(cfg, engine)
         count = t.run(
@@ -257,7 +272,14 @@ class Service:
         recommender = Recommender(
             live, lists, activity, cfg.serving.list_length, self.telemetry.recompute_seconds.observe
         )
-        ingestor = Ingestor(rating_log, recommender, cfg.ingest.ingest_max_future_s, self.telemetry)
+        replica = self._replica(rating_log, recommender, replayed_through[0])  # type: ignore[index]
+        ingestor = Ingestor(
+            rating_log,
+            recommender,
+            cfg.ingest.ingest_max_future_s,
+            self.telemetry,
+            visible=lambda logged: replica.visible(logged, recommender.apply),
+        )
         retrainer = Retrainer(
             engine, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
         )
@@ -273,7 +295,7 @@ class Service:
             ),
         )
         self._retrainer = retrainer
-        self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest.ingest_batch))
+        self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest.ingest_batch, replica))
         self.operations.set(
             Operations(recommender, retrainer, operator_sql, lambda: self.flush(counts=True))
         )
@@ -289,6 +311,20 @@ class Service:
         self._ready.set()
         log.info("serving model %s (start-up %.1f s)", live.version, self.timings.stages["total"])
         return recommender
+
+    def _replica(
+        self, rating_log: DurableLog, recommender: Recommender, next_position: int
+    ) -> Replica:
+        """This process as a replica of its rating log: alone on the file log; on JetStream,
+        following every message after the start-up replay, from any replica."""
+        if not isinstance(rating_log, JetStreamLog):
+            return LocalLog()
+        follower = LogFollower(
+            rating_log, recommender.apply, next_position, self.config.log.read_wait_s
+        )
+        follower.start()
+        self._follower = follower
+        return follower
 
     def _retrain_finished(self, job: RetrainJob) -> None:
         t = self.telemetry
@@ -356,6 +392,8 @@ class Service:
             self._retrainer.close()
         if self._writer is not None:
             self._writer.join(timeout=30)
+        if self._follower is not None:
+            self._follower.stop()
         try:
             self.flush()
         except Exception:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from movierec.v1 import movierec_pb2 as pb
 
-from rec_service.core.rating_log import NewRating, RatingLog
+from rec_service.core.rating_log import DurableLog, LoggedRating, NewRating
 from rec_service.core.recommender import Recommender, now_us
 from rec_service.core.serving_model import ServingModel
 from rec_service.core.validation import id_problem
@@ -103,15 +103,24 @@ class Ingestor:
 
     def __init__(
         self,
-        log: RatingLog,
+        log: DurableLog,
         recommender: Recommender,
         max_future_s: float,
         metrics: IngestMetrics | None = None,
+        visible: Callable[[list[LoggedRating]], int] | None = None,
     ) -> None:
         self.log = log
         self.recommender = recommender
         self.max_future_us = int(max_future_s * 1_000_000)
         self._metrics = metrics
+        # Makes durable ratings visible to reads and returns their read-your-writes token. One
+        # process (the file log) applies them here, token 0: nothing to wait for. Replicas on
+        # a shared log wait for their follower to apply them in log order instead.
+        self._visible = visible or self._apply_here
+
+    def _apply_here(self, logged: list[LoggedRating]) -> int:
+        self.recommender.apply(logged)
+        return 0
 
     def check(
         self, events: Iterable[pb.RatingEvent], first_index: int
@@ -132,14 +141,16 @@ class Ingestor:
             self._metrics.events_checked(len(good), len(rejected))
         return good, rejected
 
-    def commit(self, ratings: list[NewRating]) -> None:
-        """Makes the ratings durable, then visible to reads. Returns once both are done."""
+    def commit(self, ratings: list[NewRating]) -> int:
+        """Makes the ratings durable, then visible to reads. Returns once both are done, with
+        the log position a read may ask for to see them (0: none needed)."""
         if not ratings:
-            return
+            return 0
         logged = self.log.append(ratings, accepted_us=now_us())
-        self.recommender.apply(logged)
+        token = self._visible(logged)
         if self._metrics is not None:
             self._metrics.batch_committed(len(ratings))
+        return token
 
 
 # Rejections listed per answer; the counts still cover every event. A producer sending
@@ -154,6 +165,7 @@ class StreamOutcome:
     received: int = 0
     accepted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    log_position: int = 0  # what a read asks for to see every accepted rating (0: nothing)
 
     def note_rejections(self, rejections: list[Rejection]) -> None:
         room = MAX_LISTED_REJECTIONS - len(self.rejected)
@@ -181,10 +193,10 @@ def ingest_all(
             pending.extend(good)
             if len(pending) >= batch_size:
                 batch, pending = pending, []  # a failed commit must not be retried below
-                ingestor.commit(batch)
+                outcome.log_position = max(outcome.log_position, ingestor.commit(batch))
                 outcome.accepted += len(batch)
     finally:
-        ingestor.commit(pending)
+        outcome.log_position = max(outcome.log_position, ingestor.commit(pending))
     outcome.accepted += len(pending)
     return outcome
 
@@ -194,11 +206,11 @@ _END = object()
 
 def ingest_with_acks(
     ingestor: Ingestor, messages: Iterable[Sequence[pb.RatingEvent]], batch_size: int
-) -> Iterator[tuple[int, int, list[Rejection]]]:
-    """StreamRatings: yields (handled_through, accepted so far, new rejections) after each
-    durable batch. A reader thread pulls messages into a small bounded queue, so a batch is
-    committed as soon as the producer pauses (or the batch is full) and a fast producer is
-    held back by the full queue, not buffered without bound."""
+) -> Iterator[tuple[int, int, list[Rejection], int]]:
+    """StreamRatings: yields (handled_through, accepted so far, new rejections, log position)
+    after each durable batch. A reader thread pulls messages into a small bounded queue, so a
+    batch is committed as soon as the producer pauses (or the batch is full) and a fast
+    producer is held back by the full queue, not buffered without bound."""
     inbox: queue.Queue[object] = queue.Queue(maxsize=8)
     abandoned = threading.Event()  # the call ended: the reader must not wait on a full inbox
 
@@ -230,8 +242,8 @@ def ingest_with_acks(
 
 def _commit_acks(
     ingestor: Ingestor, inbox: queue.Queue[object], batch_size: int
-) -> Iterator[tuple[int, int, list[Rejection]]]:
-    received = accepted = 0
+) -> Iterator[tuple[int, int, list[Rejection], int]]:
+    received = accepted = position = 0
     done = False
     while not done:
         item = inbox.get()
@@ -256,9 +268,9 @@ def _commit_acks(
                 item = inbox.get_nowait()
             except queue.Empty:
                 break
-        ingestor.commit(pending)
+        position = max(position, ingestor.commit(pending))
         accepted += len(pending)
         if failure is not None:
             raise failure
         if pending or rejected or not done:
-            yield received, accepted, rejected
+            yield received, accepted, rejected, position

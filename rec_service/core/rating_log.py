@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 SEGMENT_RE = re.compile(r"ratings-(\d{8})\.log")
 
@@ -61,16 +62,46 @@ class NewRating:
     event_us: int | None  # None: the acceptance time
 
 
+class DurableLog(Protocol):
+    """What ingestion, replay and retrain need of a rating log: this file log, or the JetStream
+    stream replicas share (rec_service/app/jetstream_log.py). Positions are (segment, offset)
+    here and (stream sequence, index in the message) there; both order records."""
+
+    name: str  # what TrainingData.log calls it: positions of one log mean nothing in another
+    on_fsync: Callable[[float], None] | None
+
+    def append(self, ratings: Sequence[NewRating], accepted_us: int) -> list[LoggedRating]: ...
+
+    def rotate(self) -> tuple[int, int]: ...
+
+    def advance_past(self, number: int) -> None: ...
+
+    def delete_through(self, number: int) -> list[int]: ...
+
+    def end_position(self) -> tuple[int, int]: ...
+
+    def size_bytes(self) -> int: ...
+
+    def read(
+        self,
+        after_segment: int = 0,
+        start: tuple[int, int] = (0, 0),
+        end: tuple[int, int] | None = None,
+    ) -> Iterator[LoggedRating]: ...
+
+    def close(self) -> None: ...
+
+
 def segment_name(number: int) -> str:
     return f"ratings-{number:08d}.log"
 
 
-def _encode(accepted_us: int, event_us: int, user: str, movie: str, rating: float) -> bytes:
+def encode_record(accepted_us: int, event_us: int, user: str, movie: str, rating: float) -> bytes:
     body = f"{accepted_us}\t{event_us}\t{user}\t{movie}\t{rating!r}"
     return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
 
 
-def _decode(line: bytes, position: tuple[int, int]) -> LoggedRating | None:
+def decode_record(line: bytes, position: tuple[int, int]) -> LoggedRating | None:
     """The record of a complete line, or None when its checksum or shape is wrong."""
     text = line.decode("ascii", errors="replace").rstrip("\n")
     body, _, crc = text.rpartition("\t")
@@ -93,6 +124,8 @@ def _fsync_dir(path: Path) -> None:
 
 class RatingLog:
     """The log directory: append with durable group commit, rotate, read back, delete."""
+
+    name = "file"
 
     def __init__(self, directory: str | Path, sync: bool = True) -> None:
         self.directory = Path(directory)
@@ -157,7 +190,7 @@ class RatingLog:
         while offset < len(data):
             end = data.find(b"\n", offset)
             line = data[offset : end + 1] if end >= 0 else data[offset:]
-            if end < 0 or _decode(line, (number, offset)) is None:
+            if end < 0 or decode_record(line, (number, offset)) is None:
                 rest_ok = self._rest_is_garbage(data, end + 1 if end >= 0 else len(data), number)
                 if tail_may_tear and rest_ok:
                     with open(path, "r+b") as fh:
@@ -177,7 +210,7 @@ class RatingLog:
             end = data.find(b"\n", offset)
             if end < 0:
                 return True
-            if _decode(data[offset : end + 1], (number, offset)) is not None:
+            if decode_record(data[offset : end + 1], (number, offset)) is not None:
                 return False
             offset = end + 1
         return True
@@ -193,7 +226,7 @@ class RatingLog:
             chunks = []
             for r in ratings:
                 event_us = accepted_us if r.event_us is None else r.event_us
-                line = _encode(accepted_us, event_us, r.user_id, r.movie_id, r.rating)
+                line = encode_record(accepted_us, event_us, r.user_id, r.movie_id, r.rating)
                 chunks.append(line)
                 logged.append(
                     LoggedRating(
@@ -280,7 +313,7 @@ class RatingLog:
                 for line in fh:
                     if limit is not None and offset >= limit:
                         break
-                    record = _decode(line, (number, offset)) if line.endswith(b"\n") else None
+                    record = decode_record(line, (number, offset)) if line.endswith(b"\n") else None
                     if record is None:
                         break  # the active segment's unsynced tail, being written right now
                     yield record

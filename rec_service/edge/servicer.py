@@ -76,8 +76,10 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def GetTopN(
         self, request: pb.GetTopNRequest, context: grpc.ServicerContext
     ) -> pb.GetTopNResponse:
-        recommender = self._parts.get().recommender
+        parts = self._parts.get()
+        recommender = parts.recommender
         user_id, page_size, flt = validation.top_n_request(request, recommender.model)
+        parts.replica.require(request.min_log_position)
         return self._top_n(recommender, user_id, page_size, flt, request.explain)
 
     def BatchGetTopN(
@@ -130,8 +132,10 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
     def PredictRating(
         self, request: pb.PredictRatingRequest, context: grpc.ServicerContext
     ) -> pb.PredictRatingResponse:
-        recommender = self._parts.get().recommender
+        parts = self._parts.get()
+        recommender = parts.recommender
         user_id, movie_id = validation.predict_request(request)
+        parts.replica.require(request.min_log_position)
         prediction = recommender.predict(user_id, movie_id)
         scale = recommender.model.scale
         return pb.PredictRatingResponse(
@@ -153,6 +157,7 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
             received_count=outcome.received,
             accepted_count=outcome.accepted,
             rejected=rejections(outcome.rejected),
+            log_position=outcome.log_position,
         )
 
     def StreamRatings(
@@ -162,7 +167,10 @@ class RecommendationServicer(pb_grpc.RecommendationServiceServicer):
         acks = ingest_with_acks(
             parts.ingestor, (m.events for m in request_iterator), parts.ingest_batch
         )
-        for handled, accepted, rejected in acks:
+        for handled, accepted, rejected, position in acks:
             yield pb.StreamRatingsResponse(
-                handled_through=handled, accepted_count=accepted, rejected=rejections(rejected)
+                handled_through=handled,
+                accepted_count=accepted,
+                rejected=rejections(rejected),
+                log_position=position,
             )

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amovierec/v1/movierec.proto\x12\x0bmovierec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x01\n\nTopNFilter\x12%\n\x0einclude_genres\x18\x01 \x03(\tR\rincludeGenres\x12%\n\x0e\x65xclude_genres\x18\x02 \x03(\tR\rexcludeGenres\x12(\n\x10min_rating_count\x18\x03 \x01(\x05R\x0eminRatingCount\x12\x1b\n\tmovie_ids\x18\x04 \x03(\tR\x08movieIds\"\x91\x01\n\x0eGetTopNRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilterR\x06\x66ilter\x12\x18\n\x07\x65xplain\x18\x04 \x01(\x08R\x07\x65xplain\"N\n\x13\x42\x61tchGetTopNRequest\x12\x37\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.movierec.v1.GetTopNRequestR\x08requests\"R\n\x14\x42\x61tchGetTopNResponse\x12:\n\tresponses\x18\x01 \x03(\x0b\x32\x1c.movierec.v1.GetTopNResponseR\tresponses\"\x82\x01\n\x17GetSimilarMoviesRequest\x12\x19\n\x08movie_id\x18\x01 \x01(\tR\x07movieId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilterR\x06\x66ilter\"\xb1\x01\n\x18GetSimilarMoviesResponse\x12\x35\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovieR\x06movies\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12#\n\rmodel_version\x18\x03 \x01(\tR\x0cmodelVersion\"\x9d\x01\n\x10RecommendedMovie\x12\x19\n\x08movie_id\x18\x01 \x01(\tR\x07movieId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n\x06genres\x18\x03 \x03(\tR\x06genres\x12\x14\n\x05score\x18\x04 \x01(\x01R\x05score\x12*\n\x11\x62\x65\x63\x61use_movie_ids\x18\x05 \x03(\tR\x0f\x62\x65\x63\x61useMovieIds\"\xe5\x01\n\x0fGetTopNResponse\x12\x35\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovieR\x06movies\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12;\n\x0b\x63omputed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncomputedAt\x12#\n\rmodel_version\x18\x04 \x01(\tR\x0cmodelVersion\"J\n\x14PredictRatingRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x19\n\x08movie_id\x18\x02 \x01(\tR\x07movieId\"\xcd\x01\n\x15PredictRatingResponse\x12\x16\n\x06rating\x18\x01 \x01(\x01R\x06rating\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12#\n\rmodel_version\x18\x03 \x01(\tR\x0cmodelVersion\x12\x1d\n\nmin_rating\x18\x04 \x01(\x01R\tminRating\x12\x1d\n\nmax_rating\x18\x05 \x01(\x01R\tmaxRating\"\xa4\x01\n\x0bRatingEvent\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x19\n\x08movie_id\x18\x02 \x01(\tR\x07movieId\x12\x1b\n\x06rating\x18\x03 \x01(\x01H\x00R\x06rating\x88\x01\x01\x12\x39\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\teventTimeB\t\n\x07_rating\"T\n\x0eRejectedRating\x12\x14\n\x05index\x18\x01 \x01(\x03R\x05index\x12\x14\n\x05\x66ield\x18\x02 \x01(\tR\x05\x66ield\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"H\n\x14IngestRatingsRequest\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEventR\x06\x65vents\"\x9e\x01\n\x15IngestRatingsResponse\x12%\n\x0ereceived_count\x18\x01 \x01(\x03R\rreceivedCount\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03R\racceptedCount\x12\x37\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRatingR\x08rejected\"H\n\x14StreamRatingsRequest\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEventR\x06\x65vents\"\xa0\x01\n\x15StreamRatingsResponse\x12\'\n\x0fhandled_through\x18\x01 \x01(\x03R\x0ehandledThrough\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03R\racceptedCount\x12\x37\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRatingR\x08rejected*\xe9\x02\n\x14RecommendationSource\x12%\n!RECOMMENDATION_SOURCE_UNSPECIFIED\x10\x00\x12%\n!RECOMMENDATION_SOURCE_PRECOMPUTED\x10\x01\x12$\n RECOMMENDATION_SOURCE_RECOMPUTED\x10\x02\x12%\n!RECOMMENDATION_SOURCE_FILTER_SCAN\x10\x03\x12$\n RECOMMENDATION_SOURCE_POPULARITY\x10\x04\x12\x1f\n\x1bRECOMMENDATION_SOURCE_MODEL\x10\x05\x12$\n RECOMMENDATION_SOURCE_MOVIE_MEAN\x10\x06\x12!\n\x1dRECOMMENDATION_SOURCE_ITEM_CF\x10\x07\x12&\n\"RECOMMENDATION_SOURCE_ITEM_FACTORS\x10\x08\x32\xa1\x04\n\x15RecommendationService\x12\x44\n\x07GetTopN\x12\x1b.movierec.v1.GetTopNRequest\x1a\x1c.movierec.v1.GetTopNResponse\x12S\n\x0c\x42\x61tchGetTopN\x12 .movierec.v1.BatchGetTopNRequest\x1a!.movierec.v1.BatchGetTopNResponse\x12_\n\x10GetSimilarMovies\x12$.movierec.v1.GetSimilarMoviesRequest\x1a%.movierec.v1.GetSimilarMoviesResponse\x12V\n\rPredictRating\x12!.movierec.v1.PredictRatingRequest\x1a\".movierec.v1.PredictRatingResponse\x12X\n\rIngestRatings\x12!.movierec.v1.IngestRatingsRequest\x1a\".movierec.v1.IngestRatingsResponse(\x01\x12Z\n\rStreamRatings\x12!.movierec.v1.StreamRatingsRequest\x1a\".movierec.v1.StreamRatingsResponse(\x01\x30\x01\x42\xac\x01\n\x0eio.movierec.v1B\rMovierecProtoP\x01Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\xa2\x02\x03MXX\xaa\x02\x0bMovierec.V1\xca\x02\x0bMovierec\\V1\xe2\x02\x17Movierec\\V1\\GPBMetadata\xea\x02\x0cMovierec::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amovierec/v1/movierec.proto\x12\x0bmovierec.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x01\n\nTopNFilter\x12%\n\x0einclude_genres\x18\x01 \x03(\tR\rincludeGenres\x12%\n\x0e\x65xclude_genres\x18\x02 \x03(\tR\rexcludeGenres\x12(\n\x10min_rating_count\x18\x03 \x01(\x05R\x0eminRatingCount\x12\x1b\n\tmovie_ids\x18\x04 \x03(\tR\x08movieIds\"\xbb\x01\n\x0eGetTopNRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilterR\x06\x66ilter\x12\x18\n\x07\x65xplain\x18\x04 \x01(\x08R\x07\x65xplain\x12(\n\x10min_log_position\x18\x05 \x01(\x03R\x0eminLogPosition\"N\n\x13\x42\x61tchGetTopNRequest\x12\x37\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.movierec.v1.GetTopNRequestR\x08requests\"R\n\x14\x42\x61tchGetTopNResponse\x12:\n\tresponses\x18\x01 \x03(\x0b\x32\x1c.movierec.v1.GetTopNResponseR\tresponses\"\x82\x01\n\x17GetSimilarMoviesRequest\x12\x19\n\x08movie_id\x18\x01 \x01(\tR\x07movieId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x17.movierec.v1.TopNFilterR\x06\x66ilter\"\xb1\x01\n\x18GetSimilarMoviesResponse\x12\x35\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovieR\x06movies\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12#\n\rmodel_version\x18\x03 \x01(\tR\x0cmodelVersion\"\x9d\x01\n\x10RecommendedMovie\x12\x19\n\x08movie_id\x18\x01 \x01(\tR\x07movieId\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n\x06genres\x18\x03 \x03(\tR\x06genres\x12\x14\n\x05score\x18\x04 \x01(\x01R\x05score\x12*\n\x11\x62\x65\x63\x61use_movie_ids\x18\x05 \x03(\tR\x0f\x62\x65\x63\x61useMovieIds\"\xe5\x01\n\x0fGetTopNResponse\x12\x35\n\x06movies\x18\x01 \x03(\x0b\x32\x1d.movierec.v1.RecommendedMovieR\x06movies\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12;\n\x0b\x63omputed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncomputedAt\x12#\n\rmodel_version\x18\x04 \x01(\tR\x0cmodelVersion\"t\n\x14PredictRatingRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x19\n\x08movie_id\x18\x02 \x01(\tR\x07movieId\x12(\n\x10min_log_position\x18\x03 \x01(\x03R\x0eminLogPosition\"\xcd\x01\n\x15PredictRatingResponse\x12\x16\n\x06rating\x18\x01 \x01(\x01R\x06rating\x12\x39\n\x06source\x18\x02 \x01(\x0e\x32!.movierec.v1.RecommendationSourceR\x06source\x12#\n\rmodel_version\x18\x03 \x01(\tR\x0cmodelVersion\x12\x1d\n\nmin_rating\x18\x04 \x01(\x01R\tminRating\x12\x1d\n\nmax_rating\x18\x05 \x01(\x01R\tmaxRating\"\xa4\x01\n\x0bRatingEvent\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x19\n\x08movie_id\x18\x02 \x01(\tR\x07movieId\x12\x1b\n\x06rating\x18\x03 \x01(\x01H\x00R\x06rating\x88\x01\x01\x12\x39\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\teventTimeB\t\n\x07_rating\"T\n\x0eRejectedRating\x12\x14\n\x05index\x18\x01 \x01(\x03R\x05index\x12\x14\n\x05\x66ield\x18\x02 \x01(\tR\x05\x66ield\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"H\n\x14IngestRatingsRequest\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEventR\x06\x65vents\"\xc1\x01\n\x15IngestRatingsResponse\x12%\n\x0ereceived_count\x18\x01 \x01(\x03R\rreceivedCount\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03R\racceptedCount\x12\x37\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRatingR\x08rejected\x12!\n\x0clog_position\x18\x04 \x01(\x03R\x0blogPosition\"H\n\x14StreamRatingsRequest\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.movierec.v1.RatingEventR\x06\x65vents\"\xc3\x01\n\x15StreamRatingsResponse\x12\'\n\x0fhandled_through\x18\x01 \x01(\x03R\x0ehandledThrough\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x03R\racceptedCount\x12\x37\n\x08rejected\x18\x03 \x03(\x0b\x32\x1b.movierec.v1.RejectedRatingR\x08rejected\x12!\n\x0clog_position\x18\x04 \x01(\x03R\x0blogPosition*\xe9\x02\n\x14RecommendationSource\x12%\n!RECOMMENDATION_SOURCE_UNSPECIFIED\x10\x00\x12%\n!RECOMMENDATION_SOURCE_PRECOMPUTED\x10\x01\x12$\n RECOMMENDATION_SOURCE_RECOMPUTED\x10\x02\x12%\n!RECOMMENDATION_SOURCE_FILTER_SCAN\x10\x03\x12$\n RECOMMENDATION_SOURCE_POPULARITY\x10\x04\x12\x1f\n\x1bRECOMMENDATION_SOURCE_MODEL\x10\x05\x12$\n RECOMMENDATION_SOURCE_MOVIE_MEAN\x10\x06\x12!\n\x1dRECOMMENDATION_SOURCE_ITEM_CF\x10\x07\x12&\n\"RECOMMENDATION_SOURCE_ITEM_FACTORS\x10\x08\x32\xa1\x04\n\x15RecommendationService\x12\x44\n\x07GetTopN\x12\x1b.movierec.v1.GetTopNRequest\x1a\x1c.movierec.v1.GetTopNResponse\x12S\n\x0c\x42\x61tchGetTopN\x12 .movierec.v1.BatchGetTopNRequest\x1a!.movierec.v1.BatchGetTopNResponse\x12_\n\x10GetSimilarMovies\x12$.movierec.v1.GetSimilarMoviesRequest\x1a%.movierec.v1.GetSimilarMoviesResponse\x12V\n\rPredictRating\x12!.movierec.v1.PredictRatingRequest\x1a\".movierec.v1.PredictRatingResponse\x12X\n\rIngestRatings\x12!.movierec.v1.IngestRatingsRequest\x1a\".movierec.v1.IngestRatingsResponse(\x01\x12Z\n\rStreamRatings\x12!.movierec.v1.StreamRatingsRequest\x1a\".movierec.v1.StreamRatingsResponse(\x01\x30\x01\x42\xac\x01\n\x0eio.movierec.v1B\rMovierecProtoP\x01Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\xa2\x02\x03MXX\xaa\x02\x0bMovierec.V1\xca\x02\x0bMovierec\\V1\xe2\x02\x17Movierec\\V1\\GPBMetadata\xea\x02\x0cMovierec::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,40 +33,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'movierec.v1.movierec_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016io.movierec.v1B\rMovierecProtoP\001Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMetadata\352\002\014Movierec::V1'
-  _globals['_RECOMMENDATIONSOURCE']._serialized_start=2267
-  _globals['_RECOMMENDATIONSOURCE']._serialized_end=2628
+  _globals['_RECOMMENDATIONSOURCE']._serialized_start=2421
+  _globals['_RECOMMENDATIONSOURCE']._serialized_end=2782
   _globals['_TOPNFILTER']._serialized_start=77
   _globals['_TOPNFILTER']._serialized_end=238
   _globals['_GETTOPNREQUEST']._serialized_start=241
-  _globals['_GETTOPNREQUEST']._serialized_end=386
-  _globals['_BATCHGETTOPNREQUEST']._serialized_start=388
-  _globals['_BATCHGETTOPNREQUEST']._serialized_end=466
-  _globals['_BATCHGETTOPNRESPONSE']._serialized_start=468
-  _globals['_BATCHGETTOPNRESPONSE']._serialized_end=550
-  _globals['_GETSIMILARMOVIESREQUEST']._serialized_start=553
-  _globals['_GETSIMILARMOVIESREQUEST']._serialized_end=683
-  _globals['_GETSIMILARMOVIESRESPONSE']._serialized_start=686
-  _globals['_GETSIMILARMOVIESRESPONSE']._serialized_end=863
-  _globals['_RECOMMENDEDMOVIE']._serialized_start=866
-  _globals['_RECOMMENDEDMOVIE']._serialized_end=1023
-  _globals['_GETTOPNRESPONSE']._serialized_start=1026
-  _globals['_GETTOPNRESPONSE']._serialized_end=1255
-  _globals['_PREDICTRATINGREQUEST']._serialized_start=1257
-  _globals['_PREDICTRATINGREQUEST']._serialized_end=1331
-  _globals['_PREDICTRATINGRESPONSE']._serialized_start=1334
-  _globals['_PREDICTRATINGRESPONSE']._serialized_end=1539
-  _globals['_RATINGEVENT']._serialized_start=1542
-  _globals['_RATINGEVENT']._serialized_end=1706
-  _globals['_REJECTEDRATING']._serialized_start=1708
-  _globals['_REJECTEDRATING']._serialized_end=1792
-  _globals['_INGESTRATINGSREQUEST']._serialized_start=1794
-  _globals['_INGESTRATINGSREQUEST']._serialized_end=1866
-  _globals['_INGESTRATINGSRESPONSE']._serialized_start=1869
-  _globals['_INGESTRATINGSRESPONSE']._serialized_end=2027
-  _globals['_STREAMRATINGSREQUEST']._serialized_start=2029
-  _globals['_STREAMRATINGSREQUEST']._serialized_end=2101
-  _globals['_STREAMRATINGSRESPONSE']._serialized_start=2104
-  _globals['_STREAMRATINGSRESPONSE']._serialized_end=2264
-  _globals['_RECOMMENDATIONSERVICE']._serialized_start=2631
-  _globals['_RECOMMENDATIONSERVICE']._serialized_end=3176
+  _globals['_GETTOPNREQUEST']._serialized_end=428
+  _globals['_BATCHGETTOPNREQUEST']._serialized_start=430
+  _globals['_BATCHGETTOPNREQUEST']._serialized_end=508
+  _globals['_BATCHGETTOPNRESPONSE']._serialized_start=510
+  _globals['_BATCHGETTOPNRESPONSE']._serialized_end=592
+  _globals['_GETSIMILARMOVIESREQUEST']._serialized_start=595
+  _globals['_GETSIMILARMOVIESREQUEST']._serialized_end=725
+  _globals['_GETSIMILARMOVIESRESPONSE']._serialized_start=728
+  _globals['_GETSIMILARMOVIESRESPONSE']._serialized_end=905
+  _globals['_RECOMMENDEDMOVIE']._serialized_start=908
+  _globals['_RECOMMENDEDMOVIE']._serialized_end=1065
+  _globals['_GETTOPNRESPONSE']._serialized_start=1068
+  _globals['_GETTOPNRESPONSE']._serialized_end=1297
+  _globals['_PREDICTRATINGREQUEST']._serialized_start=1299
+  _globals['_PREDICTRATINGREQUEST']._serialized_end=1415
+  _globals['_PREDICTRATINGRESPONSE']._serialized_start=1418
+  _globals['_PREDICTRATINGRESPONSE']._serialized_end=1623
+  _globals['_RATINGEVENT']._serialized_start=1626
+  _globals['_RATINGEVENT']._serialized_end=1790
+  _globals['_REJECTEDRATING']._serialized_start=1792
+  _globals['_REJECTEDRATING']._serialized_end=1876
+  _globals['_INGESTRATINGSREQUEST']._serialized_start=1878
+  _globals['_INGESTRATINGSREQUEST']._serialized_end=1950
+  _globals['_INGESTRATINGSRESPONSE']._serialized_start=1953
+  _globals['_INGESTRATINGSRESPONSE']._serialized_end=2146
+  _globals['_STREAMRATINGSREQUEST']._serialized_start=2148
+  _globals['_STREAMRATINGSREQUEST']._serialized_end=2220
+  _globals['_STREAMRATINGSRESPONSE']._serialized_start=2223
+  _globals['_STREAMRATINGSRESPONSE']._serialized_end=2418
+  _globals['_RECOMMENDATIONSERVICE']._serialized_start=2785
+  _globals['_RECOMMENDATIONSERVICE']._serialized_end=3330
 # @@protoc_insertion_point(module_scope)

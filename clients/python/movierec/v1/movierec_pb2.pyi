@@ -44,16 +44,18 @@ class TopNFilter(_message.Message):
     def __init__(self, include_genres: _Optional[_Iterable[str]] = ..., exclude_genres: _Optional[_Iterable[str]] = ..., min_rating_count: _Optional[int] = ..., movie_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetTopNRequest(_message.Message):
-    __slots__ = ("user_id", "page_size", "filter", "explain")
+    __slots__ = ("user_id", "page_size", "filter", "explain", "min_log_position")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
+    MIN_LOG_POSITION_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     page_size: int
     filter: TopNFilter
     explain: bool
-    def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., filter: _Optional[_Union[TopNFilter, _Mapping]] = ..., explain: _Optional[bool] = ...) -> None: ...
+    min_log_position: int
+    def __init__(self, user_id: _Optional[str] = ..., page_size: _Optional[int] = ..., filter: _Optional[_Union[TopNFilter, _Mapping]] = ..., explain: _Optional[bool] = ..., min_log_position: _Optional[int] = ...) -> None: ...
 
 class BatchGetTopNRequest(_message.Message):
     __slots__ = ("requests",)
@@ -114,12 +116,14 @@ class GetTopNResponse(_message.Message):
     def __init__(self, movies: _Optional[_Iterable[_Union[RecommendedMovie, _Mapping]]] = ..., source: _Optional[_Union[RecommendationSource, str]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model_version: _Optional[str] = ...) -> None: ...
 
 class PredictRatingRequest(_message.Message):
-    __slots__ = ("user_id", "movie_id")
+    __slots__ = ("user_id", "movie_id", "min_log_position")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_LOG_POSITION_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     movie_id: str
-    def __init__(self, user_id: _Optional[str] = ..., movie_id: _Optional[str] = ...) -> None: ...
+    min_log_position: int
+    def __init__(self, user_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., min_log_position: _Optional[int] = ...) -> None: ...
 
 class PredictRatingResponse(_message.Message):
     __slots__ = ("rating", "source", "model_version", "min_rating", "max_rating")
@@ -164,14 +168,16 @@ class IngestRatingsRequest(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[RatingEvent, _Mapping]]] = ...) -> None: ...
 
 class IngestRatingsResponse(_message.Message):
-    __slots__ = ("received_count", "accepted_count", "rejected")
+    __slots__ = ("received_count", "accepted_count", "rejected", "log_position")
     RECEIVED_COUNT_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_COUNT_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
+    LOG_POSITION_FIELD_NUMBER: _ClassVar[int]
     received_count: int
     accepted_count: int
     rejected: _containers.RepeatedCompositeFieldContainer[RejectedRating]
-    def __init__(self, received_count: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ...) -> None: ...
+    log_position: int
+    def __init__(self, received_count: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ..., log_position: _Optional[int] = ...) -> None: ...
 
 class StreamRatingsRequest(_message.Message):
     __slots__ = ("events",)
@@ -180,11 +186,13 @@ class StreamRatingsRequest(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[RatingEvent, _Mapping]]] = ...) -> None: ...
 
 class StreamRatingsResponse(_message.Message):
-    __slots__ = ("handled_through", "accepted_count", "rejected")
+    __slots__ = ("handled_through", "accepted_count", "rejected", "log_position")
     HANDLED_THROUGH_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_COUNT_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
+    LOG_POSITION_FIELD_NUMBER: _ClassVar[int]
     handled_through: int
     accepted_count: int
     rejected: _containers.RepeatedCompositeFieldContainer[RejectedRating]
-    def __init__(self, handled_through: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ...) -> None: ...
+    log_position: int
+    def __init__(self, handled_through: _Optional[int] = ..., accepted_count: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRating, _Mapping]]] = ..., log_position: _Optional[int] = ...) -> None: ...

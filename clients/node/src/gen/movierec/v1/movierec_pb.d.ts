@@ -93,6 +93,17 @@ export declare type GetTopNRequest = Message<"movierec.v1.GetTopNRequest"> & {
    * @generated from field: bool explain = 4;
    */
   explain: boolean;
+
+  /**
+   * Read-your-writes across replicas: answer only once this replica has
+   * applied the rating log through this position (an ingest answer's
+   * log_position). A replica that is not there within the server's bound
+   * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+   * default) waits for nothing.
+   *
+   * @generated from field: int64 min_log_position = 5;
+   */
+  minLogPosition: bigint;
 };
 
 /**
@@ -324,6 +335,17 @@ export declare type PredictRatingRequest = Message<"movierec.v1.PredictRatingReq
    * @generated from field: string movie_id = 2;
    */
   movieId: string;
+
+  /**
+   * Read-your-writes across replicas: answer only once this replica has
+   * applied the rating log through this position (an ingest answer's
+   * log_position). A replica that is not there within the server's bound
+   * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+   * default) waits for nothing.
+   *
+   * @generated from field: int64 min_log_position = 3;
+   */
+  minLogPosition: bigint;
 };
 
 /**
@@ -507,6 +529,15 @@ export declare type IngestRatingsResponse = Message<"movierec.v1.IngestRatingsRe
    * @generated from field: repeated movierec.v1.RejectedRating rejected = 3;
    */
   rejected: RejectedRating[];
+
+  /**
+   * The rating log position of the accepted events: pass it as
+   * min_log_position to read them at any replica. 0 on a single server (its
+   * file log): it applied them before answering.
+   *
+   * @generated from field: int64 log_position = 4;
+   */
+  logPosition: bigint;
 };
 
 /**
@@ -563,6 +594,15 @@ export declare type StreamRatingsResponse = Message<"movierec.v1.StreamRatingsRe
    * @generated from field: repeated movierec.v1.RejectedRating rejected = 3;
    */
   rejected: RejectedRating[];
+
+  /**
+   * The rating log position of the events accepted so far: pass it as
+   * min_log_position to read them at any replica. 0 on a single server (its
+   * file log): it applied them before answering.
+   *
+   * @generated from field: int64 log_position = 4;
+   */
+  logPosition: bigint;
 };
 
 /**

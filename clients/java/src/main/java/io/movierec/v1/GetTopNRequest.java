@@ -170,6 +170,25 @@ private static final long serialVersionUID = 0L;
     return explain_;
   }
 
+  public static final int MIN_LOG_POSITION_FIELD_NUMBER = 5;
+  private long minLogPosition_ = 0L;
+  /**
+   * <pre>
+   * Read-your-writes across replicas: answer only once this replica has
+   * applied the rating log through this position (an ingest answer's
+   * log_position). A replica that is not there within the server's bound
+   * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+   * default) waits for nothing.
+   * </pre>
+   *
+   * <code>int64 min_log_position = 5 [json_name = "minLogPosition"];</code>
+   * @return The minLogPosition.
+   */
+  @java.lang.Override
+  public long getMinLogPosition() {
+    return minLogPosition_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -196,6 +215,9 @@ private static final long serialVersionUID = 0L;
     if (explain_ != false) {
       output.writeBool(4, explain_);
     }
+    if (minLogPosition_ != 0L) {
+      output.writeInt64(5, minLogPosition_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -219,6 +241,10 @@ private static final long serialVersionUID = 0L;
     if (explain_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(4, explain_);
+    }
+    if (minLogPosition_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(5, minLogPosition_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -246,6 +272,8 @@ private static final long serialVersionUID = 0L;
     }
     if (getExplain()
         != other.getExplain()) return false;
+    if (getMinLogPosition()
+        != other.getMinLogPosition()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -268,6 +296,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + EXPLAIN_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getExplain());
+    hash = (37 * hash) + MIN_LOG_POSITION_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getMinLogPosition());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -409,6 +440,7 @@ private static final long serialVersionUID = 0L;
         filterBuilder_ = null;
       }
       explain_ = false;
+      minLogPosition_ = 0L;
       return this;
     }
 
@@ -455,6 +487,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.explain_ = explain_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.minLogPosition_ = minLogPosition_;
       }
     }
 
@@ -516,6 +551,9 @@ private static final long serialVersionUID = 0L;
       if (other.getExplain() != false) {
         setExplain(other.getExplain());
       }
+      if (other.getMinLogPosition() != 0L) {
+        setMinLogPosition(other.getMinLogPosition());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -564,6 +602,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 40: {
+              minLogPosition_ = input.readInt64();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -932,6 +975,62 @@ private static final long serialVersionUID = 0L;
     public Builder clearExplain() {
       bitField0_ = (bitField0_ & ~0x00000008);
       explain_ = false;
+      onChanged();
+      return this;
+    }
+
+    private long minLogPosition_ ;
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 5 [json_name = "minLogPosition"];</code>
+     * @return The minLogPosition.
+     */
+    @java.lang.Override
+    public long getMinLogPosition() {
+      return minLogPosition_;
+    }
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 5 [json_name = "minLogPosition"];</code>
+     * @param value The minLogPosition to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMinLogPosition(long value) {
+      
+      minLogPosition_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 5 [json_name = "minLogPosition"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMinLogPosition() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      minLogPosition_ = 0L;
       onChanged();
       return this;
     }

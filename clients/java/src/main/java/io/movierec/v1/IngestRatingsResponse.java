@@ -144,6 +144,23 @@ private static final long serialVersionUID = 0L;
     return rejected_.get(index);
   }
 
+  public static final int LOG_POSITION_FIELD_NUMBER = 4;
+  private long logPosition_ = 0L;
+  /**
+   * <pre>
+   * The rating log position of the accepted events: pass it as
+   * min_log_position to read them at any replica. 0 on a single server (its
+   * file log): it applied them before answering.
+   * </pre>
+   *
+   * <code>int64 log_position = 4 [json_name = "logPosition"];</code>
+   * @return The logPosition.
+   */
+  @java.lang.Override
+  public long getLogPosition() {
+    return logPosition_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -167,6 +184,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < rejected_.size(); i++) {
       output.writeMessage(3, rejected_.get(i));
     }
+    if (logPosition_ != 0L) {
+      output.writeInt64(4, logPosition_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -187,6 +207,10 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < rejected_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, rejected_.get(i));
+    }
+    if (logPosition_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(4, logPosition_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -209,6 +233,8 @@ private static final long serialVersionUID = 0L;
         != other.getAcceptedCount()) return false;
     if (!getRejectedList()
         .equals(other.getRejectedList())) return false;
+    if (getLogPosition()
+        != other.getLogPosition()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -230,6 +256,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + REJECTED_FIELD_NUMBER;
       hash = (53 * hash) + getRejectedList().hashCode();
     }
+    hash = (37 * hash) + LOG_POSITION_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getLogPosition());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -372,6 +401,7 @@ private static final long serialVersionUID = 0L;
         rejectedBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000004);
+      logPosition_ = 0L;
       return this;
     }
 
@@ -423,6 +453,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.acceptedCount_ = acceptedCount_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.logPosition_ = logPosition_;
       }
     }
 
@@ -502,6 +535,9 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (other.getLogPosition() != 0L) {
+        setLogPosition(other.getLogPosition());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -551,6 +587,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 26
+            case 32: {
+              logPosition_ = input.readInt64();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -984,6 +1025,56 @@ private static final long serialVersionUID = 0L;
         rejected_ = null;
       }
       return rejectedBuilder_;
+    }
+
+    private long logPosition_ ;
+    /**
+     * <pre>
+     * The rating log position of the accepted events: pass it as
+     * min_log_position to read them at any replica. 0 on a single server (its
+     * file log): it applied them before answering.
+     * </pre>
+     *
+     * <code>int64 log_position = 4 [json_name = "logPosition"];</code>
+     * @return The logPosition.
+     */
+    @java.lang.Override
+    public long getLogPosition() {
+      return logPosition_;
+    }
+    /**
+     * <pre>
+     * The rating log position of the accepted events: pass it as
+     * min_log_position to read them at any replica. 0 on a single server (its
+     * file log): it applied them before answering.
+     * </pre>
+     *
+     * <code>int64 log_position = 4 [json_name = "logPosition"];</code>
+     * @param value The logPosition to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLogPosition(long value) {
+      
+      logPosition_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The rating log position of the accepted events: pass it as
+     * min_log_position to read them at any replica. 0 on a single server (its
+     * file log): it applied them before answering.
+     * </pre>
+     *
+     * <code>int64 log_position = 4 [json_name = "logPosition"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLogPosition() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      logPosition_ = 0L;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

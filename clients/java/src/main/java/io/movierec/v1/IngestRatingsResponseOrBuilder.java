@@ -75,4 +75,16 @@ public interface IngestRatingsResponseOrBuilder extends
    */
   io.movierec.v1.RejectedRatingOrBuilder getRejectedOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * The rating log position of the accepted events: pass it as
+   * min_log_position to read them at any replica. 0 on a single server (its
+   * file log): it applied them before answering.
+   * </pre>
+   *
+   * <code>int64 log_position = 4 [json_name = "logPosition"];</code>
+   * @return The logPosition.
+   */
+  long getLogPosition();
 }

@@ -108,85 +108,89 @@ public final class MovierecProto {
       "opNFilter\022%\n\016include_genres\030\001 \003(\tR\rinclu" +
       "deGenres\022%\n\016exclude_genres\030\002 \003(\tR\rexclud" +
       "eGenres\022(\n\020min_rating_count\030\003 \001(\005R\016minRa" +
-      "tingCount\022\033\n\tmovie_ids\030\004 \003(\tR\010movieIds\"\221" +
+      "tingCount\022\033\n\tmovie_ids\030\004 \003(\tR\010movieIds\"\273" +
       "\001\n\016GetTopNRequest\022\027\n\007user_id\030\001 \001(\tR\006user" +
       "Id\022\033\n\tpage_size\030\002 \001(\005R\010pageSize\022/\n\006filte" +
       "r\030\003 \001(\0132\027.movierec.v1.TopNFilterR\006filter" +
-      "\022\030\n\007explain\030\004 \001(\010R\007explain\"N\n\023BatchGetTo" +
-      "pNRequest\0227\n\010requests\030\001 \003(\0132\033.movierec.v" +
-      "1.GetTopNRequestR\010requests\"R\n\024BatchGetTo" +
-      "pNResponse\022:\n\tresponses\030\001 \003(\0132\034.movierec" +
-      ".v1.GetTopNResponseR\tresponses\"\202\001\n\027GetSi" +
-      "milarMoviesRequest\022\031\n\010movie_id\030\001 \001(\tR\007mo" +
-      "vieId\022\033\n\tpage_size\030\002 \001(\005R\010pageSize\022/\n\006fi" +
-      "lter\030\003 \001(\0132\027.movierec.v1.TopNFilterR\006fil" +
-      "ter\"\261\001\n\030GetSimilarMoviesResponse\0225\n\006movi" +
-      "es\030\001 \003(\0132\035.movierec.v1.RecommendedMovieR" +
-      "\006movies\0229\n\006source\030\002 \001(\0162!.movierec.v1.Re" +
-      "commendationSourceR\006source\022#\n\rmodel_vers" +
-      "ion\030\003 \001(\tR\014modelVersion\"\235\001\n\020RecommendedM" +
-      "ovie\022\031\n\010movie_id\030\001 \001(\tR\007movieId\022\024\n\005title" +
-      "\030\002 \001(\tR\005title\022\026\n\006genres\030\003 \003(\tR\006genres\022\024\n" +
-      "\005score\030\004 \001(\001R\005score\022*\n\021because_movie_ids" +
-      "\030\005 \003(\tR\017becauseMovieIds\"\345\001\n\017GetTopNRespo" +
-      "nse\0225\n\006movies\030\001 \003(\0132\035.movierec.v1.Recomm" +
-      "endedMovieR\006movies\0229\n\006source\030\002 \001(\0162!.mov" +
-      "ierec.v1.RecommendationSourceR\006source\022;\n" +
-      "\013computed_at\030\003 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\ncomputedAt\022#\n\rmodel_version\030\004 \001(" +
-      "\tR\014modelVersion\"J\n\024PredictRatingRequest\022" +
+      "\022\030\n\007explain\030\004 \001(\010R\007explain\022(\n\020min_log_po" +
+      "sition\030\005 \001(\003R\016minLogPosition\"N\n\023BatchGet" +
+      "TopNRequest\0227\n\010requests\030\001 \003(\0132\033.movierec" +
+      ".v1.GetTopNRequestR\010requests\"R\n\024BatchGet" +
+      "TopNResponse\022:\n\tresponses\030\001 \003(\0132\034.movier" +
+      "ec.v1.GetTopNResponseR\tresponses\"\202\001\n\027Get" +
+      "SimilarMoviesRequest\022\031\n\010movie_id\030\001 \001(\tR\007" +
+      "movieId\022\033\n\tpage_size\030\002 \001(\005R\010pageSize\022/\n\006" +
+      "filter\030\003 \001(\0132\027.movierec.v1.TopNFilterR\006f" +
+      "ilter\"\261\001\n\030GetSimilarMoviesResponse\0225\n\006mo" +
+      "vies\030\001 \003(\0132\035.movierec.v1.RecommendedMovi" +
+      "eR\006movies\0229\n\006source\030\002 \001(\0162!.movierec.v1." +
+      "RecommendationSourceR\006source\022#\n\rmodel_ve" +
+      "rsion\030\003 \001(\tR\014modelVersion\"\235\001\n\020Recommende" +
+      "dMovie\022\031\n\010movie_id\030\001 \001(\tR\007movieId\022\024\n\005tit" +
+      "le\030\002 \001(\tR\005title\022\026\n\006genres\030\003 \003(\tR\006genres\022" +
+      "\024\n\005score\030\004 \001(\001R\005score\022*\n\021because_movie_i" +
+      "ds\030\005 \003(\tR\017becauseMovieIds\"\345\001\n\017GetTopNRes" +
+      "ponse\0225\n\006movies\030\001 \003(\0132\035.movierec.v1.Reco" +
+      "mmendedMovieR\006movies\0229\n\006source\030\002 \001(\0162!.m" +
+      "ovierec.v1.RecommendationSourceR\006source\022" +
+      ";\n\013computed_at\030\003 \001(\0132\032.google.protobuf.T" +
+      "imestampR\ncomputedAt\022#\n\rmodel_version\030\004 " +
+      "\001(\tR\014modelVersion\"t\n\024PredictRatingReques" +
+      "t\022\027\n\007user_id\030\001 \001(\tR\006userId\022\031\n\010movie_id\030\002" +
+      " \001(\tR\007movieId\022(\n\020min_log_position\030\003 \001(\003R" +
+      "\016minLogPosition\"\315\001\n\025PredictRatingRespons" +
+      "e\022\026\n\006rating\030\001 \001(\001R\006rating\0229\n\006source\030\002 \001(" +
+      "\0162!.movierec.v1.RecommendationSourceR\006so" +
+      "urce\022#\n\rmodel_version\030\003 \001(\tR\014modelVersio" +
+      "n\022\035\n\nmin_rating\030\004 \001(\001R\tminRating\022\035\n\nmax_" +
+      "rating\030\005 \001(\001R\tmaxRating\"\244\001\n\013RatingEvent\022" +
       "\027\n\007user_id\030\001 \001(\tR\006userId\022\031\n\010movie_id\030\002 \001" +
-      "(\tR\007movieId\"\315\001\n\025PredictRatingResponse\022\026\n" +
-      "\006rating\030\001 \001(\001R\006rating\0229\n\006source\030\002 \001(\0162!." +
-      "movierec.v1.RecommendationSourceR\006source" +
-      "\022#\n\rmodel_version\030\003 \001(\tR\014modelVersion\022\035\n" +
-      "\nmin_rating\030\004 \001(\001R\tminRating\022\035\n\nmax_rati" +
-      "ng\030\005 \001(\001R\tmaxRating\"\244\001\n\013RatingEvent\022\027\n\007u" +
-      "ser_id\030\001 \001(\tR\006userId\022\031\n\010movie_id\030\002 \001(\tR\007" +
-      "movieId\022\033\n\006rating\030\003 \001(\001H\000R\006rating\210\001\001\0229\n\n" +
-      "event_time\030\004 \001(\0132\032.google.protobuf.Times" +
-      "tampR\teventTimeB\t\n\007_rating\"T\n\016RejectedRa" +
-      "ting\022\024\n\005index\030\001 \001(\003R\005index\022\024\n\005field\030\002 \001(" +
-      "\tR\005field\022\026\n\006reason\030\003 \001(\tR\006reason\"H\n\024Inge" +
-      "stRatingsRequest\0220\n\006events\030\001 \003(\0132\030.movie" +
-      "rec.v1.RatingEventR\006events\"\236\001\n\025IngestRat" +
-      "ingsResponse\022%\n\016received_count\030\001 \001(\003R\rre" +
-      "ceivedCount\022%\n\016accepted_count\030\002 \001(\003R\racc" +
-      "eptedCount\0227\n\010rejected\030\003 \003(\0132\033.movierec." +
-      "v1.RejectedRatingR\010rejected\"H\n\024StreamRat" +
-      "ingsRequest\0220\n\006events\030\001 \003(\0132\030.movierec.v" +
-      "1.RatingEventR\006events\"\240\001\n\025StreamRatingsR" +
-      "esponse\022\'\n\017handled_through\030\001 \001(\003R\016handle" +
-      "dThrough\022%\n\016accepted_count\030\002 \001(\003R\raccept" +
-      "edCount\0227\n\010rejected\030\003 \003(\0132\033.movierec.v1." +
-      "RejectedRatingR\010rejected*\351\002\n\024Recommendat" +
-      "ionSource\022%\n!RECOMMENDATION_SOURCE_UNSPE" +
-      "CIFIED\020\000\022%\n!RECOMMENDATION_SOURCE_PRECOM" +
-      "PUTED\020\001\022$\n RECOMMENDATION_SOURCE_RECOMPU" +
-      "TED\020\002\022%\n!RECOMMENDATION_SOURCE_FILTER_SC" +
-      "AN\020\003\022$\n RECOMMENDATION_SOURCE_POPULARITY" +
-      "\020\004\022\037\n\033RECOMMENDATION_SOURCE_MODEL\020\005\022$\n R" +
-      "ECOMMENDATION_SOURCE_MOVIE_MEAN\020\006\022!\n\035REC" +
-      "OMMENDATION_SOURCE_ITEM_CF\020\007\022&\n\"RECOMMEN" +
-      "DATION_SOURCE_ITEM_FACTORS\020\0102\241\004\n\025Recomme" +
-      "ndationService\022D\n\007GetTopN\022\033.movierec.v1." +
-      "GetTopNRequest\032\034.movierec.v1.GetTopNResp" +
-      "onse\022S\n\014BatchGetTopN\022 .movierec.v1.Batch" +
-      "GetTopNRequest\032!.movierec.v1.BatchGetTop" +
-      "NResponse\022_\n\020GetSimilarMovies\022$.movierec" +
-      ".v1.GetSimilarMoviesRequest\032%.movierec.v" +
-      "1.GetSimilarMoviesResponse\022V\n\rPredictRat" +
-      "ing\022!.movierec.v1.PredictRatingRequest\032\"" +
-      ".movierec.v1.PredictRatingResponse\022X\n\rIn" +
-      "gestRatings\022!.movierec.v1.IngestRatingsR" +
-      "equest\032\".movierec.v1.IngestRatingsRespon" +
-      "se(\001\022Z\n\rStreamRatings\022!.movierec.v1.Stre" +
-      "amRatingsRequest\032\".movierec.v1.StreamRat" +
-      "ingsResponse(\0010\001B\254\001\n\016io.movierec.v1B\rMov" +
-      "ierecProtoP\001Z>github.com/movierec/movier" +
-      "ec/clients/go/movierec/v1;movierecv1\242\002\003M" +
-      "XX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027Moviere" +
-      "c\\V1\\GPBMetadata\352\002\014Movierec::V1b\006proto3"
+      "(\tR\007movieId\022\033\n\006rating\030\003 \001(\001H\000R\006rating\210\001\001" +
+      "\0229\n\nevent_time\030\004 \001(\0132\032.google.protobuf.T" +
+      "imestampR\teventTimeB\t\n\007_rating\"T\n\016Reject" +
+      "edRating\022\024\n\005index\030\001 \001(\003R\005index\022\024\n\005field\030" +
+      "\002 \001(\tR\005field\022\026\n\006reason\030\003 \001(\tR\006reason\"H\n\024" +
+      "IngestRatingsRequest\0220\n\006events\030\001 \003(\0132\030.m" +
+      "ovierec.v1.RatingEventR\006events\"\301\001\n\025Inges" +
+      "tRatingsResponse\022%\n\016received_count\030\001 \001(\003" +
+      "R\rreceivedCount\022%\n\016accepted_count\030\002 \001(\003R" +
+      "\racceptedCount\0227\n\010rejected\030\003 \003(\0132\033.movie" +
+      "rec.v1.RejectedRatingR\010rejected\022!\n\014log_p" +
+      "osition\030\004 \001(\003R\013logPosition\"H\n\024StreamRati" +
+      "ngsRequest\0220\n\006events\030\001 \003(\0132\030.movierec.v1" +
+      ".RatingEventR\006events\"\303\001\n\025StreamRatingsRe" +
+      "sponse\022\'\n\017handled_through\030\001 \001(\003R\016handled" +
+      "Through\022%\n\016accepted_count\030\002 \001(\003R\raccepte" +
+      "dCount\0227\n\010rejected\030\003 \003(\0132\033.movierec.v1.R" +
+      "ejectedRatingR\010rejected\022!\n\014log_position\030" +
+      "\004 \001(\003R\013logPosition*\351\002\n\024RecommendationSou" +
+      "rce\022%\n!RECOMMENDATION_SOURCE_UNSPECIFIED" +
+      "\020\000\022%\n!RECOMMENDATION_SOURCE_PRECOMPUTED\020" +
+      "\001\022$\n RECOMMENDATION_SOURCE_RECOMPUTED\020\002\022" +
+      "%\n!RECOMMENDATION_SOURCE_FILTER_SCAN\020\003\022$" +
+      "\n RECOMMENDATION_SOURCE_POPULARITY\020\004\022\037\n\033" +
+      "RECOMMENDATION_SOURCE_MODEL\020\005\022$\n RECOMME" +
+      "NDATION_SOURCE_MOVIE_MEAN\020\006\022!\n\035RECOMMEND" +
+      "ATION_SOURCE_ITEM_CF\020\007\022&\n\"RECOMMENDATION" +
+      "_SOURCE_ITEM_FACTORS\020\0102\241\004\n\025Recommendatio" +
+      "nService\022D\n\007GetTopN\022\033.movierec.v1.GetTop" +
+      "NRequest\032\034.movierec.v1.GetTopNResponse\022S" +
+      "\n\014BatchGetTopN\022 .movierec.v1.BatchGetTop" +
+      "NRequest\032!.movierec.v1.BatchGetTopNRespo" +
+      "nse\022_\n\020GetSimilarMovies\022$.movierec.v1.Ge" +
+      "tSimilarMoviesRequest\032%.movierec.v1.GetS" +
+      "imilarMoviesResponse\022V\n\rPredictRating\022!." +
+      "movierec.v1.PredictRatingRequest\032\".movie" +
+      "rec.v1.PredictRatingResponse\022X\n\rIngestRa" +
+      "tings\022!.movierec.v1.IngestRatingsRequest" +
+      "\032\".movierec.v1.IngestRatingsResponse(\001\022Z" +
+      "\n\rStreamRatings\022!.movierec.v1.StreamRati" +
+      "ngsRequest\032\".movierec.v1.StreamRatingsRe" +
+      "sponse(\0010\001B\254\001\n\016io.movierec.v1B\rMovierecP" +
+      "rotoP\001Z>github.com/movierec/movierec/cli" +
+      "ents/go/movierec/v1;movierecv1\242\002\003MXX\252\002\013M" +
+      "ovierec.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V1\\G" +
+      "PBMetadata\352\002\014Movierec::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -204,7 +208,7 @@ public final class MovierecProto {
     internal_static_movierec_v1_GetTopNRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetTopNRequest_descriptor,
-        new java.lang.String[] { "UserId", "PageSize", "Filter", "Explain", });
+        new java.lang.String[] { "UserId", "PageSize", "Filter", "Explain", "MinLogPosition", });
     internal_static_movierec_v1_BatchGetTopNRequest_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_movierec_v1_BatchGetTopNRequest_fieldAccessorTable = new
@@ -246,7 +250,7 @@ public final class MovierecProto {
     internal_static_movierec_v1_PredictRatingRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_PredictRatingRequest_descriptor,
-        new java.lang.String[] { "UserId", "MovieId", });
+        new java.lang.String[] { "UserId", "MovieId", "MinLogPosition", });
     internal_static_movierec_v1_PredictRatingResponse_descriptor =
       getDescriptor().getMessageTypes().get(9);
     internal_static_movierec_v1_PredictRatingResponse_fieldAccessorTable = new
@@ -276,7 +280,7 @@ public final class MovierecProto {
     internal_static_movierec_v1_IngestRatingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_IngestRatingsResponse_descriptor,
-        new java.lang.String[] { "ReceivedCount", "AcceptedCount", "Rejected", });
+        new java.lang.String[] { "ReceivedCount", "AcceptedCount", "Rejected", "LogPosition", });
     internal_static_movierec_v1_StreamRatingsRequest_descriptor =
       getDescriptor().getMessageTypes().get(14);
     internal_static_movierec_v1_StreamRatingsRequest_fieldAccessorTable = new
@@ -288,7 +292,7 @@ public final class MovierecProto {
     internal_static_movierec_v1_StreamRatingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_StreamRatingsResponse_descriptor,
-        new java.lang.String[] { "HandledThrough", "AcceptedCount", "Rejected", });
+        new java.lang.String[] { "HandledThrough", "AcceptedCount", "Rejected", "LogPosition", });
     com.google.protobuf.TimestampProto.getDescriptor();
   }
 

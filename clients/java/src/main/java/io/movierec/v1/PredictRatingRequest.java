@@ -143,6 +143,25 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int MIN_LOG_POSITION_FIELD_NUMBER = 3;
+  private long minLogPosition_ = 0L;
+  /**
+   * <pre>
+   * Read-your-writes across replicas: answer only once this replica has
+   * applied the rating log through this position (an ingest answer's
+   * log_position). A replica that is not there within the server's bound
+   * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+   * default) waits for nothing.
+   * </pre>
+   *
+   * <code>int64 min_log_position = 3 [json_name = "minLogPosition"];</code>
+   * @return The minLogPosition.
+   */
+  @java.lang.Override
+  public long getMinLogPosition() {
+    return minLogPosition_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -163,6 +182,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(movieId_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, movieId_);
     }
+    if (minLogPosition_ != 0L) {
+      output.writeInt64(3, minLogPosition_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -177,6 +199,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(movieId_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, movieId_);
+    }
+    if (minLogPosition_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(3, minLogPosition_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -197,6 +223,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getUserId())) return false;
     if (!getMovieId()
         .equals(other.getMovieId())) return false;
+    if (getMinLogPosition()
+        != other.getMinLogPosition()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -212,6 +240,9 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getUserId().hashCode();
     hash = (37 * hash) + MOVIE_ID_FIELD_NUMBER;
     hash = (53 * hash) + getMovieId().hashCode();
+    hash = (37 * hash) + MIN_LOG_POSITION_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getMinLogPosition());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -347,6 +378,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       userId_ = "";
       movieId_ = "";
+      minLogPosition_ = 0L;
       return this;
     }
 
@@ -385,6 +417,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.movieId_ = movieId_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.minLogPosition_ = minLogPosition_;
       }
     }
 
@@ -442,6 +477,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
+      if (other.getMinLogPosition() != 0L) {
+        setMinLogPosition(other.getMinLogPosition());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -478,6 +516,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 24: {
+              minLogPosition_ = input.readInt64();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -675,6 +718,62 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       movieId_ = value;
       bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private long minLogPosition_ ;
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 3 [json_name = "minLogPosition"];</code>
+     * @return The minLogPosition.
+     */
+    @java.lang.Override
+    public long getMinLogPosition() {
+      return minLogPosition_;
+    }
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 3 [json_name = "minLogPosition"];</code>
+     * @param value The minLogPosition to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMinLogPosition(long value) {
+      
+      minLogPosition_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Read-your-writes across replicas: answer only once this replica has
+     * applied the rating log through this position (an ingest answer's
+     * log_position). A replica that is not there within the server's bound
+     * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+     * default) waits for nothing.
+     * </pre>
+     *
+     * <code>int64 min_log_position = 3 [json_name = "minLogPosition"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMinLogPosition() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      minLogPosition_ = 0L;
       onChanged();
       return this;
     }

@@ -46,4 +46,18 @@ public interface PredictRatingRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getMovieIdBytes();
+
+  /**
+   * <pre>
+   * Read-your-writes across replicas: answer only once this replica has
+   * applied the rating log through this position (an ingest answer's
+   * log_position). A replica that is not there within the server's bound
+   * (log_read_wait_s) answers UNAVAILABLE: retry, here or elsewhere. 0 (the
+   * default) waits for nothing.
+   * </pre>
+   *
+   * <code>int64 min_log_position = 3 [json_name = "minLogPosition"];</code>
+   * @return The minLogPosition.
+   */
+  long getMinLogPosition();
 }

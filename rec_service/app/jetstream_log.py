@@ -1,0 +1,226 @@
+"""The rating log on NATS JetStream, shared by every serving replica (`log_backend =
+"jetstream"`): the same operations as the embedded file log (core/rating_log.py), so ingestion,
+start-up replay and retrain work unchanged on top of it.
+
+- A committed batch is one message, published with JetStream's acknowledgement: JetStream has
+  stored it (on `log_replicas` servers) before the batch is acknowledged to the producer. A
+  record's position is (stream sequence, index in its batch).
+- The file log's "segments" are stream sequences: a retrain's cut is the last sequence then
+  (`rotate`), and the manifest's `segments_through` is that sequence.
+- Nothing is deleted by a retrain: other replicas may still need messages this one merged, and
+  a restarted replica reads from its own model's cut. How long messages stay is the stream's
+  own retention (set max_age on the stream; see README "Scaling out").
+
+nats-py is asyncio; the service is threads. One event loop runs in a daemon thread and every
+operation is a coroutine run on it, waited for with a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import Any, TypeVar
+
+import nats
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from rec_service.core.rating_log import (
+    LogCorrupted,
+    LoggedRating,
+    NewRating,
+    decode_record,
+    encode_record,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Seconds any one JetStream operation may take before the call fails (a publish then is not
+# acknowledged to the producer, who retries; ratings replace themselves).
+OPERATION_TIMEOUT_S = 10.0
+# Messages handed over per read call: bounds what a catch-up holds in memory at once.
+READ_CHUNK = 256
+
+
+class JetStreamLog:
+    """A JetStream stream as the rating log: append (durable on ack), cut, read back, follow."""
+
+    def __init__(self, url: str, stream: str, replicas: int = 1) -> None:
+        self.stream = stream
+        self.name = f"jetstream:{stream}"
+        self.subject = f"movierec.ratings.{stream}"
+        self.on_fsync: Callable[[float], None] | None = None  # seconds per acknowledged publish
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="movierec-nats", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._nc = self._call(
+                nats.connect(servers=url.split(","), connect_timeout=5, max_reconnect_attempts=-1)
+            )
+            self._js = self._nc.jetstream()
+            self._call(self._ensure_stream(replicas))
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            raise
+        log.info("rating log: JetStream stream %s at %s", stream, url)
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT_S) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _ensure_stream(self, replicas: int) -> None:
+        try:
+            await self._js.stream_info(self.stream)
+        except NotFoundError:
+            await self._js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[self.subject],
+                    storage=StorageType.FILE,
+                    num_replicas=replicas,
+                )
+            )
+
+    # --- the file log's operations ---
+
+    def append(self, ratings: Sequence[NewRating], accepted_us: int) -> list[LoggedRating]:
+        """Publishes the ratings as one message; returns once JetStream acknowledged it."""
+        if not ratings:
+            return []
+        lines = []
+        for r in ratings:
+            event_us = accepted_us if r.event_us is None else r.event_us
+            lines.append(encode_record(accepted_us, event_us, r.user_id, r.movie_id, r.rating))
+        started = time.perf_counter()
+        ack = self._call(self._js.publish(self.subject, b"".join(lines), stream=self.stream))
+        if self.on_fsync is not None:
+            self.on_fsync(time.perf_counter() - started)
+        return [
+            LoggedRating(
+                r.user_id,
+                r.movie_id,
+                r.rating,
+                accepted_us if r.event_us is None else r.event_us,
+                accepted_us,
+                (ack.seq, i),
+            )
+            for i, r in enumerate(ratings)
+        ]
+
+    def last_sequence(self) -> int:
+        info = self._call(self._js.stream_info(self.stream))
+        return int(info.state.last_seq)
+
+    def rotate(self) -> tuple[int, int]:
+        """A retrain's cut: the last sequence stored now, and the time (taken first, so every
+        message after the cut was published after it)."""
+        cut_us = time.time_ns() // 1000
+        return self.last_sequence(), cut_us
+
+    def advance_past(self, number: int) -> None:
+        """Nothing to do: a sequence after the cut is never reused."""
+
+    def delete_through(self, number: int) -> list[int]:
+        """Nothing is deleted: other replicas may still need these messages (retention is the
+        stream's max_age)."""
+        return []
+
+    def end_position(self) -> tuple[int, int]:
+        """Where the next message will go; every message before it is stored."""
+        return (self.last_sequence() + 1, 0)
+
+    def size_bytes(self) -> int:
+        info = self._call(self._js.stream_info(self.stream))
+        return int(info.state.bytes)
+
+    def read(
+        self,
+        after_segment: int = 0,
+        start: tuple[int, int] = (0, 0),
+        end: tuple[int, int] | None = None,
+    ) -> Iterator[LoggedRating]:
+        """Records of messages after sequence `after_segment`, from `start` up to `end`."""
+        first = max(after_segment + 1, start[0], 1)
+        last = (end[0] if end is not None else self.last_sequence() + 1) - 1
+        if first > last:
+            return
+        reader = self.follow_from(first)
+        try:
+            while True:
+                batch = reader.take(READ_CHUNK, wait=OPERATION_TIMEOUT_S)
+                if not batch:
+                    raise LogCorrupted(
+                        f"stream {self.stream}: sequences {first}-{last} are not all readable "
+                        "(removed by the stream's retention?)"
+                    )
+                for seq, records in batch:
+                    if seq > last:
+                        return
+                    yield from (r for r in records if seq > start[0] or r.position >= start)
+                    if seq == last:
+                        return
+        finally:
+            reader.close()
+
+    def follow_from(self, sequence: int) -> Reader:
+        """A reader of every message from `sequence` on, in stream order."""
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=sequence
+        )
+        sub = self._call(self._js.subscribe(self.subject, ordered_consumer=True, config=config))
+        return Reader(self, sub)
+
+    def close(self) -> None:
+        try:
+            self._call(self._nc.drain(), timeout=5)
+        except Exception:  # closing anyway
+            log.warning("rating log: NATS connection did not drain", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+
+class Reader:
+    """An ordered consumer of the stream, read in batches from a thread."""
+
+    def __init__(self, owner: JetStreamLog, sub: Any) -> None:
+        self._owner, self._sub = owner, sub
+
+    def take(self, limit: int, wait: float) -> list[tuple[int, list[LoggedRating]]]:
+        """Up to `limit` messages as (sequence, records): waits up to `wait` seconds for the
+        first, then takes only what has arrived."""
+        messages = self._owner._call(self._take(limit, wait), timeout=wait + OPERATION_TIMEOUT_S)
+        return [(seq, _records(seq, data)) for seq, data in messages]
+
+    async def _take(self, limit: int, wait: float) -> list[tuple[int, bytes]]:
+        out: list[tuple[int, bytes]] = []
+        timeout = wait
+        while len(out) < limit:
+            try:
+                msg = await self._sub.next_msg(timeout=timeout)
+            except NatsTimeout:
+                break
+            out.append((int(msg.metadata.sequence.stream), msg.data))
+            timeout = 0.001  # only what is already here
+        return out
+
+    def close(self) -> None:
+        try:
+            self._owner._call(self._sub.unsubscribe(), timeout=5)
+        except Exception:
+            log.warning("rating log: a JetStream reader did not unsubscribe", exc_info=True)
+
+
+def _records(seq: int, data: bytes) -> list[LoggedRating]:
+    records = []
+    for i, line in enumerate(data.splitlines(keepends=True)):
+        record = decode_record(line, (seq, i))
+        if record is None:
+            raise LogCorrupted(f"message {seq}, record {i}: checksum or shape is wrong")
+        records.append(record)
+    return records

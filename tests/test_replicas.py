@@ -1,0 +1,125 @@
+"""Two serving replicas over one NATS JetStream rating log (`log_backend = "jetstream"`), each
+its own `movierec serve` process, against a nats-server this test starts: a rating accepted at
+one replica is read at the other with its log position, a replica killed with kill -9 catches
+up on restart and loses nothing acknowledged, and a position not yet applied is UNAVAILABLE."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from movierec.v1 import movierec_pb2 as pb
+from movierec.v1 import movierec_pb2_grpc as pb_grpc
+
+from rec_service.app.service import Service
+
+from .test_crash import Server, _free_port
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+
+
+@pytest.fixture()
+def nats_url(tmp_path: Path) -> Iterator[str]:
+    """A nats-server of this test's own, JetStream on, storing under tmp_path."""
+    port = _free_port()
+    log = open(tmp_path / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
+    proc = subprocess.Popen(
+        [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(tmp_path / "js")],
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, (tmp_path / "nats.log").read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "nats-server did not start"
+            time.sleep(0.2)
+    yield f"nats://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def replica(demo_state: Service, root: Path, nats_url: str) -> Server:
+    """A replica with its own copy of the demo model and its own state directory."""
+    root.mkdir()
+    shutil.copytree(demo_state.config.models.model_dir, root / "model")  # skip training
+    return Server(
+        root,
+        "--log-backend", "jetstream", "--log-nats-url", nats_url,
+        "--log-stream", "RATINGS_TEST", "--log-read-wait-s", "5",
+    )  # fmt: skip
+
+
+def rate(stub: pb_grpc.RecommendationServiceStub, user: str, *movies: str) -> int:
+    answer = stub.IngestRatings(
+        iter([pb.IngestRatingsRequest(
+            events=[pb.RatingEvent(user_id=user, movie_id=m, rating=5.0) for m in movies]
+        )])
+    )  # fmt: skip
+    assert answer.accepted_count == len(movies)
+    assert answer.log_position > 0
+    return answer.log_position
+
+
+def top(stub: pb_grpc.RecommendationServiceStub, user: str, position: int = 0) -> list[str]:
+    answer = stub.GetTopN(pb.GetTopNRequest(user_id=user, page_size=10, min_log_position=position))
+    return [m.movie_id for m in answer.movies]
+
+
+def test_replicas_share_one_jetstream_log(
+    demo_state: Service, tmp_path: Path, nats_url: str
+) -> None:
+    a = replica(demo_state, tmp_path / "a", nats_url)
+    b = replica(demo_state, tmp_path / "b", nats_url)
+    a.start()
+    b.start()
+    try:
+        with (
+            grpc.insecure_channel(f"127.0.0.1:{a.port}") as to_a,
+            grpc.insecure_channel(f"127.0.0.1:{b.port}") as to_b,
+        ):
+            at_a = pb_grpc.RecommendationServiceStub(to_a)
+            at_b = pb_grpc.RecommendationServiceStub(to_b)
+
+            # Rate at A, read at B with A's position: B's list reflects the rating.
+            before = top(at_b, "replica-user")
+            position = rate(at_a, "replica-user", before[0], before[1])
+            after = top(at_b, "replica-user", position)
+            assert before[0] not in after and before[1] not in after and after != before[2:]
+            prediction = at_b.PredictRating(
+                pb.PredictRatingRequest(
+                    user_id="replica-user", movie_id=after[0], min_log_position=position
+                )
+            )
+            assert 0.5 <= prediction.rating <= 5.0
+            # Both replicas apply in stream order: B's own ingest is read back at A too.
+            back = rate(at_b, "replica-user", after[0])
+            assert back > position and after[0] not in top(at_a, "replica-user", back)
+
+            # A position no replica has reached: UNAVAILABLE (retryable) after the bound.
+            with pytest.raises(grpc.RpcError) as refused:
+                top(at_a, "replica-user", back + 1000)
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+            # B dies (kill -9); ratings acknowledged at A meanwhile are at B once it serves again.
+            b.kill9()
+            while_down = top(at_a, "down-user")
+            missed = rate(at_a, "down-user", *while_down[:3])
+        b.start()
+        with grpc.insecure_channel(f"127.0.0.1:{b.port}") as to_b:
+            at_b = pb_grpc.RecommendationServiceStub(to_b)
+            caught_up = top(at_b, "down-user")  # no position: catch-up ran before SERVING
+            assert not set(while_down[:3]) & set(caught_up)
+            assert not {before[0], before[1], after[0]} & set(top(at_b, "replica-user", missed))
+    finally:
+        a.stop()
+        b.stop()
