@@ -1,25 +1,30 @@
 """Two serving replicas over one NATS JetStream rating log (`log_backend = "jetstream"`), each
 its own `movierec serve` process, against a nats-server this test starts: a rating accepted at
 one replica is read at the other with its log position, a replica killed with kill -9 catches
-up on restart and loses nothing acknowledged, and a position not yet applied is UNAVAILABLE."""
+up on restart and loses nothing acknowledged, a position not yet applied is UNAVAILABLE, and a
+retrain runs at one replica at a time (a JetStream key-value lease) and is loaded by both with
+no failed read."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from movierec.v1 import admin_pb2 as apb
+from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.service import Service
 
-from .test_crash import Server, _free_port
+from .test_crash import AUTH, Server, _free_port
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
@@ -48,14 +53,16 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
     proc.wait(timeout=30)
 
 
-def replica(demo_state: Service, root: Path, nats_url: str) -> Server:
-    """A replica with its own copy of the demo model and its own state directory."""
+def replica(shared: Path, root: Path, nats_url: str) -> Server:
+    """A replica with its own state directory; the model and snapshot directories are shared,
+    as replicas' are (a retrain's result is loaded by all)."""
     root.mkdir()
-    shutil.copytree(demo_state.config.models.model_dir, root / "model")  # skip training
     return Server(
         root,
+        "--model-dir", str(shared / "model"), "--snapshot-dir", str(shared / "snapshots"),
         "--log-backend", "jetstream", "--log-nats-url", nats_url,
         "--log-stream", "RATINGS_TEST", "--log-read-wait-s", "5",
+        "--tuning-enabled", "false",
     )  # fmt: skip
 
 
@@ -78,8 +85,10 @@ def top(stub: pb_grpc.RecommendationServiceStub, user: str, position: int = 0) -
 def test_replicas_share_one_jetstream_log(
     demo_state: Service, tmp_path: Path, nats_url: str
 ) -> None:
-    a = replica(demo_state, tmp_path / "a", nats_url)
-    b = replica(demo_state, tmp_path / "b", nats_url)
+    shared = tmp_path / "shared"
+    shutil.copytree(demo_state.config.models.model_dir, shared / "model")  # skip training
+    a = replica(shared, tmp_path / "a", nats_url)
+    b = replica(shared, tmp_path / "b", nats_url)
     a.start()
     b.start()
     try:
@@ -120,6 +129,69 @@ def test_replicas_share_one_jetstream_log(
             caught_up = top(at_b, "down-user")  # no position: catch-up ran before SERVING
             assert not set(while_down[:3]) & set(caught_up)
             assert not {before[0], before[1], after[0]} & set(top(at_b, "replica-user", missed))
+        retrain_once_for_both(a, b)
     finally:
         a.stop()
         b.stop()
+
+
+def model_version(server: Server) -> str:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        info = apb_grpc.AdminServiceStub(channel).GetModelInfo(
+            apb.GetModelInfoRequest(), metadata=AUTH
+        )
+        return info.model_version
+
+
+def retrain_once_for_both(a: Server, b: Server) -> None:
+    """Retrains triggered at both replicas at once: one runs (the other is refused the lease),
+    both end up serving its model, and B answers every read meanwhile."""
+    old = model_version(a)
+    assert model_version(b) == old
+    failures: list[BaseException] = []
+    reads = 0
+    done = threading.Event()
+
+    def read_b() -> None:
+        nonlocal reads
+        with grpc.insecure_channel(f"127.0.0.1:{b.port}") as channel:
+            stub = pb_grpc.RecommendationServiceStub(channel)
+            while not done.is_set():
+                try:
+                    top(stub, f"reader-{reads % 50}")
+                    reads += 1
+                except grpc.RpcError as exc:
+                    failures.append(exc)
+
+    reader = threading.Thread(target=read_b)
+    reader.start()
+    try:
+        jobs = {}
+        for name, server in (("a", a), ("b", b)):
+            with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+                admin = apb_grpc.AdminServiceStub(channel)
+                jobs[name] = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH).job
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            versions = {model_version(a), model_version(b)}
+            if len(versions) == 1 and old not in versions:
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"the replicas did not both load a new model: {versions}")
+    finally:
+        done.set()
+        reader.join()
+    assert not failures and reads > 0
+    finished = []
+    for server in (a, b):
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            admin = apb_grpc.AdminServiceStub(channel)
+            job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+            finished.append(job)
+    built = [j for j in finished if j.trigger == "admin" and j.state == apb.RETRAIN_STATE_SUCCEEDED]
+    adopted = [j for j in finished if j.trigger.startswith("announced")]
+    # One replica built the model; the other was refused the lease (its failed job is replaced
+    # by the one that loaded the announced model).
+    assert len(built) == 1 and len(adopted) == 1, [(j.trigger, j.state, j.error) for j in finished]
+    assert adopted[0].state == apb.RETRAIN_STATE_SUCCEEDED

@@ -350,10 +350,15 @@ class LogSettings:
     read_wait_s: float = 2.0
     """How long a read that asks for at least a log position (min_log_position) waits for
     this replica to apply it before answering UNAVAILABLE."""
+    lease_ttl_s: float = 60.0
+    """JetStream only: the retrain lease lapses this long after its holder stopped renewing
+    it (a replica that died mid-retrain); the holder renews it every third of this."""
 
     def __post_init__(self) -> None:
         _one_of(self, "backend", ("file", "jetstream"))
         _at_least(self, 1, "replicas")
+        if self.lease_ttl_s < 3:
+            raise ValueError(f"log_lease_ttl_s must be at least 3, not {self.lease_ttl_s}")
         if self.read_wait_s < 0:
             raise ValueError(f"log_read_wait_s must be at least 0, not {self.read_wait_s}")
 

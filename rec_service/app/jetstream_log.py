@@ -27,8 +27,10 @@ from typing import Any, TypeVar
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from rec_service.core.errors import Unavailable
 from rec_service.core.rating_log import (
     LogCorrupted,
     LoggedRating,
@@ -61,18 +63,23 @@ class JetStreamLog:
         )
         self._thread.start()
         try:
-            self._nc = self._call(
+            self._nc = self.call(
                 nats.connect(servers=url.split(","), connect_timeout=5, max_reconnect_attempts=-1)
             )
             self._js = self._nc.jetstream()
-            self._call(self._ensure_stream(replicas))
+            self.call(self._ensure_stream(replicas))
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
             raise
         log.info("rating log: JetStream stream %s at %s", stream, url)
 
-    def _call(self, coro: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT_S) -> T:
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT_S) -> T:
+        """Runs a nats-py coroutine on this log's event loop and waits for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def jetstream(self) -> JetStreamContext:
+        return self._js
 
     async def _ensure_stream(self, replicas: int) -> None:
         try:
@@ -98,7 +105,12 @@ class JetStreamLog:
             event_us = accepted_us if r.event_us is None else r.event_us
             lines.append(encode_record(accepted_us, event_us, r.user_id, r.movie_id, r.rating))
         started = time.perf_counter()
-        ack = self._call(self._js.publish(self.subject, b"".join(lines), stream=self.stream))
+        try:
+            ack = self.call(self._js.publish(self.subject, b"".join(lines), stream=self.stream))
+        except (TimeoutError, nats.errors.Error) as exc:  # not stored: nothing acknowledged
+            raise Unavailable(
+                f"the rating log (JetStream) did not store the ratings: {exc!r}"
+            ) from exc
         if self.on_fsync is not None:
             self.on_fsync(time.perf_counter() - started)
         return [
@@ -114,7 +126,7 @@ class JetStreamLog:
         ]
 
     def last_sequence(self) -> int:
-        info = self._call(self._js.stream_info(self.stream))
+        info = self.call(self._js.stream_info(self.stream))
         return int(info.state.last_seq)
 
     def rotate(self) -> tuple[int, int]:
@@ -136,7 +148,7 @@ class JetStreamLog:
         return (self.last_sequence() + 1, 0)
 
     def size_bytes(self) -> int:
-        info = self._call(self._js.stream_info(self.stream))
+        info = self.call(self._js.stream_info(self.stream))
         return int(info.state.bytes)
 
     def read(
@@ -173,12 +185,12 @@ class JetStreamLog:
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=sequence
         )
-        sub = self._call(self._js.subscribe(self.subject, ordered_consumer=True, config=config))
+        sub = self.call(self._js.subscribe(self.subject, ordered_consumer=True, config=config))
         return Reader(self, sub)
 
     def close(self) -> None:
         try:
-            self._call(self._nc.drain(), timeout=5)
+            self.call(self._nc.drain(), timeout=5)
         except Exception:  # closing anyway
             log.warning("rating log: NATS connection did not drain", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -194,7 +206,7 @@ class Reader:
     def take(self, limit: int, wait: float) -> list[tuple[int, list[LoggedRating]]]:
         """Up to `limit` messages as (sequence, records): waits up to `wait` seconds for the
         first, then takes only what has arrived."""
-        messages = self._owner._call(self._take(limit, wait), timeout=wait + OPERATION_TIMEOUT_S)
+        messages = self._owner.call(self._take(limit, wait), timeout=wait + OPERATION_TIMEOUT_S)
         return [(seq, _records(seq, data)) for seq, data in messages]
 
     async def _take(self, limit: int, wait: float) -> list[tuple[int, bytes]]:
@@ -211,7 +223,7 @@ class Reader:
 
     def close(self) -> None:
         try:
-            self._owner._call(self._sub.unsubscribe(), timeout=5)
+            self._owner.call(self._sub.unsubscribe(), timeout=5)
         except Exception:
             log.warning("rating log: a JetStream reader did not unsubscribe", exc_info=True)
 

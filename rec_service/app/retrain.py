@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
+from rec_service.app.replica_control import Lease, ReplicaControl
 from rec_service.core.live_model import LiveModel
 from rec_service.core.rating_log import DurableLog, LoggedRating
 from rec_service.core.recommender import Recommender, now_us
@@ -156,12 +157,14 @@ def compact(
     engine: SparkEngine, config: Config, rating_log: DurableLog, data: TrainingData
 ) -> None:
     """Stage 8, once a model trained on `data` is saved: move the manifest, drop merged segments
-    and the snapshot no longer referenced."""
+    and the snapshot no longer referenced. Replicas of a shared log share snapshots too, and
+    another replica's manifest may still name the previous one: there it stays."""
     previous = base_data(config)
     write_manifest(config.ingest.ingest_dir, data)
     rating_log.advance_past(data.through_in(rating_log.name))
     deleted = rating_log.delete_through(data.through_in(rating_log.name))
-    if previous.format == PARQUET and previous.path != data.path:
+    alone = rating_log.name == "file"
+    if alone and previous.format == PARQUET and previous.path != data.path:
         engine.delete_path(previous.path)
     log.info("log compacted: segments %s deleted", deleted)
 
@@ -182,6 +185,10 @@ def replay(
         if on_chunk is not None:
             on_chunk(chunk)
     return end
+
+
+class LeaseHeld(RuntimeError):
+    """Another replica of the shared log is retraining."""
 
 
 @dataclass
@@ -213,7 +220,13 @@ class Retrainer:
         catalogue: Catalogue,
         generation: Generation,
         on_finished: Callable[[RetrainJob], None] | None = None,
+        control: ReplicaControl | None = None,
+        holder: str = "",
     ) -> None:
+        # Replicas of a JetStream log retrain under one lease and load what the holder
+        # announces (replica_control.py); alone, this process decides by itself.
+        self.control, self.holder = control, holder
+        self._adopted: set[str] = set()  # announced versions already tried here
         self.engine = engine
         self._on_finished = on_finished  # for metrics
         self.config = config
@@ -236,11 +249,27 @@ class Retrainer:
             job = RetrainJob(f"retrain-{next(self._ids)}", reason, now_us())
             self.job = job
         threading.Thread(
-            target=self._run, args=(job,), name="movierec-retrain", daemon=True
+            target=self._run, args=(job, None), name="movierec-retrain", daemon=True
         ).start()
         return job, False
 
-    def _run(self, job: RetrainJob) -> None:
+    def adopt(self, version: str) -> None:
+        """Loads the model version another replica announced, unless a retrain runs here (its
+        own result comes next) or that version was tried already."""
+        with self._lock:
+            running = self.job is not None and self.job.state == "running"
+            if running or version in self._adopted:
+                return
+            self._adopted.add(version)
+            job = RetrainJob(f"retrain-{next(self._ids)}", f"announced {version}", now_us())
+            self.job = job
+        threading.Thread(
+            target=self._run, args=(job, version), name="movierec-adopt", daemon=True
+        ).start()
+
+    def _run(self, job: RetrainJob, announced: str | None) -> None:
+        """A retrain (announced None): build, load, precompute, swap, compact; or the last
+        four stages for a version another replica built and announced."""
         stage_started = time.perf_counter()
 
         def stage(name: str) -> None:
@@ -253,23 +282,29 @@ class Retrainer:
             log.info("%s: stage %d/%d %s", job.job_id, job.stage_number, len(STAGES), name)
 
         started = time.perf_counter()
+        lease = None
         try:
-            built = build_model(self.engine, self.config, self.log, stage)
-            job.rating_count, job.model_version = built.rating_count, built.version
+            if announced is None:
+                lease = self._take_lease()
+                built = build_model(self.engine, self.config, self.log, stage)
+                job.rating_count, job.model_version = built.rating_count, built.version
             stage("load model")
             generation = load_generation(self.engine, self.config, self.catalogue)
+            job.model_version = generation.factors.version
             stage("precompute lists")
             lists = precompute(self.engine, self.config, generation)
             stage("swap model")
             self._swap(generation, lists)
             stage("compact log")
-            compact(self.engine, self.config, self.log, built.data)
+            compact(self.engine, self.config, self.log, generation.factors.training_data)
+            if self.control is not None and announced is None:
+                self.control.announce(generation.factors.version)
             job.stage_seconds[job.stage] = time.perf_counter() - stage_started
             job.state = "succeeded"
             log.info(
                 "%s: model %s serving after %.1f s",
                 job.job_id,
-                built.version,
+                job.model_version,
                 time.perf_counter() - started,
             )
         except Exception as exc:
@@ -279,10 +314,24 @@ class Retrainer:
                 "%s failed; the old model keeps serving\n%s", job.job_id, traceback.format_exc()
             )
         finally:
+            if lease is not None:
+                lease.release()
             job.finished_us = now_us()
             self._last_model_at = time.monotonic()
             if self._on_finished is not None:
                 self._on_finished(job)
+
+    def _take_lease(self) -> Lease | None:
+        """The replicas' retrain lease (None when alone); LeaseHeld when another holds it."""
+        if self.control is None:
+            return None
+        taken = self.control.try_lease(self.holder)
+        if isinstance(taken, str):
+            raise LeaseHeld(
+                f"another replica ({taken}) holds the retrain lease; the model it builds is "
+                "loaded here when it announces it"
+            )
+        return taken
 
     def _swap(self, generation: Generation, lists: list[tuple[str, RecList]]) -> None:
         training_data = generation.factors.training_data

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.app.jetstream_log import JetStreamLog
 from rec_service.app.log_follower import LocalLog, LogFollower
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
 from rec_service.core.ingest import Ingestor
@@ -180,6 +183,7 @@ class Service:
         self._load_error: BaseException | None = None
         self._writer: threading.Thread | None = None
         self._follower: LogFollower | None = None
+        self._control: ReplicaControl | None = None
 
     # Shorthands for tests and tools that drive a whole service; UNAVAILABLE while loading.
     def recommender(self) -> Recommender:
@@ -280,9 +284,25 @@ class Service:
             self.telemetry,
             visible=lambda logged: replica.visible(logged, recommender.apply),
         )
-        retrainer = Retrainer(
-            engine, cfg, rating_log, recommender, catalogue, generation, self._retrain_finished
+        control = (
+            ReplicaControl(rating_log, cfg.log.lease_ttl_s)
+            if isinstance(rating_log, JetStreamLog)
+            else None
         )
+        retrainer = Retrainer(
+            engine,
+            cfg,
+            rating_log,
+            recommender,
+            catalogue,
+            generation,
+            self._retrain_finished,
+            control=control,
+            holder=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        if control is not None:  # a version another replica built is loaded here too
+            control.watch(serving=lambda: recommender.live.version, adopt=retrainer.adopt)
+            self._control = control
         operator_sql = engine.operator_sql(
             SqlLimits(
                 cfg.admin.sql_timeout_s,
@@ -394,6 +414,8 @@ class Service:
             self._writer.join(timeout=30)
         if self._follower is not None:
             self._follower.stop()
+        if self._control is not None:
+            self._control.stop()
         try:
             self.flush()
         except Exception:
