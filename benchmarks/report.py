@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from common import RESULTS
+
+from rec_service.jobs.evaluate import served_predictor
 
 APPROACHES = (
     ("movierec_read", "movierec whole read, in process (top_n + response)"),
@@ -217,23 +220,52 @@ def write(data: dict) -> None:
             "## 6. The same defaults on MovieLens 100K, a data set the project does not ship "
             "(`benchmarks/second_dataset.py`)",
         )
+    for number, (name, heading) in enumerate(
+        [
+            ("quality-datasets.md", "Quality on four data sets, tuned at training"),
+            ("startup.md", "Start-up and retrain times"),
+            ("replicas.md", "Replicas on a shared JetStream log"),
+        ],
+        start=7,
+    ):
+        lines += _embedded(RESULTS / name, f"## {number}. {heading} (`{name}`)")
     (RESULTS / "REPORT.md").write_text("\n".join(lines))
+
+
+def _embedded(path: Path, heading: str) -> list[str]:
+    """Another benchmark's own report under a heading of this one (its title dropped)."""
+    if not path.exists():
+        return ["", heading, "", "Not measured (no result file).", ""]
+    body = path.read_text().splitlines()
+    if body and body[0].startswith("# "):
+        body = body[1:]
+    return ["", heading, *body]
 
 
 def _ms(value: float) -> str:
     return f"{value * 1000:.2f} us" if value < 0.1 else f"{value:.2f} ms"
 
 
+def _served_ranker(ranking: dict) -> str:
+    """The row of what GetTopN serves: the tuned ranker where the run tuned, else the fixed
+    blend (named "GetTopN (implicit ALS + Item-CF)" in runs before tuning existed)."""
+    for prefix in ("GetTopN, tuned", "GetTopN, fixed", "GetTopN ("):
+        names = [n for n in ranking if n.startswith(prefix)]
+        if names:
+            return names[0]
+    raise KeyError("no GetTopN row")
+
+
 def quality_section(q: dict, heading: str) -> list[str]:
     """Ranking and rating-accuracy tables of one `movierec evaluate` run: every row of each
     table from the same split of the same run."""
     ranking, accuracy = q["ranking"], q["accuracy"]
-    served = ranking["GetTopN (implicit ALS + Item-CF)"]["ndcg@10"]
+    served = ranking[_served_ranker(ranking)]["ndcg@10"]
     popular = ranking["popularity"]["ndcg@10"]
     plain_implicit = ranking["implicit ALS (plain)"]["ndcg@10"]
     plain = {n: r for n, r in accuracy.items() if n.startswith("plain ALS")}
     best_name = min(plain, key=lambda n: plain[n]["rmse"])
-    predict = accuracy["PredictRating (bias-aware ALS)"]
+    predict = served_predictor(accuracy)[1]
     lines = [
         "",
         heading,

@@ -8,6 +8,9 @@ starts no JVM. The session is started lazily by the first test that needs it.
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,3 +143,36 @@ def second_service(
         grpc.insecure_channel(f"127.0.0.1:{port}") as channel,
     ):
         yield state, channel
+
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def nats_url(tmp_path: Path) -> Iterator[str]:
+    """A nats-server of this test's own, JetStream on, storing under tmp_path."""
+    port = free_port()
+    log = open(tmp_path / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
+    proc = subprocess.Popen(
+        [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(tmp_path / "js")],
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, (tmp_path / "nats.log").read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "nats-server did not start"
+            time.sleep(0.2)
+    yield f"nats://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,16 +25,12 @@ from rec_service.app.config import PROJECT_ROOT
 from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
 
+from .conftest import free_port
+
 TOKEN = "crash-test"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
 MOVIES = ["1", "2", "3", "6", "10", "32", "47", "50", "110", "150"]
 PER_MESSAGE = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -44,7 +39,7 @@ class Server:
     def __init__(self, tmp: Path, *flags: str) -> None:
         self.tmp = tmp
         self.flags = flags
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

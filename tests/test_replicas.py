@@ -8,11 +8,8 @@ no failed read."""
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -24,33 +21,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.service import Service
 
-from .test_crash import AUTH, Server, _free_port
-
-NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
-
-
-@pytest.fixture()
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    """A nats-server of this test's own, JetStream on, storing under tmp_path."""
-    port = _free_port()
-    log = open(tmp_path / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
-    proc = subprocess.Popen(
-        [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(tmp_path / "js")],
-        stdout=log,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, (tmp_path / "nats.log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "nats-server did not start"
-            time.sleep(0.2)
-    yield f"nats://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+from .test_crash import AUTH, Server
 
 
 def replica(shared: Path, root: Path, nats_url: str) -> Server:

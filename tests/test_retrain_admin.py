@@ -194,8 +194,8 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     # PredictRating's settings were chosen again too, and the model serves the choice.
     assert info.predictor == new_tuning["rating"]["chosen"] and info.predictor_candidates
     assert info.predictor in {c.name for c in info.predictor_candidates}
-    served = state.recommender().model.facts.settings
-    assert f"regParam {served.rating.reg_param:g}" in info.predictor
+    served = state.recommender().model.facts.settings  # as saved with the model
+    assert f"regParam {served['rating']['reg_param']:g}" in info.predictor
 
     # Ratings accepted before the cut are training data now; the late ones were folded in
     # (in the new model's rating_log unless the cut came after them).

@@ -69,9 +69,18 @@ class ServerSettings:
     load balancers stop sending them."""
     shutdown_grace_s: float = 20.0
     """On SIGTERM/SIGINT, seconds in-flight calls and streams get to finish."""
+    processes: int = 1
+    """serve: replica processes on this machine sharing the port (one Python process is bound
+    by its GIL); more than 1 needs log_backend = jetstream (README "Scaling out")."""
+    reuse_port: bool = False
+    """Let other processes bind the same port (SO_REUSEPORT); serve --processes sets it for its
+    processes. Off, a second server on a taken port fails instead of sharing it."""
 
     def __post_init__(self) -> None:
-        _at_least(self, 1, "grpc_workers", "grpc_max_message_bytes", "grpc_max_concurrent_rpcs")
+        _at_least(
+            self, 1, "grpc_workers", "grpc_max_message_bytes", "grpc_max_concurrent_rpcs",
+            "processes",
+        )  # fmt: skip
         _at_least(self, 0, "shutdown_drain_s", "shutdown_grace_s")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0-65535, not {self.port}")

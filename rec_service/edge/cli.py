@@ -27,6 +27,7 @@ from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import build_model, compact, model_settings
 from rec_service.app.service import Service, open_rating_log, start_engine
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
+from rec_service.edge.processes import run_processes
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
 from rec_service.jobs.evaluate import best_plain, evaluate_given, served_predictor
@@ -83,6 +84,8 @@ def serve(argv: Sequence[str]) -> int:
         return 0
     cfg = config_mod.load(argv)
     _setup_logging(cfg)
+    if cfg.server.processes > 1:
+        return run_processes(argv, cfg)
     check_listen_settings(cfg)  # before the JVM's seconds of start-up
     stopped = threading.Event()
 

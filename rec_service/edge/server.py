@@ -66,7 +66,7 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
             ExceptionToStatusInterceptor(),
         ],
         options=[
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if config.server.reuse_port else 0),
             ("grpc.max_receive_message_length", config.server.grpc_max_message_bytes),
             ("grpc.max_concurrent_streams", min(config.server.grpc_max_concurrent_rpcs, 1000)),
         ],
