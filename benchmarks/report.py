@@ -225,6 +225,7 @@ def write(data: dict) -> None:
             ("quality-datasets.md", "Quality on four data sets, tuned at training"),
             ("startup.md", "Start-up and retrain times"),
             ("replicas.md", "Replicas on a shared JetStream log"),
+            ("capacity.md", "Server capacity with h2load, 1 and 2 processes"),
         ],
         start=7,
     ):
@@ -239,7 +240,7 @@ def _embedded(path: Path, heading: str) -> list[str]:
     body = path.read_text().splitlines()
     if body and body[0].startswith("# "):
         body = body[1:]
-    return ["", heading, *body]
+    return ["", heading, *("#" + line if line.startswith("## ") else line for line in body)]
 
 
 def _ms(value: float) -> str:
