@@ -7,7 +7,8 @@ A coordinate search, cheapest first, so a tight budget still tunes what matters 
      whole grid costs less than one ALS fit;
   2. the regularisation of the ALS fitted on what the biases leave, at the configured rank;
   3. half and double the rank.
-The configured settings are measured first, and a candidate replaces the best so far only when
+The configured settings are measured first, and the configured ALS on the chosen biases next,
+whatever the budget; a candidate replaces the best so far only when
 its squared errors are lower by more than one standard error of the paired difference: on
 MovieLens 100K half of the grid lies within 0.002 RMSE of the best, and a pick by noise alone
 doubled the rank for nothing on the test side. ALS fits stop once the budget is spent.
@@ -100,7 +101,10 @@ def select_rating(
         biases = [(measure(base.bias, None), base.bias)]
         biases += [(measure(b, None), b) for b in _bias_grid(base.bias) if b != base.bias]
         bias = _pick(biases[0], biases)[1]
-        for params in _nearest_first(base.rating, bias != base.bias):
+        regs = _nearest_first(base.rating, bias != base.bias)
+        if bias != base.bias:  # always fitted: a spent budget must not lose the better biases
+            best = _try(measure, best, bias, regs.pop(0), started, float("inf"), skipped)
+        for params in regs:
             best = _try(measure, best, bias, params, started, budget_s, skipped)
         regularised = best[2]
         for factor in RANK_FACTORS:

@@ -65,13 +65,14 @@ def test_over_shrunk_biases_are_tuned_away_and_the_model_serves_the_choice(
     assert served == chosen["chosen"]
 
 
-def test_a_spent_budget_keeps_the_configured_als(spark: SparkSession) -> None:
+def test_a_spent_budget_keeps_the_configured_als_on_the_better_biases(spark: SparkSession) -> None:
     ratings = RatingSet(spark, biased_ratings(spark))
     fit, validation = ratings.per_user_split(0.2, 42)
     chosen = rating_selection.select_rating(fit, validation, OVER_SHRUNK, budget_s=0)
-    assert chosen.rating == OVER_SHRUNK.rating
+    assert chosen.rating == OVER_SHRUNK.rating and chosen.bias != OVER_SHRUNK.bias
     fits = [row for row in chosen.candidates if "ALS" in row["predictor"]]
-    assert len(fits) == 1  # the configured settings, always measured
+    # The configured settings, and the configured ALS on the better biases: always measured.
+    assert len(fits) == 2
     assert chosen.skipped and all("budget" in reason for reason in chosen.skipped)
 
 
@@ -87,8 +88,9 @@ def test_evaluation_tunes_predict_rating_on_its_training_side_only(
 
     monkeypatch.setattr(rating_selection, "RatingHoldout", Recording)
     train, test = RatingSet(spark, biased_ratings(spark)).random_split(0.2, 42)
+    # A budget of 0: the biases are still tuned, and the configured ALS fitted on them.
     rows = evaluate.accuracy(
-        train, test, OVER_SHRUNK, TuningSettings(rating_budget_s=5), plain_grid=[(4, 0.1)]
+        train, test, OVER_SHRUNK, TuningSettings(rating_budget_s=0), plain_grid=[(4, 0.1)]
     )
     assert len(seen) == 2 and all(seen)
     assert not (seen[0] | seen[1]) & test.pairs()

@@ -97,33 +97,27 @@ class JetStreamLog:
     # --- the file log's operations ---
 
     def append(self, ratings: Sequence[NewRating], accepted_us: int) -> list[LoggedRating]:
-        """Publishes the ratings as one message; returns once JetStream acknowledged it."""
-        if not ratings:
-            return []
-        lines = []
-        for r in ratings:
-            event_us = accepted_us if r.event_us is None else r.event_us
-            lines.append(encode_record(accepted_us, event_us, r.user_id, r.movie_id, r.rating))
-        started = time.perf_counter()
-        try:
-            ack = self.call(self._js.publish(self.subject, b"".join(lines), stream=self.stream))
-        except (TimeoutError, nats.errors.Error) as exc:  # not stored: nothing acknowledged
-            raise Unavailable(
-                f"the rating log (JetStream) did not store the ratings: {exc!r}"
-            ) from exc
-        if self.on_fsync is not None:
-            self.on_fsync(time.perf_counter() - started)
-        return [
-            LoggedRating(
-                r.user_id,
-                r.movie_id,
-                r.rating,
-                accepted_us if r.event_us is None else r.event_us,
-                accepted_us,
-                (ack.seq, i),
-            )
-            for i, r in enumerate(ratings)
-        ]
+        """Publishes the ratings, as few messages as fit NATS's payload limit; returns once
+        JetStream acknowledged every one. If a later message fails, the earlier ones are
+        stored but nothing is acknowledged: a retry re-sends them, and they replace
+        themselves."""
+        logged: list[LoggedRating] = []
+        for chunk in _chunks(ratings, accepted_us, self._max_message_bytes()):
+            started = time.perf_counter()
+            try:
+                ack = self.call(self._js.publish(self.subject, b"".join(chunk), stream=self.stream))
+            except (TimeoutError, nats.errors.Error) as exc:  # not stored: nothing acknowledged
+                raise Unavailable(
+                    f"the rating log (JetStream) did not store the ratings: {exc!r}"
+                ) from exc
+            if self.on_fsync is not None:
+                self.on_fsync(time.perf_counter() - started)
+            logged += _records(ack.seq, b"".join(chunk))
+        return logged
+
+    def _max_message_bytes(self) -> int:
+        """Half the server's max_payload (1 MiB by default): room for headers and framing."""
+        return max(4096, int(self._nc.max_payload) // 2)
 
     def last_sequence(self) -> int:
         info = self.call(self._js.stream_info(self.stream))
@@ -226,6 +220,24 @@ class Reader:
             self._owner.call(self._sub.unsubscribe(), timeout=5)
         except Exception:
             log.warning("rating log: a JetStream reader did not unsubscribe", exc_info=True)
+
+
+def _chunks(
+    ratings: Sequence[NewRating], accepted_us: int, max_bytes: int
+) -> Iterator[list[bytes]]:
+    """The ratings' encoded records, grouped into messages of at most max_bytes."""
+    chunk: list[bytes] = []
+    size = 0
+    for r in ratings:
+        event_us = accepted_us if r.event_us is None else r.event_us
+        line = encode_record(accepted_us, event_us, r.user_id, r.movie_id, r.rating)
+        if chunk and size + len(line) > max_bytes:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line)
+    if chunk:
+        yield chunk
 
 
 def _records(seq: int, data: bytes) -> list[LoggedRating]:
