@@ -103,6 +103,7 @@ class JetStreamLog:
         themselves."""
         logged: list[LoggedRating] = []
         for chunk in _chunks(ratings, accepted_us, self._max_message_bytes()):
+            published = ratings[len(logged) : len(logged) + len(chunk)]
             started = time.perf_counter()
             try:
                 ack = self.call(self._js.publish(self.subject, b"".join(chunk), stream=self.stream))
@@ -112,7 +113,17 @@ class JetStreamLog:
                 ) from exc
             if self.on_fsync is not None:
                 self.on_fsync(time.perf_counter() - started)
-            logged += _records(ack.seq, b"".join(chunk))
+            logged += [
+                LoggedRating(
+                    r.user_id,
+                    r.movie_id,
+                    r.rating,
+                    accepted_us if r.event_us is None else r.event_us,
+                    accepted_us,
+                    (ack.seq, i),
+                )
+                for i, r in enumerate(published)
+            ]
         return logged
 
     def _max_message_bytes(self) -> int:

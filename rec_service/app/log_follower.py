@@ -40,9 +40,6 @@ class LocalLog:
     def require(self, position: int) -> None:
         """Nothing to wait for: no other process writes this log."""
 
-    def stop(self) -> None:
-        pass
-
 
 class LogFollower:
     """Applies the shared stream from `next_sequence` on to this replica, in order."""

@@ -107,20 +107,17 @@ class Ingestor:
         recommender: Recommender,
         max_future_s: float,
         metrics: IngestMetrics | None = None,
-        visible: Callable[[list[LoggedRating]], int] | None = None,
+        *,
+        visible: Callable[[list[LoggedRating]], int],
     ) -> None:
         self.log = log
         self.recommender = recommender
         self.max_future_us = int(max_future_s * 1_000_000)
         self._metrics = metrics
-        # Makes durable ratings visible to reads and returns their read-your-writes token. One
-        # process (the file log) applies them here, token 0: nothing to wait for. Replicas on
-        # a shared log wait for their follower to apply them in log order instead.
-        self._visible = visible or self._apply_here
-
-    def _apply_here(self, logged: list[LoggedRating]) -> int:
-        self.recommender.apply(logged)
-        return 0
+        # Makes durable ratings visible to reads and returns their read-your-writes token: one
+        # process (the file log) applies them at once, token 0; replicas on a shared log wait
+        # for their follower to apply them in log order (app/log_follower.py).
+        self._visible = visible
 
     def check(
         self, events: Iterable[pb.RatingEvent], first_index: int
