@@ -11,7 +11,8 @@ The configured settings are measured first, and the configured ALS on the chosen
 whatever the budget; a candidate replaces the best so far only when
 its squared errors are lower by more than one standard error of the paired difference: on
 MovieLens 100K three of its eight ALS fits lay within 0.001 validation RMSE of each other, and
-a pick by noise alone doubled the rank for nothing on the test side. ALS fits stop once the budget is spent.
+a pick by noise alone doubled the rank for nothing on the test side. ALS fits stop once the
+budget is spent.
 """
 
 from __future__ import annotations
