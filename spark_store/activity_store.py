@@ -8,26 +8,19 @@ into the Spark SQL table in one batch.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_store.tables import ACTIVITY_ROW, USER_ACTIVITY, UpsertTable, collect_rows
-
-
-@dataclass(slots=True)
-class UserActivity:
-    """When the user last acted (Unix microseconds) and how often they have come."""
-
-    last_active_us: int
-    access_count: int
+from spark_store.user_index import ActivityIndex
 
 
 class ActivityStore:
-    """In-process activity index with batched write-back to the Spark SQL table."""
+    """In-process activity index (flat arrays, user_index.py) with batched write-back to the
+    Spark SQL table."""
 
     def __init__(self, spark: SparkSession) -> None:
-        self._index: dict[str, UserActivity] = {}
+        self._index = ActivityIndex()
         self._dirty: set[str] = set()  # last_active moved: written on the next flush
         self._counted: set[str] = set()  # only access_count moved: written by flush(counts=True)
         self._lock = threading.Lock()
@@ -35,10 +28,9 @@ class ActivityStore:
 
     def load(self, activity: DataFrame) -> int:
         """Replaces everything with rows of ACTIVITY_ROW (the initial table from the ratings)."""
-        index = {
-            row.user_id: UserActivity(row.last_active_us, row.access_count)
-            for row in collect_rows(activity)
-        }
+        index = ActivityIndex()
+        for row in collect_rows(activity):
+            index.set(row.user_id, row.last_active_us, row.access_count)
         with self._lock:
             self._index = index
             self._dirty.clear()
@@ -48,27 +40,19 @@ class ActivityStore:
 
     def last_active_us(self, user_id: str) -> int:
         """The user's last activity time; 0 for a user never seen."""
-        entry = self._index.get(user_id)
-        return entry.last_active_us if entry is not None else 0
+        with self._lock:
+            return self._index.last_active_us(user_id)
 
     def record_access(self, user_id: str) -> None:
         """Counts one read by the user (the access-frequency column)."""
         with self._lock:
-            entry = self._index.get(user_id)
-            if entry is None:
-                self._index[user_id] = UserActivity(0, 1)
-            else:
-                entry.access_count += 1
+            self._index.count_access(user_id)
             self._counted.add(user_id)
 
     def record_activity(self, user_id: str, at_us: int) -> None:
         """Moves the user's last activity forward (never back) to at_us."""
         with self._lock:
-            entry = self._index.get(user_id)
-            if entry is None:
-                self._index[user_id] = UserActivity(at_us, 0)
-            elif at_us > entry.last_active_us:
-                entry.last_active_us = at_us
+            self._index.move_forward(user_id, at_us)
             self._dirty.add(user_id)
 
     def pending(self) -> int:
@@ -89,7 +73,7 @@ class ActivityStore:
                 self._counted = set()
             else:
                 self._counted -= dirty
-            rows = [(u, self._index[u].last_active_us, self._index[u].access_count) for u in dirty]
+            rows = [(u, *self._index.row(u)) for u in dirty]
         try:
             self._table.upsert(rows)
         except Exception:

@@ -1,9 +1,9 @@
 """Per-user recommendation lists: an in-process index for reads, the Spark SQL table as record.
 
 Reads never run a Spark job (a Spark SQL point lookup measured p50 63 ms here). The index is
-a dict; a write puts the list in the index at once (newer computed_at wins, so a read never
-sees an older list than one already served) and queues it; flush() merges the queue into the
-`rec_lists` table in one batch.
+a ListIndex (flat arrays, user_index.py); a write puts the list in the index at once (newer
+computed_at wins, so a read never sees an older list than one already served) and queues it;
+flush() merges the queue into the `rec_lists` table in one batch.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from spark_store.model_types import RecList
 from spark_store.tables import REC_LISTS, REC_LISTS_ROW, UpsertTable, collect_rows
+from spark_store.user_index import ListIndex
 
 
 class SparkListStore:
@@ -23,20 +24,25 @@ class SparkListStore:
     kind = "spark"
 
     def __init__(self, spark: SparkSession) -> None:
-        self._index: dict[str, RecList] = {}
-        self._pending: dict[str, RecList] = {}
+        self._index = ListIndex()
+        self._pending: set[str] = set()  # users whose list waits for the next write-back
         self._lock = threading.Lock()
         self._table = UpsertTable(spark, REC_LISTS, REC_LISTS_ROW, key="user_id")
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def pending(self) -> tuple[int, int]:
         """(lists waiting for the next write-back, computed_at_us of the oldest; 0 if none)."""
         with self._lock:
-            oldest = min((r.computed_at_us for r in self._pending.values()), default=0)
-            return len(self._pending), oldest
+            if not self._pending:
+                return 0, 0
+            return len(self._pending), int(self._index.computed_at_us(self._pending).min())
 
     def get(self, user_id: str) -> RecList | None:
-        """The user's current list, or None; a dict read, safe without the lock."""
-        return self._index.get(user_id)
+        """The user's current list, or None."""
+        with self._lock:
+            return self._index.get(user_id)
 
     def put(self, user_id: str, rec: RecList) -> RecList:
         """Stores rec unless a newer list is already there; returns the list now current."""
@@ -44,9 +50,8 @@ class SparkListStore:
             current = self._index.get(user_id)
             if current is not None and current.computed_at_us >= rec.computed_at_us:
                 return current
-            self._index[user_id] = rec
-            self._pending[user_id] = rec
-            return rec
+            self._pending.add(user_id)
+            return self._index.set(user_id, rec)
 
     def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int:
         """Installs bulk-computed lists of a new model version: each replaces the user's list
@@ -54,17 +59,24 @@ class SparkListStore:
         installed = 0
         with self._lock:
             for user_id, rec in lists:
-                current = self._index.get(user_id)
+                stamp = self._index.stamp(user_id)  # (computed_at_us, model_version) or None
                 if (
-                    current is not None
-                    and current.model_version == rec.model_version
-                    and current.computed_at_us >= rec.computed_at_us
+                    stamp is not None
+                    and stamp[1] == rec.model_version
+                    and stamp[0] >= rec.computed_at_us
                 ):
                     continue
-                self._index[user_id] = rec
-                self._pending[user_id] = rec
+                self._index.set(user_id, rec)
+                self._pending.add(user_id)
                 installed += 1
         return installed
+
+    def forget(self, user_id: str) -> None:
+        """Drops the user's list from the index (the next read computes one); the table keeps
+        its row until a new list replaces it."""
+        with self._lock:
+            self._index.remove(user_id)
+            self._pending.discard(user_id)
 
     def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int:
         """Installs bulk-computed lists and writes them to the table now."""
@@ -75,18 +87,19 @@ class SparkListStore:
     def flush(self) -> int:
         """Merges queued lists into the Spark SQL table; returns how many rows were written."""
         with self._lock:
-            batch, self._pending = self._pending, {}
+            batch, self._pending = self._pending, set()
+            lists = [(user, self._index.get(user)) for user in batch]
         rows = [
             (user, list(r.movie_ids), list(r.scores), r.computed_at_us, r.model_version)
-            for user, r in batch.items()
+            for user, r in lists
+            if r is not None
         ]
         try:
             self._table.upsert(rows)
         except Exception:
-            # Put them back (unless newer ones came meanwhile) so the next flush retries.
+            # Queue them again so the next flush retries (it writes whatever is newest then).
             with self._lock:
-                for user, rec in batch.items():
-                    self._pending.setdefault(user, rec)
+                self._pending |= batch
             raise
         return len(rows)
 

@@ -37,7 +37,7 @@ def test_fresh_list_is_served_without_recompute(
         assert resp.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED
         assert _micros(resp.computed_at) == stored.computed_at_us
         assert [m.movie_id for m in resp.movies] == list(stored.movie_ids[:5])
-    assert demo_state.recommender().lists.get("7") is stored  # nothing rewritten
+    assert demo_state.recommender().lists.get("7") == stored  # nothing rewritten
 
 
 def test_activity_after_list_time_recomputes_and_writes_back(
@@ -47,7 +47,7 @@ def test_activity_after_list_time_recomputes_and_writes_back(
     model = rec.model
     # An old list with made-up contents, then activity after it: the next read must replace it.
     bogus = RecList(("1", "2", "3"), (9.0, 8.0, 7.0), now_us() - 10_000_000, model.version)
-    rec.lists._index.pop("15", None)  # type: ignore[attr-defined]
+    rec.lists.forget("15")  # type: ignore[attr-defined]
     rec.lists.put("15", bogus)
     demo_state.flush()
     assert list(_table_row(spark, "15").movie_ids) == ["1", "2", "3"]
@@ -74,7 +74,7 @@ def test_missing_list_is_computed_on_read(
     stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
-    rec.lists._index.pop("21")  # type: ignore[attr-defined]
+    rec.lists.forget("21")  # type: ignore[attr-defined]
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="21", page_size=3))
     assert resp.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
     assert rec.lists.get("21") is not None
@@ -84,7 +84,7 @@ def test_list_from_an_older_model_version_is_stale(
     stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
-    rec.lists._index.pop("22")  # type: ignore[attr-defined]
+    rec.lists.forget("22")  # type: ignore[attr-defined]
     rec.lists.put("22", RecList(("1",), (1.0,), now_us(), "some-older-version"))
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="22", page_size=3))
     assert resp.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
@@ -95,8 +95,8 @@ def test_write_back_never_replaces_a_newer_list(demo_state: Service) -> None:
     lists = demo_state.recommender().lists
     newer = RecList(("10",), (1.0,), now_us(), "v")
     lists.put("newer-wins", newer)
-    assert lists.put("newer-wins", RecList(("20",), (2.0,), newer.computed_at_us - 1, "v")) is newer
-    assert lists.get("newer-wins") is newer
+    assert lists.put("newer-wins", RecList(("20",), (2.0,), newer.computed_at_us - 1, "v")) == newer
+    assert lists.get("newer-wins") == newer
 
 
 def test_reads_count_in_user_activity(
