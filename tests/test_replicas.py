@@ -8,6 +8,8 @@ no failed read."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -21,10 +23,11 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.service import Service
 
+from .conftest import PROJECT_ROOT
 from .test_crash import AUTH, Server
 
 
-def replica(shared: Path, root: Path, nats_url: str) -> Server:
+def replica(shared: Path, root: Path, nats_url: str, stream: str = "RATINGS_TEST") -> Server:
     """A replica with its own state directory; the model and snapshot directories are shared,
     as replicas' are (a retrain's result is loaded by all)."""
     root.mkdir()
@@ -32,7 +35,7 @@ def replica(shared: Path, root: Path, nats_url: str) -> Server:
         root,
         "--model-dir", str(shared / "model"), "--snapshot-dir", str(shared / "snapshots"),
         "--log-backend", "jetstream", "--log-nats-url", nats_url,
-        "--log-stream", "RATINGS_TEST", "--log-read-wait-s", "5",
+        "--log-stream", stream, "--log-read-wait-s", "5",
         "--tuning-enabled", "false",
     )  # fmt: skip
 
@@ -166,3 +169,57 @@ def retrain_once_for_both(a: Server, b: Server) -> None:
     # by the one that loaded the announced model).
     assert len(built) == 1 and len(adopted) == 1, [(j.trigger, j.state, j.error) for j in finished]
     assert adopted[0].state == apb.RETRAIN_STATE_SUCCEEDED
+
+
+def model_info(server: Server) -> apb.GetModelInfoResponse:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        admin = apb_grpc.AdminServiceStub(channel)
+        return admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
+
+
+def test_a_trainer_process_retrains_for_the_replicas(
+    demo_state: Service, tmp_path: Path, nats_url: str
+) -> None:
+    """`movierec train --follow` beside a replica: once the stream holds retrain_after_ratings
+    new ratings it builds a model with them under the lease and announces it; the replica,
+    whose own schedule is off, loads it."""
+    shared = tmp_path / "shared"
+    shutil.copytree(demo_state.config.models.model_dir, shared / "model")
+    a = replica(shared, tmp_path / "a", nats_url, stream="RATINGS_TRAINER")
+    a.start()
+    (tmp_path / "trainer").mkdir()
+    trainer_log = open(tmp_path / "trainer" / "trainer.log", "ab")  # noqa: SIM115 (the child's)
+    trainer = subprocess.Popen(
+        [
+            sys.executable, "-m", "rec_service.edge.cli", "train", "--follow",
+            "--model-dir", str(shared / "model"), "--snapshot-dir", str(shared / "snapshots"),
+            "--ingest-dir", str(tmp_path / "trainer" / "ingest"),
+            "--log-backend", "jetstream", "--log-nats-url", nats_url,
+            "--log-stream", "RATINGS_TRAINER", "--tuning-enabled", "false",
+            "--retrain-after-ratings", "3", "--retrain-interval-s", "0",
+            "--spark-driver-memory", "1g",
+        ],
+        cwd=PROJECT_ROOT, stdout=trainer_log, stderr=trainer_log,
+    )  # fmt: skip
+    try:
+        before = model_info(a)
+        with grpc.insecure_channel(f"127.0.0.1:{a.port}") as to_a:
+            at_a = pb_grpc.RecommendationServiceStub(to_a)
+            rate(at_a, "trained-user", *top(at_a, "trained-user")[:3])
+        deadline = time.monotonic() + 600
+        while model_info(a).model_version == before.model_version:
+            assert trainer.poll() is None, (tmp_path / "trainer" / "trainer.log").read_text()
+            assert time.monotonic() < deadline, "the replica did not load a model from the trainer"
+            time.sleep(1)
+        after = model_info(a)
+        assert after.rating_count == before.rating_count + 3  # the trainer merged the stream
+        with grpc.insecure_channel(f"127.0.0.1:{a.port}") as channel:
+            admin = apb_grpc.AdminServiceStub(channel)
+            job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+        assert job.trigger == f"announced {after.model_version}"
+        assert job.state == apb.RETRAIN_STATE_SUCCEEDED
+        assert trainer.poll() is None  # it stays for the next one
+    finally:
+        trainer.terminate()
+        assert trainer.wait(timeout=60) == 0
+        a.stop()

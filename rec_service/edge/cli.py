@@ -26,6 +26,7 @@ from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import build_model, compact, model_settings
 from rec_service.app.service import Service, open_rating_log, start_engine
+from rec_service.app.trainer import follow
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.processes import run_processes
 from rec_service.edge.server import check_listen_settings, create_server
@@ -132,11 +133,21 @@ def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server) -> 
 
 
 def train(argv: Sequence[str]) -> int:
-    what = "Trains the models on the base data plus the rating log and saves them to model_dir."
-    if _settings_help("train", argv, what):
+    own = argparse.ArgumentParser(prog="movierec train", add_help=False)
+    own.add_argument("--follow", action="store_true")
+    what = (
+        "Trains the models on the base data plus the rating log and saves them to model_dir.\n"
+        "--follow (log_backend = jetstream): stays, retraining by retrain_after_ratings and\n"
+        "retrain_interval_s under the replicas' retrain lease and announcing each model, which\n"
+        "every serving replica then loads."
+    )
+    if _settings_help("train", argv, what, "[--follow] "):
         return 0
-    cfg = config_mod.load(argv)
+    args, rest = own.parse_known_args(list(argv))
+    cfg = config_mod.load(rest)
     _setup_logging(cfg)
+    if args.follow:
+        return train_following(cfg)
     started = time.perf_counter()
     rating_log = open_rating_log(cfg)  # refuses while a server owns the log
     try:
@@ -149,6 +160,20 @@ def train(argv: Sequence[str]) -> int:
         f"model {built.version} saved to {cfg.models.model_dir} ({built.rating_count} ratings from "
         f"{built.data.path}) in {time.perf_counter() - started:.1f} s"
     )
+    return 0
+
+
+def train_following(cfg: config_mod.Config) -> int:
+    """`train --follow`: the replicas' trainer, until SIGTERM or SIGINT."""
+    stopped = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        logging.info("signal %s: the trainer stops", signal.Signals(signum).name)
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    follow(cfg, stopped)
     return 0
 
 
