@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from spark_store import ranking_metrics as metrics
 from spark_store.bias_als import biases_of_arrays, fit_biases, residuals
 from spark_store.item_models import CoRatings, ItemModel, co_ratings
-from spark_store.model_types import AlsParams, BiasParams, RatingScale
+from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RatingScale
 from spark_store.ranking import ItemNeighbours, blend, top_n
 from spark_store.splits import per_user_split, random_split
 from spark_store.training import (
@@ -107,13 +107,19 @@ class RankingHoldout:
             data = rated_only(self.indexed)
         return factor_pair(fit_als(data, params), len(self.user_ids), len(self.item_ids))
 
-    def co_ratings(self, per_user: int) -> CoRatings:
+    def co_ratings(self, settings: ModelSettings) -> CoRatings:
         """The training side's co-ratings, for item-item models (release when done)."""
-        return co_ratings(self.spark, self.indexed, per_user, len(self.item_ids))
+        return co_ratings(
+            self.spark,
+            self.indexed,
+            settings.cf_ratings_per_user,
+            len(self.item_ids),
+            settings.cf_pairs_per_rating,
+        )
 
-    def neighbours(self, k: int, per_user: int) -> ItemNeighbours:
+    def neighbours(self, k: int, settings: ModelSettings) -> ItemNeighbours:
         """Item-CF: each movie's k most similar movies by cosine."""
-        co = self.co_ratings(per_user)
+        co = self.co_ratings(settings)
         try:
             return co.links(ItemModel("cosine", 0.0, k), ease_max_items=0)
         finally:

@@ -41,6 +41,16 @@ TOTAL_LINKS = 2_000_000
 LINKS_PER_MOVIE_MIN = 100
 ROW_BLOCK = 512  # rows of EASE's weight matrix ranked at once (float64): bounds the working set
 
+# Pairs a training may count per rating once they pass what the driver holds: the work of
+# the co-ratings stays linear in the ratings (co_ratings).
+PAIRS_PER_RATING = 10.0
+
+DEGREES_SQL = """
+SELECT degree, COUNT(*) AS users FROM (
+  SELECT COUNT(*) AS degree FROM {ratings} GROUP BY user_idx
+) GROUP BY degree
+"""
+
 CAPPED_SQL = """
 SELECT user_idx, item_idx FROM (
   SELECT user_idx, item_idx, ROW_NUMBER() OVER (
@@ -230,25 +240,49 @@ def co_ratings(
     indexed: DataFrame,
     per_user: int,
     item_count: int,
+    pairs_per_rating: float = PAIRS_PER_RATING,
     driver_max_pairs: int = DRIVER_MAX_PAIRS,
 ) -> CoRatings:
-    """The co-ratings of each user's `per_user` most recent ratings: on the driver when their
-    pairs fit DRIVER_MAX_PAIRS, a Spark table otherwise.
+    """The co-ratings of each user's most recent ratings, at most `per_user` of them and fewer
+    where the pairs would pass the budget: on the driver when they fit DRIVER_MAX_PAIRS, a Spark
+    table otherwise.
 
     The cap is Mahout's maxPrefsPerUser: the pairs a user contributes grow with the square of
     their ratings, and the demo data has 61M (user, pair) rows, 22% of them from its 5 heaviest
     raters. Measured on the demo data (2 cores, Spark, cosine alone): all pairs both ways 89 s,
     each pair once 62 s, with the cap at 300 14-18 s, while Item-CF's NDCG@10 went from 0.362 to
-    0.361 (per-user 75/25 split). Scoring still uses all of a user's ratings."""
+    0.361 (per-user 75/25 split). Scoring still uses all of a user's ratings.
+
+    A fixed cap keeps the work linear in the users, but at up to per_user / 2 pairs per rating:
+    60 on synthetic data, 1.5 billion rows at 25M ratings. So the cap is lowered until the pairs
+    fit max(DRIVER_MAX_PAIRS, pairs_per_rating x ratings): a data set whose pairs fit the
+    driver keeps per_user (the demo data, MovieLens 100K), a larger one does work linear in its
+    ratings."""
     view = f"capped_input_{id(indexed)}"
     indexed.select("user_idx", "item_idx", "timestamp").createOrReplaceTempView(view)
     try:
-        capped = spark.sql(CAPPED_SQL.format(ratings=view, per_user=int(per_user))).cache()
+        degrees = spark.sql(DEGREES_SQL.format(ratings=view)).collect()
+        histogram = (
+            np.asarray([r[0] for r in degrees], dtype=np.int64),
+            np.asarray([r[1] for r in degrees], dtype=np.int64),
+        )
+        ratings = int((histogram[0] * histogram[1]).sum())
+        budget = max(driver_max_pairs, int(pairs_per_rating * ratings))
+        cap = ratings_cap(histogram, per_user, budget)
+        pairs = capped_pairs(histogram, cap)
+        if cap < per_user:
+            log.info(
+                "co-ratings: each user's %d most recent ratings count (not %d): %d pairs fit "
+                "the budget of %d (%.0f per rating)",
+                cap,
+                per_user,
+                pairs,
+                budget,
+                pairs_per_rating,
+            )
+        capped = spark.sql(CAPPED_SQL.format(ratings=view, per_user=cap)).cache()
     finally:
         spark.catalog.dropTempView(view)
-    degrees = capped.groupBy("user_idx").count()
-    total = degrees.selectExpr("SUM(`count` * (`count` - 1) / 2)").first()
-    pairs = int(total[0] or 0) if total is not None else 0
     if pairs <= driver_max_pairs:
         users, items = _pairs(capped)
         capped.unpersist()
@@ -261,13 +295,37 @@ def co_ratings(
     return SparkCoRatings(spark, capped, item_count)
 
 
+def capped_pairs(histogram: tuple[np.ndarray, np.ndarray], cap: int) -> int:
+    """Co-rated (user, pair) rows when each user's ratings are capped at `cap`; histogram is
+    (degree, users with that many ratings)."""
+    degree, users = histogram
+    kept = np.minimum(degree, cap)
+    return int((users * kept * (kept - 1) // 2).sum())
+
+
+def ratings_cap(histogram: tuple[np.ndarray, np.ndarray], per_user: int, budget: int) -> int:
+    """The largest cap up to per_user whose pairs fit the budget; never below 2 (one pair per
+    user), whatever the budget, unless per_user is."""
+    low, high = min(2, per_user), per_user
+    if capped_pairs(histogram, high) <= budget:
+        return high
+    while low < high:  # pairs grow with the cap: the last cap that fits
+        middle = (low + high + 1) // 2
+        if capped_pairs(histogram, middle) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def item_neighbours(
     spark: SparkSession, indexed: DataFrame, k: int, per_user: int = 300
 ) -> DataFrame:
     """(item_idx, neighbour_idx, similarity) by Spark: each movie's k most similar movies by
     cosine, from ratings with user_idx, item_idx and timestamp columns; ties to the lower
     index."""
-    co = co_ratings(spark, indexed, per_user, item_count=0, driver_max_pairs=-1)  # table only
+    # Table only, and the cap never lowered: per_user pairs per rating is more than any can have.
+    co = co_ratings(spark, indexed, per_user, 0, float(per_user), driver_max_pairs=-1)
     assert isinstance(co, SparkCoRatings)
     try:
         table = co.table(ItemModel("cosine", 0.0, k))

@@ -87,6 +87,7 @@ class ModelSettings:
     bias: BiasParams = field(default_factory=lambda: BiasParams(reg_item=5.0, reg_user=10.0))
     cf_neighbours: int = 50
     cf_ratings_per_user: int = 300
+    cf_pairs_per_rating: float = 10.0  # co-rating budget past the driver (item_models.co_ratings)
     blend_als_weight: float = 0.3
     # The ranker's item-item part: "cosine" (the Item-CF neighbours above), "rp3beta" or
     # "ease", with its parameter (beta, lambda) and links kept per movie (spark_store.item_models).
@@ -130,6 +131,7 @@ class ModelSettings:
             bias=BiasParams(**data["bias"]),
             cf_neighbours=int(data["cf_neighbours"]),
             cf_ratings_per_user=int(data["cf_ratings_per_user"]),
+            cf_pairs_per_rating=float(data.get("cf_pairs_per_rating", 10.0)),
             blend_als_weight=float(data["blend_als_weight"]),
             item_model=str(data.get("item_model", "cosine")),
             item_model_param=float(data.get("item_model_param", 0.0)),

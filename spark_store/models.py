@@ -101,7 +101,9 @@ def train_models(
     rated = rated_only(indexed)
     biases = fit_biases(rated, settings.bias, len(user_ids), len(item_ids))
     rating = fit_als(residuals(rated, biases), settings.rating)
-    co = co_ratings(spark, indexed, settings.cf_ratings_per_user, len(item_ids))
+    co = co_ratings(
+        spark, indexed, settings.cf_ratings_per_user, len(item_ids), settings.cf_pairs_per_rating
+    )
     ease_max_items = (tuning or TuningSettings()).ease_max_items
     neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
     ranking_links = None

@@ -108,7 +108,7 @@ def select(
             dataclasses.replace(base, blend_als_weight=1.0, blend_popularity_weight=0.0),
         )
         log.info("tuning: popularity and ALS measured at %.1f s", time.perf_counter() - started)
-        co = holdout.co_ratings(base.cf_ratings_per_user)
+        co = holdout.co_ratings(base)
         log.info("tuning: co-ratings counted at %.1f s", time.perf_counter() - started)
         for model in _item_models(base, holdout, tuning, skipped):
             if time.perf_counter() - started > tuning.budget_s:

@@ -12,8 +12,10 @@ from spark_store.item_models import (
     ItemModel,
     SparkCoRatings,
     _top_per_row,
+    capped_pairs,
     co_ratings,
     ease_links,
+    ratings_cap,
 )
 from spark_store.ranking import ItemNeighbours, blend
 from spark_store.training import index_ids
@@ -52,7 +54,8 @@ def test_dense_and_spark_co_ratings_give_the_same_links(
 ) -> None:
     _, items, indexed = _random_ratings(spark, 5)
     dense = co_ratings(spark, indexed, per_user, len(items))
-    distributed = co_ratings(spark, indexed, per_user, len(items), driver_max_pairs=-1)
+    # Spark's table at the same cap: a budget of per_user pairs per rating never lowers it.
+    distributed = co_ratings(spark, indexed, per_user, len(items), per_user, driver_max_pairs=-1)
     assert isinstance(dense, DriverCoRatings) and isinstance(distributed, SparkCoRatings)
     try:
         mine = _links_as_dict(dense.links(model, ease_max_items=100))
@@ -115,3 +118,34 @@ def test_blend_weights_each_part_by_its_share() -> None:
     )
     np.testing.assert_allclose(blend(als, cf, 0.0, popularity, 1.0), popularity / 6)
     np.testing.assert_allclose(blend(als, cf, 0.3), 0.3 * als / 2 + 0.7 * cf / 4)
+
+
+def test_ratings_cap_is_the_largest_whose_pairs_fit_the_budget() -> None:
+    histogram = (np.array([1, 10, 400]), np.array([5, 3, 2]))  # (ratings, users with that many)
+    assert capped_pairs(histogram, 300) == 3 * 45 + 2 * (300 * 299 // 2)
+    assert ratings_cap(histogram, 300, 10**9) == 300  # fits: the cap is not lowered
+    cap = ratings_cap(histogram, 300, 5_000)
+    assert capped_pairs(histogram, cap) <= 5_000 < capped_pairs(histogram, cap + 1)
+    assert ratings_cap(histogram, 300, 0) == 2
+
+
+def test_a_budget_past_the_driver_lowers_the_heaviest_users_cap(spark: SparkSession) -> None:
+    # u0 rated ten movies (45 pairs), u1 and u2 two each (1 pair each): 14 ratings. A budget of
+    # 8 pairs (the driver's; 0.5 per rating is 7) keeps u0's 4 most recent (6 pairs): 8 in all.
+    rows = [("u0", f"m{m}", 4.0, m) for m in range(10)]
+    rows += [("u1", "m0", 3.0, 1), ("u1", "m1", 3.0, 2), ("u2", "m8", 5.0, 1), ("u2", "m9", 5.0, 2)]
+    df = spark.createDataFrame(
+        rows, "user_id string, movie_id string, rating double, timestamp long"
+    )
+    _, items, indexed = index_ids(spark, df)
+    co = co_ratings(spark, indexed, 300, len(items), pairs_per_rating=0.5, driver_max_pairs=8)
+    assert isinstance(co, DriverCoRatings)
+    pairs = {
+        tuple(sorted((items[a], items[b]))): n
+        for a, b, n in zip(co.first, co.second, co.both, strict=True)
+    }
+    recent = ["m6", "m7", "m8", "m9"]
+    expected = {(a, b) for i, a in enumerate(recent) for b in recent[i + 1 :]}
+    assert set(pairs) == expected | {("m0", "m1")}
+    assert pairs[("m8", "m9")] == 2  # u0 and u2
+    co.release()

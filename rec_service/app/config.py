@@ -271,6 +271,9 @@ class ModelsSettings:
     cf_ratings_per_user: int = TUNED.cf_ratings_per_user
     """Item-CF: each user's most recent ratings that count towards similarity (the work grows
     with the square of a user's ratings); scoring uses all of them."""
+    cf_pairs_per_rating: float = TUNED.cf_pairs_per_rating
+    """Item-CF: co-rated pairs counted per rating once they pass what the driver holds (40M);
+    fewer of each user's ratings count then, so training stays linear in the ratings."""
     blend_als_weight: float = TUNED.blend_als_weight
     """GetTopN's score: this weight on the ranking ALS, the rest on Item-CF (1 = ALS only)."""
     rating_rank: int = TUNED.rating.rank
@@ -289,6 +292,8 @@ class ModelsSettings:
             self, 1, "als_rank", "als_max_iter", "rating_rank", "rating_max_iter",
             "cf_neighbours", "cf_ratings_per_user",
         )  # fmt: skip
+        if self.cf_pairs_per_rating <= 0:
+            raise ValueError(f"cf_pairs_per_rating must be above 0, not {self.cf_pairs_per_rating}")
         if not 0.0 <= self.blend_als_weight <= 1.0:
             raise ValueError(f"blend_als_weight must be 0-1, not {self.blend_als_weight}")
 

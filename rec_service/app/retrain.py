@@ -79,6 +79,7 @@ def model_settings(config: Config) -> ModelSettings:
         bias=BiasParams(reg_item=config.models.bias_reg_item, reg_user=config.models.bias_reg_user),
         cf_neighbours=config.models.cf_neighbours,
         cf_ratings_per_user=config.models.cf_ratings_per_user,
+        cf_pairs_per_rating=config.models.cf_pairs_per_rating,
         blend_als_weight=config.models.blend_als_weight,
     )
 

@@ -56,7 +56,7 @@ def ranking(
     ranker on a validation split of `train` alone, as a training of the service does."""
     tuned = select(train.spark, train.df, settings, tuning) if tuning.enabled else None
     holdout = RankingHoldout(train, test)
-    co = holdout.co_ratings(settings.cf_ratings_per_user)
+    co = holdout.co_ratings(settings)
     try:
         rows = {
             "popularity": holdout.summary(holdout.popularity(), k),

@@ -110,9 +110,7 @@ def _tune_ranking(
     rows: list[dict[str, Any]] = []
     best: tuple[float, ModelSettings] | None = None
     try:
-        neighbours = {
-            n: holdout.neighbours(n, base.cf_ratings_per_user) for n in grid.cf_neighbours
-        }
+        neighbours = {n: holdout.neighbours(n, base) for n in grid.cf_neighbours}
         for rank, reg, alpha, iters in itertools.product(
             grid.ranks, grid.reg_params, grid.alphas, grid.max_iters
         ):
