@@ -156,10 +156,12 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     during = ingest(stub, [event("retrain-late", "1", 4.0), event("retrain-late", "2", 4.0)])
     assert during.accepted_count == 2
     stages = set()
+    progress = []
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
         stages.add(job.stage)
+        progress.append(job.progress)
         if job.state != apb.RETRAIN_STATE_RUNNING:
             break
         time.sleep(0.2)
@@ -168,6 +170,7 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
         t.join()
     assert job.state == apb.RETRAIN_STATE_SUCCEEDED, job.error
     assert job.stage_number == job.stage_count == 8 and len(stages) >= 3
+    assert progress == sorted(progress) and progress[-1] == 1.0 and 0 <= progress[0] < 1
     assert errors == []
     new_version = state.recommender().live.version
     assert new_version == job.model_version != old_version

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rec_service.app.config import Config
@@ -207,6 +207,18 @@ class RetrainJob:
     model_version: str = ""
     error: str = ""
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    progress: float = 0.0  # share done, by the weights of stage_weights()
+
+
+def stage_weights(stages: Sequence[str], last: dict[str, float]) -> dict[str, float]:
+    """Each stage's expected share of a job running `stages`: the seconds it took in the last
+    successful retrain (`last`), the mean of those for a stage it did not run, 1 each before
+    any ran."""
+    known = [last[s] for s in stages if s in last]
+    fallback = sum(known) / len(known) if known else 1.0
+    seconds = {s: max(last.get(s, fallback), 1e-3) for s in stages}
+    total = sum(seconds.values())
+    return {s: t / total for s, t in seconds.items()}
 
 
 class Retrainer:
@@ -241,6 +253,8 @@ class Retrainer:
         self._stop = threading.Event()
         self._scheduler: threading.Thread | None = None
         self._last_model_at = time.monotonic()
+        # Each stage's seconds in the last successful job that ran it: progress weights.
+        self._last_stage_seconds: dict[str, float] = {}
 
     def trigger(self, reason: str) -> tuple[RetrainJob, bool]:
         """Starts a retrain unless one runs; returns the job and whether it was already running."""
@@ -272,12 +286,17 @@ class Retrainer:
         """A retrain (announced None): build, load, precompute, swap, compact; or the last
         four stages for a version another replica built and announced."""
         stage_started = time.perf_counter()
+        weights = stage_weights(
+            STAGES if announced is None else STAGES[STAGES.index("load model") :],
+            self._last_stage_seconds,
+        )
 
         def stage(name: str) -> None:
             nonlocal stage_started
             now = time.perf_counter()
             if job.stage:
                 job.stage_seconds[job.stage] = now - stage_started
+                job.progress += weights[job.stage]
             stage_started = now
             job.stage, job.stage_number = name, STAGES.index(name) + 1
             log.info("%s: stage %d/%d %s", job.job_id, job.stage_number, len(STAGES), name)
@@ -301,6 +320,8 @@ class Retrainer:
             if self.control is not None and announced is None:
                 self.control.announce(generation.factors.version)
             job.stage_seconds[job.stage] = time.perf_counter() - stage_started
+            job.progress = 1.0
+            self._last_stage_seconds.update(job.stage_seconds)
             job.state = "succeeded"
             log.info(
                 "%s: model %s serving after %.1f s",

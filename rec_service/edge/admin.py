@@ -42,6 +42,7 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
         model_version=job.model_version,
         error=job.error,
         stage_seconds=job.stage_seconds,
+        progress=job.progress,
     )
     if job.finished_us:
         message.finished_at.CopyFrom(timestamp_from_us(job.finished_us))

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -24,11 +24,12 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
-from rec_service.app.retrain import build_model, compact, model_settings
+from rec_service.app.retrain import STAGES, build_model, compact, model_settings
 from rec_service.app.service import Service, open_rating_log, start_engine
 from rec_service.app.trainer import follow
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.processes import run_processes
+from rec_service.edge.progress import StageProgress
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
 from rec_service.jobs.evaluate import best_plain, evaluate_given, served_predictor
@@ -150,10 +151,17 @@ def train(argv: Sequence[str]) -> int:
         return train_following(cfg)
     started = time.perf_counter()
     rating_log = open_rating_log(cfg)  # refuses while a server owns the log
+    progress = StageProgress(["start Spark", *STAGES[:4], "compact log"], sys.stdout, "train")
     try:
+        progress.stage("start Spark")
         engine = start_engine(cfg)
-        built = build_model(engine, cfg, rating_log)
+        built = build_model(engine, cfg, rating_log, progress.stage)
+        progress.stage("compact log")
         compact(engine, cfg, rating_log, built.data)
+        progress.finish()
+    except BaseException:
+        progress.finish("failed")
+        raise
     finally:
         rating_log.close()
     print(
@@ -383,6 +391,7 @@ def admin(argv: Sequence[str]) -> int:
             ("--max-rows", {"type": int, "default": 100}),
             ("--token", {"default": os.environ.get("MOVIEREC_ADMIN_TOKEN", "")}),
             ("--json", {"action": "store_true", "help": "print JSON instead of a table"}),
+            ("--follow", {"action": "store_true", "help": "status: show the retrain live"}),
         ],
         "admin",
     )
@@ -404,6 +413,8 @@ def admin(argv: Sequence[str]) -> int:
                 if resp.truncated:
                     print(f"(truncated at {args.max_rows} rows)")
             return 0
+        if args.action == "status" and args.follow:
+            return follow_retrain(stub, metadata, args.timeout, sys.stdout)
         call, request = {
             "info": (stub.GetModelInfo, apb.GetModelInfoRequest()),
             "retrain": (stub.TriggerRetrain, apb.TriggerRetrainRequest()),
@@ -430,6 +441,42 @@ def admin(argv: Sequence[str]) -> int:
                 rows = [[c.get(col, 0) for col in columns] for c in candidates]
                 print(f"\n{what} measured on validation:\n{table(columns, rows)}")
     return 0
+
+
+def follow_retrain(
+    stub: apb_grpc.AdminServiceStub,
+    metadata: Sequence[tuple[str, str]],
+    timeout: float,
+    out: TextIO,
+    poll_s: float = 1.0,
+) -> int:
+    """`admin status --follow`: the current (or last) retrain's stages as they come, until it
+    ends; 0 if it succeeded."""
+    job = stub.GetRetrainStatus(
+        apb.GetRetrainStatusRequest(), metadata=metadata, timeout=timeout
+    ).job
+    if not job.job_id:
+        out.write("no retrain has run since the server started\n")
+        return 1
+    progress = StageProgress(list(STAGES), out, job.job_id)
+    shown = ""
+    while True:
+        if job.stage and job.stage != shown:
+            progress.stage(job.stage, done=job.progress)
+            shown = job.stage
+        else:
+            progress.done = job.progress
+        if job.state != apb.RETRAIN_STATE_RUNNING:
+            break
+        time.sleep(poll_s)
+        job = stub.GetRetrainStatus(
+            apb.GetRetrainStatusRequest(), metadata=metadata, timeout=timeout
+        ).job
+    succeeded = job.state == apb.RETRAIN_STATE_SUCCEEDED
+    progress.finish(
+        f"succeeded: model {job.model_version}" if succeeded else f"failed: {job.error}"
+    )
+    return 0 if succeeded else 1
 
 
 def toml_value(value: object) -> str:

@@ -120,7 +120,7 @@ class GetRetrainStatusResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[RetrainJob, _Mapping]] = ...) -> None: ...
 
 class RetrainJob(_message.Message):
-    __slots__ = ("job_id", "state", "stage", "stage_number", "stage_count", "trigger", "started_at", "finished_at", "rating_count", "model_version", "error", "stage_seconds")
+    __slots__ = ("job_id", "state", "stage", "stage_number", "stage_count", "trigger", "started_at", "finished_at", "rating_count", "model_version", "error", "stage_seconds", "progress")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +140,7 @@ class RetrainJob(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     state: RetrainState
     stage: str
@@ -152,7 +153,8 @@ class RetrainJob(_message.Message):
     model_version: str
     error: str
     stage_seconds: _containers.ScalarMap[str, float]
-    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[RetrainState, str]] = ..., stage: _Optional[str] = ..., stage_number: _Optional[int] = ..., stage_count: _Optional[int] = ..., trigger: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating_count: _Optional[int] = ..., model_version: _Optional[str] = ..., error: _Optional[str] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    progress: float
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[RetrainState, str]] = ..., stage: _Optional[str] = ..., stage_number: _Optional[int] = ..., stage_count: _Optional[int] = ..., trigger: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating_count: _Optional[int] = ..., model_version: _Optional[str] = ..., error: _Optional[str] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., progress: _Optional[float] = ...) -> None: ...
 
 class QuerySqlRequest(_message.Message):
     __slots__ = ("sql", "max_rows")

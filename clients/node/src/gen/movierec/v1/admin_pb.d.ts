@@ -413,6 +413,14 @@ export declare type RetrainJob = Message<"movierec.v1.RetrainJob"> & {
    * @generated from field: map<string, double> stage_seconds = 12;
    */
   stageSeconds: { [key: string]: number };
+
+  /**
+   * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+   * the last successful job that ran it (equal weights before any); 1 once succeeded.
+   *
+   * @generated from field: double progress = 13;
+   */
+  progress: number;
 };
 
 /**

@@ -125,7 +125,7 @@ public final class AdminProto {
       "ing\030\002 \001(\010R\016alreadyRunning\"\031\n\027GetRetrainS" +
       "tatusRequest\"E\n\030GetRetrainStatusResponse" +
       "\022)\n\003job\030\001 \001(\0132\027.movierec.v1.RetrainJobR\003" +
-      "job\"\257\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\tR\005jobI" +
+      "job\"\313\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\tR\005jobI" +
       "d\022/\n\005state\030\002 \001(\0162\031.movierec.v1.RetrainSt" +
       "ateR\005state\022\024\n\005stage\030\003 \001(\tR\005stage\022!\n\014stag" +
       "e_number\030\004 \001(\005R\013stageNumber\022\037\n\013stage_cou" +
@@ -137,31 +137,32 @@ public final class AdminProto {
       "t\022#\n\rmodel_version\030\n \001(\tR\014modelVersion\022\024" +
       "\n\005error\030\013 \001(\tR\005error\022N\n\rstage_seconds\030\014 " +
       "\003(\0132).movierec.v1.RetrainJob.StageSecond" +
-      "sEntryR\014stageSeconds\032?\n\021StageSecondsEntr" +
-      "y\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005valu" +
-      "e:\0028\001\">\n\017QuerySqlRequest\022\020\n\003sql\030\001 \001(\tR\003s" +
-      "ql\022\031\n\010max_rows\030\002 \001(\005R\007maxRows\"\235\001\n\020QueryS" +
-      "qlResponse\022\030\n\007columns\030\001 \003(\tR\007columns\022!\n\014" +
-      "column_types\030\002 \003(\tR\013columnTypes\022.\n\004rows\030" +
-      "\003 \003(\0132\032.google.protobuf.ListValueR\004rows\022" +
-      "\034\n\ttruncated\030\004 \001(\010R\ttruncated*\177\n\014Retrain" +
-      "State\022\035\n\031RETRAIN_STATE_UNSPECIFIED\020\000\022\031\n\025" +
-      "RETRAIN_STATE_RUNNING\020\001\022\033\n\027RETRAIN_STATE" +
-      "_SUCCEEDED\020\002\022\030\n\024RETRAIN_STATE_FAILED\020\0032\350" +
-      "\002\n\014AdminService\022S\n\014GetModelInfo\022 .movier" +
-      "ec.v1.GetModelInfoRequest\032!.movierec.v1." +
-      "GetModelInfoResponse\022Y\n\016TriggerRetrain\022\"" +
-      ".movierec.v1.TriggerRetrainRequest\032#.mov" +
-      "ierec.v1.TriggerRetrainResponse\022_\n\020GetRe" +
-      "trainStatus\022$.movierec.v1.GetRetrainStat" +
-      "usRequest\032%.movierec.v1.GetRetrainStatus" +
-      "Response\022G\n\010QuerySql\022\034.movierec.v1.Query" +
-      "SqlRequest\032\035.movierec.v1.QuerySqlRespons" +
-      "eB\251\001\n\016io.movierec.v1B\nAdminProtoP\001Z>gith" +
-      "ub.com/movierec/movierec/clients/go/movi" +
-      "erec/v1;movierecv1\242\002\003MXX\252\002\013Movierec.V1\312\002" +
-      "\013Movierec\\V1\342\002\027Movierec\\V1\\GPBMetadata\352\002" +
-      "\014Movierec::V1b\006proto3"
+      "sEntryR\014stageSeconds\022\032\n\010progress\030\r \001(\001R\010" +
+      "progress\032?\n\021StageSecondsEntry\022\020\n\003key\030\001 \001" +
+      "(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\">\n\017Que" +
+      "rySqlRequest\022\020\n\003sql\030\001 \001(\tR\003sql\022\031\n\010max_ro" +
+      "ws\030\002 \001(\005R\007maxRows\"\235\001\n\020QuerySqlResponse\022\030" +
+      "\n\007columns\030\001 \003(\tR\007columns\022!\n\014column_types" +
+      "\030\002 \003(\tR\013columnTypes\022.\n\004rows\030\003 \003(\0132\032.goog" +
+      "le.protobuf.ListValueR\004rows\022\034\n\ttruncated" +
+      "\030\004 \001(\010R\ttruncated*\177\n\014RetrainState\022\035\n\031RET" +
+      "RAIN_STATE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STAT" +
+      "E_RUNNING\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002" +
+      "\022\030\n\024RETRAIN_STATE_FAILED\020\0032\350\002\n\014AdminServ" +
+      "ice\022S\n\014GetModelInfo\022 .movierec.v1.GetMod" +
+      "elInfoRequest\032!.movierec.v1.GetModelInfo" +
+      "Response\022Y\n\016TriggerRetrain\022\".movierec.v1" +
+      ".TriggerRetrainRequest\032#.movierec.v1.Tri" +
+      "ggerRetrainResponse\022_\n\020GetRetrainStatus\022" +
+      "$.movierec.v1.GetRetrainStatusRequest\032%." +
+      "movierec.v1.GetRetrainStatusResponse\022G\n\010" +
+      "QuerySql\022\034.movierec.v1.QuerySqlRequest\032\035" +
+      ".movierec.v1.QuerySqlResponseB\251\001\n\016io.mov" +
+      "ierec.v1B\nAdminProtoP\001Z>github.com/movie" +
+      "rec/movierec/clients/go/movierec/v1;movi" +
+      "erecv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1" +
+      "\342\002\027Movierec\\V1\\GPBMetadata\352\002\014Movierec::V" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -228,7 +229,7 @@ public final class AdminProto {
     internal_static_movierec_v1_RetrainJob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_RetrainJob_descriptor,
-        new java.lang.String[] { "JobId", "State", "Stage", "StageNumber", "StageCount", "Trigger", "StartedAt", "FinishedAt", "RatingCount", "ModelVersion", "Error", "StageSeconds", });
+        new java.lang.String[] { "JobId", "State", "Stage", "StageNumber", "StageCount", "Trigger", "StartedAt", "FinishedAt", "RatingCount", "ModelVersion", "Error", "StageSeconds", "Progress", });
     internal_static_movierec_v1_RetrainJob_StageSecondsEntry_descriptor =
       internal_static_movierec_v1_RetrainJob_descriptor.getNestedTypes().get(0);
     internal_static_movierec_v1_RetrainJob_StageSecondsEntry_fieldAccessorTable = new

@@ -540,6 +540,22 @@ private static final long serialVersionUID = 0L;
     return map.get(key);
   }
 
+  public static final int PROGRESS_FIELD_NUMBER = 13;
+  private double progress_ = 0D;
+  /**
+   * <pre>
+   * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+   * the last successful job that ran it (equal weights before any); 1 once succeeded.
+   * </pre>
+   *
+   * <code>double progress = 13 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  @java.lang.Override
+  public double getProgress() {
+    return progress_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -593,6 +609,9 @@ private static final long serialVersionUID = 0L;
         internalGetStageSeconds(),
         StageSecondsDefaultEntryHolder.defaultEntry,
         12);
+    if (java.lang.Double.doubleToRawLongBits(progress_) != 0) {
+      output.writeDouble(13, progress_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -651,6 +670,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(12, stageSeconds__);
     }
+    if (java.lang.Double.doubleToRawLongBits(progress_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(13, progress_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -695,6 +718,9 @@ private static final long serialVersionUID = 0L;
         .equals(other.getError())) return false;
     if (!internalGetStageSeconds().equals(
         other.internalGetStageSeconds())) return false;
+    if (java.lang.Double.doubleToLongBits(getProgress())
+        != java.lang.Double.doubleToLongBits(
+            other.getProgress())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -737,6 +763,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + STAGE_SECONDS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetStageSeconds().hashCode();
     }
+    hash = (37 * hash) + PROGRESS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getProgress()));
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -912,6 +941,7 @@ private static final long serialVersionUID = 0L;
       modelVersion_ = "";
       error_ = "";
       internalGetMutableStageSeconds().clear();
+      progress_ = 0D;
       return this;
     }
 
@@ -985,6 +1015,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000800) != 0)) {
         result.stageSeconds_ = internalGetStageSeconds();
         result.stageSeconds_.makeImmutable();
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.progress_ = progress_;
       }
     }
 
@@ -1078,6 +1111,9 @@ private static final long serialVersionUID = 0L;
       internalGetMutableStageSeconds().mergeFrom(
           other.internalGetStageSeconds());
       bitField0_ |= 0x00000800;
+      if (other.getProgress() != 0D) {
+        setProgress(other.getProgress());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1172,6 +1208,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 105: {
+              progress_ = input.readDouble();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 105
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2314,6 +2355,53 @@ private static final long serialVersionUID = 0L;
       internalGetMutableStageSeconds().getMutableMap()
           .putAll(values);
       bitField0_ |= 0x00000800;
+      return this;
+    }
+
+    private double progress_ ;
+    /**
+     * <pre>
+     * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+     * the last successful job that ran it (equal weights before any); 1 once succeeded.
+     * </pre>
+     *
+     * <code>double progress = 13 [json_name = "progress"];</code>
+     * @return The progress.
+     */
+    @java.lang.Override
+    public double getProgress() {
+      return progress_;
+    }
+    /**
+     * <pre>
+     * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+     * the last successful job that ran it (equal weights before any); 1 once succeeded.
+     * </pre>
+     *
+     * <code>double progress = 13 [json_name = "progress"];</code>
+     * @param value The progress to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProgress(double value) {
+      
+      progress_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+     * the last successful job that ran it (equal weights before any); 1 once succeeded.
+     * </pre>
+     *
+     * <code>double progress = 13 [json_name = "progress"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProgress() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      progress_ = 0D;
+      onChanged();
       return this;
     }
     @java.lang.Override

@@ -261,4 +261,15 @@ public interface RetrainJobOrBuilder extends
    */
   double getStageSecondsOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * Share of the job done, 0-1: its finished stages, each weighted by the time it took in
+   * the last successful job that ran it (equal weights before any); 1 once succeeded.
+   * </pre>
+   *
+   * <code>double progress = 13 [json_name = "progress"];</code>
+   * @return The progress.
+   */
+  double getProgress();
 }

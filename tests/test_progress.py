@@ -1,0 +1,143 @@
+"""Progress of long jobs: drawn in place on a terminal (a pseudo-terminal here), one plain line
+per stage anywhere else; `movierec train` on a terminal; `admin status --follow`'s loop; and
+the retrain's progress weights."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from movierec.v1 import admin_pb2 as apb
+
+from rec_service.app.config import PROJECT_ROOT
+from rec_service.app.retrain import stage_weights
+from rec_service.edge.cli import follow_retrain
+from rec_service.edge.progress import StageProgress
+
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # anything but printable text and newlines
+
+
+def read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def test_on_a_terminal_one_line_is_redrawn_with_bar_and_times() -> None:
+    controller, terminal = pty.openpty()
+    with os.fdopen(terminal, "w") as out:
+        progress = StageProgress(["load", "crunch"], out, "job")
+        progress.stage("load")
+        time.sleep(0.7)  # one redraw by the ticker
+        progress.stage("crunch")
+        progress.finish()
+    shown = read_all(controller)
+    os.close(controller)
+    assert shown.count("\r\x1b[K") >= 4  # each draw clears the line it redraws
+    assert "job: [1/2] load [" in shown and "job: [2/2] crunch [" in shown
+    assert " 50% " in shown and "elapsed, ~" in shown and " left" in shown
+    assert re.search(r"job: done in \d+\.\d s, crunch took", shown)
+
+
+def test_elsewhere_one_plain_line_per_stage() -> None:
+    out = io.StringIO()
+    progress = StageProgress(["load", "crunch"], out, "job")
+    progress.stage("load")
+    progress.stage("crunch")
+    progress.finish()
+    lines = out.getvalue().splitlines()
+    assert [re.sub(r"\d+\.\d", "T", line) for line in lines] == [
+        "job: stage 1/2: load",
+        "job: stage 2/2: crunch (load took T s)",
+        "job: done in T s, crunch took T s",
+    ]
+    assert not CONTROL.search(out.getvalue())
+
+
+@pytest.mark.spark
+def test_movierec_train_shows_its_stages_on_a_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"u{u},m{(u * 7 + i) % 40},{1 + (u + i) % 5}" for u in range(60) for i in range(12)]
+    (data / "r.csv").write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [
+            sys.executable, "-m", "rec_service.edge.cli", "train",
+            "--data-dir", str(data), "--data-format", "csv", "--ratings-file", "r.csv",
+            "--user-column", "user", "--item-column", "item", "--rating-column", "rating",
+            "--model-dir", str(tmp_path / "model"), "--ingest-dir", str(tmp_path / "ingest"),
+            "--tuning-enabled", "false", "--als-rank", "4", "--rating-rank", "4",
+            "--spark-driver-memory", "1g",
+        ],
+        cwd=PROJECT_ROOT, stdout=terminal, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(terminal)
+    shown = read_all(controller)
+    os.close(controller)
+    assert child.wait(timeout=300) == 0, shown
+    for number, stage in enumerate(
+        ["start Spark", "cut the log", "merge ratings", "train models", "save model"], start=1
+    ):
+        assert f"train: [{number}/6] {stage} [" in shown
+    assert "\r\x1b[K" in shown and "train: done in " in shown and "saved to" in shown
+
+
+class Jobs:
+    """GetRetrainStatus answering a scripted sequence of jobs."""
+
+    def __init__(self, *jobs: apb.RetrainJob) -> None:
+        self.jobs = list(jobs)
+
+    def GetRetrainStatus(self, _request: object, **_kwargs: object) -> apb.GetRetrainStatusResponse:
+        job = self.jobs.pop(0) if len(self.jobs) > 1 else self.jobs[0]
+        return apb.GetRetrainStatusResponse(job=job)
+
+
+def job(stage: str, state: int, progress: float, **more: str) -> apb.RetrainJob:
+    return apb.RetrainJob(job_id="retrain-3", stage=stage, state=state, progress=progress, **more)
+
+
+def test_admin_status_follow_shows_each_stage_until_the_end() -> None:
+    running = apb.RETRAIN_STATE_RUNNING
+    stub = Jobs(
+        job("train models", running, 0.1),
+        job("train models", running, 0.1),
+        job("precompute lists", running, 0.7),
+        job("compact log", apb.RETRAIN_STATE_SUCCEEDED, 1.0, model_version="v2"),
+    )
+    out = io.StringIO()
+    assert follow_retrain(stub, (), 5.0, out, poll_s=0.01) == 0  # type: ignore[arg-type]
+    lines = out.getvalue().splitlines()
+    assert [line.split(" (")[0] for line in lines[:3]] == [
+        "retrain-3: stage 3/8: train models",
+        "retrain-3: stage 6/8: precompute lists",
+        "retrain-3: stage 8/8: compact log",
+    ]
+    assert lines[3].startswith("retrain-3: succeeded: model v2 in ") and len(lines) == 4
+    failed = Jobs(job("train models", apb.RETRAIN_STATE_FAILED, 0.1, error="boom"))
+    out = io.StringIO()
+    assert follow_retrain(failed, (), 5.0, out) == 1  # type: ignore[arg-type]
+    assert "failed: boom" in out.getvalue()
+
+
+def test_stage_weights_follow_the_last_run_and_sum_to_one() -> None:
+    stages = ["a", "b", "c"]
+    assert stage_weights(stages, {}) == pytest.approx({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+    weights = stage_weights(stages, {"a": 1.0, "b": 3.0})  # c never ran: the mean, 2
+    assert weights == pytest.approx({"a": 1 / 6, "b": 3 / 6, "c": 2 / 6})
+    assert sum(stage_weights(stages[1:], {"a": 5.0, "b": 1.0, "c": 1.0}).values()) == 1.0
