@@ -18,6 +18,7 @@ from movierec.v1 import admin_pb2 as apb
 
 from rec_service.app.config import PROJECT_ROOT
 from rec_service.app.retrain import stage_weights
+from rec_service.app.service import START_STAGES, Service
 from rec_service.edge.cli import follow_retrain
 from rec_service.edge.progress import StageProgress
 
@@ -141,3 +142,9 @@ def test_stage_weights_follow_the_last_run_and_sum_to_one() -> None:
     weights = stage_weights(stages, {"a": 1.0, "b": 3.0})  # c never ran: the mean, 2
     assert weights == pytest.approx({"a": 1 / 6, "b": 3 / 6, "c": 2 / 6})
     assert sum(stage_weights(stages[1:], {"a": 5.0, "b": 1.0, "c": 1.0}).values()) == 1.0
+
+
+def test_serve_progress_names_every_start_up_stage_in_order(demo_state: Service) -> None:
+    ran = [name for name in demo_state.timings.stages if name != "total"]
+    # The suite's services share one Spark session: theirs started none.
+    assert ran == list(START_STAGES[1:]) and START_STAGES[0] == "spark session"

@@ -119,14 +119,31 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
+# The start-up stages in order (Service.start_spark, then Service.load).
+START_STAGES = (
+    "spark session",
+    "open rating log",
+    "load catalogue",
+    "ensure model",
+    "load model",
+    "user_activity table",
+    "replay rating log",
+    "precompute lists",
+)
+
+
 @dataclass
 class LoadTimings:
-    """Seconds per start-up stage, logged and reported by the benchmark."""
+    """Seconds per start-up stage, logged and reported by the benchmark; on_stage hears of
+    each stage as it starts (serve's progress on a terminal)."""
 
     stages: dict[str, float] = field(default_factory=dict)
+    on_stage: Callable[[str], None] | None = None
 
     def run(self, name: str, step: Callable[[], object]) -> object:
         log.info("start-up: %s ...", name)
+        if self.on_stage is not None:
+            self.on_stage(name)
         started = time.perf_counter()
         result = step()
         self.stages[name] = time.perf_counter() - started
@@ -197,6 +214,11 @@ class Service:
 
     def operator_sql(self) -> OperatorSql:
         return self.operations.get().operator_sql
+
+    @property
+    def load_ended(self) -> bool:
+        """Whether loading is over, served or failed."""
+        return self._ready.is_set()
 
     @property
     def load_failed(self) -> bool:

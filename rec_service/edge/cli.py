@@ -25,7 +25,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.app import config as config_mod
 from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import STAGES, build_model, compact, model_settings
-from rec_service.app.service import Service, open_rating_log, start_engine
+from rec_service.app.service import START_STAGES, Service, open_rating_log, start_engine
 from rec_service.app.trainer import follow
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.processes import run_processes
@@ -98,6 +98,12 @@ def serve(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     service = Service(cfg)
+    # On a terminal the start-up's stages are drawn in place; elsewhere the log has a line each.
+    progress = (
+        StageProgress(list(START_STAGES), sys.stdout, "start-up") if sys.stdout.isatty() else None
+    )
+    if progress is not None:
+        service.timings.on_stage = progress.stage
     service.start_spark()
     server, port = create_server(cfg, service)
     server.start()
@@ -109,6 +115,9 @@ def serve(argv: Sequence[str]) -> int:
     )
     service.start_loading()
     while not stopped.wait(0.5):
+        if progress is not None and service.load_ended:
+            progress.finish("failed" if service.load_failed else "serving")
+            progress = None
         if service.load_failed:
             logging.error("exiting: the model could not be loaded")
             server.stop(0)
