@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -34,6 +33,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import child_result  # noqa: E402
 
 from spark_store.model_types import RecList  # noqa: E402
 from spark_store.user_index import ActivityIndex, ListIndex  # noqa: E402
@@ -118,13 +119,7 @@ def child(users: int, layout: str) -> None:
 
 
 def measure(users: int, layout: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", layout, str(users)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    row = json.loads(out.strip().splitlines()[-1])
+    row = child_result(__file__, "--child", layout, str(users))
     print(
         f"{layout:>7} {users:>11,} users: {row['bytes_per_user']:.0f} B/user "
         f"({row['ratio_to_raw']:.2f}x raw {row['raw_bytes_per_user']:.0f} B), "

@@ -148,6 +148,18 @@ async def measure_levels(
     return rows
 
 
+def child_result(script: str, *args: str) -> dict:
+    """Runs `python script args` in a process of its own (so its peak memory is its own) and
+    returns the JSON object its last output line holds."""
+    import json
+
+    out = subprocess.run(
+        [sys.executable, script, *args], check=True, capture_output=True, text=True
+    ).stdout
+    result: dict = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def machine() -> str:
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "

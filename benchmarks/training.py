@@ -10,11 +10,13 @@ ratings (power-law draws), on a half-star scale.
 from __future__ import annotations
 
 import json
+import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import child_result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +52,23 @@ def synthetic(spark: object, n: int) -> object:
     )
 
 
+class Notes(logging.Handler):
+    """Keeps what the co-ratings step says about its cap and path."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def child(n: int, driver_memory: str) -> None:
     sys.path.insert(0, str(ROOT))
+    notes = Notes()
+    item_models_log = logging.getLogger("spark_store.item_models")
+    item_models_log.setLevel(logging.INFO)
+    item_models_log.addHandler(notes)
     from spark_store.model_types import ModelSettings
     from spark_store.models import train_models
     from spark_store.session import build_session
@@ -74,6 +91,7 @@ def child(n: int, driver_memory: str) -> None:
                 "python_peak_mb": vm_hwm_mb(os.getpid()),
                 "jvm_peak_mb": vm_hwm_mb(jvm),
                 "driver_memory": driver_memory,
+                "co_ratings": notes.lines,
             }
         )
     )
@@ -83,13 +101,7 @@ def child(n: int, driver_memory: str) -> None:
 def run(sizes: list[int], driver_memory: str) -> list[dict]:
     rows = []
     for n in sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, str(n), driver_memory],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        row = json.loads(out.strip().splitlines()[-1])
+        row = child_result(__file__, str(n), driver_memory)
         print(
             f"training {row['ratings']:>9} ratings: {row['seconds']:.1f} s, "
             f"peak {row['python_peak_mb'] + row['jvm_peak_mb']:.0f} MB"

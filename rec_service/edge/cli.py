@@ -81,6 +81,19 @@ def _settings_help(command: str, argv: Sequence[str], what: str, own: str = "") 
     return True
 
 
+def stop_on_signals(what: str) -> threading.Event:
+    """An event SIGTERM and SIGINT set (logging `what` happens then), for the main loop."""
+    stopped = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        logging.info("signal %s: %s", signal.Signals(signum).name, what)
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return stopped
+
+
 def serve(argv: Sequence[str]) -> int:
     if _settings_help("serve", argv, "Starts the gRPC server (training a model first if none)."):
         return 0
@@ -89,14 +102,7 @@ def serve(argv: Sequence[str]) -> int:
     if cfg.server.processes > 1:
         return run_processes(argv, cfg)
     check_listen_settings(cfg)  # before the JVM's seconds of start-up
-    stopped = threading.Event()
-
-    def stop(signum: int, _frame: object) -> None:
-        logging.info("signal %s: shutting down", signal.Signals(signum).name)
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopped = stop_on_signals("shutting down")
     service = Service(cfg)
     # On a terminal the start-up's stages are drawn in place; elsewhere the log has a line each.
     progress = (
@@ -182,15 +188,7 @@ def train(argv: Sequence[str]) -> int:
 
 def train_following(cfg: config_mod.Config) -> int:
     """`train --follow`: the replicas' trainer, until SIGTERM or SIGINT."""
-    stopped = threading.Event()
-
-    def stop(signum: int, _frame: object) -> None:
-        logging.info("signal %s: the trainer stops", signal.Signals(signum).name)
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    follow(cfg, stopped)
+    follow(cfg, stop_on_signals("the trainer stops"))
     return 0
 
 
