@@ -2,7 +2,7 @@
 
 - a Spark SQL query per read against a cached in-memory table (the original system's read),
 - a MySQL primary-key query per read (the baseline, through MySqlListStore.get),
-- movierec's list index: the Spark SQL store's in-process dict (SparkListStore.get), and
+- movierec's list index: the Spark SQL store's in-process index (SparkListStore.get), and
   movierec's whole in-process read: Recommender.top_n on a fresh list plus building the
   GetTopNResponse, over a synthetic model with that many users (everything but gRPC).
 Every size holds `users` lists of 50 movies; each approach is timed on the same random users.
@@ -20,7 +20,13 @@ from pyspark.sql import functions as F
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.core.live_model import LiveModel
 from rec_service.core.recommender import Recommender
-from rec_service.core.serving_model import Movie, MovieFilter, RatingModel, ServingModel
+from rec_service.core.serving_model import (
+    ModelFacts,
+    Movie,
+    MovieFilter,
+    RatingModel,
+    ServingModel,
+)
 from rec_service.edge.servicer import top_n_response
 from spark_store.list_store import SparkListStore
 from spark_store.model_types import BiasParams, RatingScale, RecList
@@ -134,6 +140,7 @@ def synthetic_model(users: int, rank: int = 10) -> ServingModel:
     rng = np.random.default_rng(users)
     items = len(MOVIES)
     movies = {m: Movie(m, f"Movie {m}", ("Drama",), 10, 35.0, 10) for m in MOVIES}
+    no_links = ItemNeighbours.empty(items)
     return ServingModel(
         version="bench",
         trained_at_us=0,
@@ -156,14 +163,17 @@ def synthetic_model(users: int, rank: int = 10) -> ServingModel:
             reg_param=0.1,
             bias=BiasParams(),
         ),
-        neighbours=ItemNeighbours.empty(items),
+        neighbours=no_links,
+        ranking_links=no_links,
         blend_als_weight=1.0,
+        blend_popularity_weight=0.0,
         item_genre_bits=np.ones(items, dtype=np.int64),
         item_rating_count=np.full(items, 10, dtype=np.int64),
         rated_indptr=np.zeros(users + 1, dtype=np.int64),
         rated_items=np.zeros(0, dtype=np.int64),
         rated_values=np.zeros(0, dtype=np.float32),
         popularity=np.arange(items),
+        facts=ModelFacts({}, users, items, 0, 0.0),
     )
 
 
