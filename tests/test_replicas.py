@@ -159,9 +159,14 @@ def retrain_once_for_both(a: Server, b: Server) -> None:
     assert not failures and reads > 0
     finished = []
     for server in (a, b):
+        # A replica serves the new model from its swap on; its job ends after compaction.
         with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             admin = apb_grpc.AdminServiceStub(channel)
-            job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+            while True:
+                job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+                if job.state != apb.RETRAIN_STATE_RUNNING or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
             finished.append(job)
     built = [j for j in finished if j.trigger == "admin" and j.state == apb.RETRAIN_STATE_SUCCEEDED]
     adopted = [j for j in finished if j.trigger.startswith("announced")]
