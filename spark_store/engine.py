@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
@@ -125,6 +126,14 @@ class SparkEngine:
     def load_ratings(self, path: str, fmt: str, layout: TableLayout | None) -> RatingSet:
         """A data set's ratings, for offline jobs (evaluate, tune)."""
         return RatingSet(self.session, load_dataset(self.session, path, fmt, layout).ratings)
+
+    def model_exists(self, model_dir: str) -> bool:
+        """model_dir (a path or a Spark/Hadoop filesystem URL) holds a model of this format."""
+        return model_files.model_exists(self.session, model_dir)
+
+    def model_metadata(self, model_dir: str) -> dict[str, Any]:
+        """The saved model's metadata.json: version, settings, training data, data cut."""
+        return model_files.read_metadata(self.session, model_dir)
 
     def load_version(self, model_dir: str, catalogue: Catalogue) -> LoadedVersion:
         """The saved model in model_dir with the ratings it was trained on."""
@@ -249,7 +258,7 @@ class SparkEngine:
         self, trained: TrainedModels, model_dir: str, data: TrainingData, data_cut_us: int
     ) -> str:
         """Saves the models atomically to model_dir; returns the version."""
-        return model_files.save_model(trained, model_dir, data, data_cut_us)
+        return model_files.save_model(self.session, trained, model_dir, data, data_cut_us)
 
     def delete_path(self, path: str) -> None:
         delete_path(self.session, path)

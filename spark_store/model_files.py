@@ -12,23 +12,23 @@ Layout (written to a temporary sibling, then renamed, so a crash never leaves ha
   ranking_links.npz  the same for the ranker's item-item model, when it is not item_cf
                   (RP3beta or EASE^R, chosen by tuning)
   metadata.json's "tuning": the ranker chosen, every candidate's validation figures, the time
-Any Spark job can load the ALS models; the link arrays load with NumPy alone.
+Any Spark job can load the ALS models; the link arrays load with NumPy alone. model_dir is a
+local path or any Spark/Hadoop filesystem URL (model_fs).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import shutil
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import SparkSession
 
+from spark_store.model_fs import ModelDir, open_model_dir
 from spark_store.model_types import Biases, FactorModel, ModelSettings, RatingScale, TrainingData
 from spark_store.models import TrainedModels, collect_arrays
 from spark_store.ranking import ItemNeighbours
@@ -40,21 +40,21 @@ ITEM_CF = "item_cf.npz"
 RANKING_LINKS = "ranking_links.npz"  # absent when the ranker uses the Item-CF table
 
 
-def model_exists(model_dir: str | Path) -> bool:
+def model_exists(spark: SparkSession | None, model_dir: str) -> bool:
     """A model directory of this format is there (an older format counts as none)."""
-    path = Path(model_dir) / "metadata.json"
-    return path.is_file() and read_metadata(model_dir).get("format") == FORMAT
+    root = open_model_dir(spark, model_dir)
+    return root.is_file("metadata.json") and _metadata(root).get("format") == FORMAT
 
 
 def save_model(
+    spark: SparkSession,
     trained: TrainedModels,
-    model_dir: str | Path,
+    model_dir: str,
     training_data: TrainingData,
     data_cut_us: int,
 ) -> str:
     """Writes the model directory atomically and returns the new model version."""
-    target = Path(model_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = open_model_dir(spark, model_dir)
     trained_at = datetime.now(UTC)
     digest = hashlib.sha256(
         json.dumps(
@@ -67,17 +67,16 @@ def save_model(
         ).encode()
     ).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
-    staging = target.with_name(f".{target.name}.tmp-{int(time.time() * 1e6)}")
-    staging.mkdir()
-    trained.ranking.write().overwrite().save(str(staging / "ranking"))
-    trained.rating.write().overwrite().save(str(staging / "rating"))
-    save_links(trained.neighbours, staging / ITEM_CF)
+    staging = target.staging()
+    trained.ranking.write().overwrite().save(staging.child("ranking"))
+    trained.rating.write().overwrite().save(staging.child("rating"))
+    save_links(trained.neighbours, staging, ITEM_CF)
     if trained.ranking_links is not None:
-        save_links(trained.ranking_links, staging / RANKING_LINKS)
+        save_links(trained.ranking_links, staging, RANKING_LINKS)
     biases = trained.biases
-    np.savez(staging / "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
-    (staging / "user_ids.json").write_text(json.dumps(trained.user_ids))
-    (staging / "item_ids.json").write_text(json.dumps(trained.item_ids))
+    _write_arrays(staging, "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
+    staging.write_text("user_ids.json", json.dumps(trained.user_ids))
+    staging.write_text("item_ids.json", json.dumps(trained.item_ids))
     metadata = {
         "format": FORMAT,
         "version": version,
@@ -93,38 +92,36 @@ def save_model(
         "tuning": trained.tuning,
         "implicit_weight": trained.implicit_weight,
     }
-    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    if target.exists():
-        retired = target.with_name(f".{target.name}.old-{int(time.time() * 1e6)}")
-        target.rename(retired)
-        staging.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(target)
+    staging.write_text("metadata.json", json.dumps(metadata, indent=2))
+    target.replace_with(staging)
     return version
 
 
-def read_metadata(model_dir: str | Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((Path(model_dir) / "metadata.json").read_text())
+def read_metadata(spark: SparkSession | None, model_dir: str) -> dict[str, Any]:
+    return _metadata(open_model_dir(spark, model_dir))
+
+
+def _metadata(root: ModelDir) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(root.read_text("metadata.json"))
     return data
 
 
-def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
+def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
     """Loads a saved model and collects its factors into NumPy arrays on the driver."""
-    root = Path(model_dir)
-    meta = read_metadata(root)
-    user_ids = json.loads((root / "user_ids.json").read_text())
-    item_ids = json.loads((root / "item_ids.json").read_text())
-    with np.load(root / "biases.npz") as saved:
+    root = open_model_dir(spark, model_dir)
+    meta = _metadata(root)
+    user_ids = json.loads(root.read_text("user_ids.json"))
+    item_ids = json.loads(root.read_text("item_ids.json"))
+    with _read_arrays(root, "biases.npz") as saved:
         biases = Biases(float(saved["mean"]), saved["user"], saved["item"])
     arrays = collect_arrays(
-        ALSModel.load(str(root / "ranking")),
-        ALSModel.load(str(root / "rating")),
+        ALSModel.load(root.child("ranking")),
+        ALSModel.load(root.child("rating")),
         biases,
-        _links_file(root / ITEM_CF, len(item_ids)),
+        _links_file(root, ITEM_CF, len(item_ids)),
         len(user_ids),
         len(item_ids),
-        load_links(root / RANKING_LINKS, len(item_ids)),
+        load_links(root, RANKING_LINKS, len(item_ids)),
     )
     return FactorModel(
         version=meta["version"],
@@ -140,26 +137,36 @@ def load_model(spark: SparkSession, model_dir: str | Path) -> FactorModel:
     )
 
 
-def save_links(links: ItemNeighbours, path: Path) -> None:
+def _write_arrays(root: ModelDir, name: str, **arrays: Any) -> None:
+    # Through memory: a Hadoop filesystem is written as a stream of bytes, not a local file.
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    root.write_bytes(name, buffer.getvalue())
+
+
+def _read_arrays(root: ModelDir, name: str) -> Any:
+    return np.load(io.BytesIO(root.read_bytes(name)))
+
+
+def save_links(links: ItemNeighbours, root: ModelDir, name: str) -> None:
     """The ranker's item-item links as (item, neighbour, similarity) arrays."""
     items = np.repeat(np.arange(links.items), np.diff(links.indptr))
-    with path.open("wb") as fh:
-        np.savez(fh, item=items, neighbour=links.neighbour, similarity=links.similarity)
+    _write_arrays(root, name, item=items, neighbour=links.neighbour, similarity=links.similarity)
 
 
-def load_links(path: Path, items: int) -> ItemNeighbours | None:
-    if not path.is_file():
+def load_links(root: ModelDir, name: str, items: int) -> ItemNeighbours | None:
+    if not root.is_file(name):
         return None
-    with np.load(path) as saved:
+    with _read_arrays(root, name) as saved:
         return ItemNeighbours.from_pairs(
             saved["item"], saved["neighbour"], saved["similarity"], items
         )
 
 
-def _links_file(path: Path, items: int) -> ItemNeighbours:
-    links = load_links(path, items)
+def _links_file(root: ModelDir, name: str, items: int) -> ItemNeighbours:
+    links = load_links(root, name, items)
     if links is None:
-        raise FileNotFoundError(f"{path} is missing: the model directory is incomplete")
+        raise FileNotFoundError(f"{root.child(name)} is missing: the model directory is incomplete")
     return links
 
 

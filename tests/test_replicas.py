@@ -27,13 +27,16 @@ from .conftest import PROJECT_ROOT
 from .test_crash import AUTH, Server
 
 
-def replica(shared: Path, root: Path, nats_url: str, stream: str = "RATINGS_TEST") -> Server:
+def replica(
+    shared: Path, root: Path, nats_url: str, stream: str = "RATINGS_TEST", model_dir: str = ""
+) -> Server:
     """A replica with its own state directory; the model and snapshot directories are shared,
     as replicas' are (a retrain's result is loaded by all)."""
     root.mkdir()
     return Server(
         root,
-        "--model-dir", str(shared / "model"), "--snapshot-dir", str(shared / "snapshots"),
+        "--model-dir", model_dir or str(shared / "model"),
+        "--snapshot-dir", str(shared / "snapshots"),
         "--log-backend", "jetstream", "--log-nats-url", nats_url,
         "--log-stream", stream, "--log-read-wait-s", "5",
         "--tuning-enabled", "false",
@@ -187,17 +190,19 @@ def test_a_trainer_process_retrains_for_the_replicas(
 ) -> None:
     """`movierec train --follow` beside a replica: once the stream holds retrain_after_ratings
     new ratings it builds a model with them under the lease and announces it; the replica,
-    whose own schedule is off, loads it."""
+    whose own schedule is off, loads it. Both reach the shared model_dir by a Hadoop filesystem
+    URL (file:// here, as hdfs:// or s3a:// on a cluster)."""
     shared = tmp_path / "shared"
     shutil.copytree(demo_state.config.models.model_dir, shared / "model")
-    a = replica(shared, tmp_path / "a", nats_url, stream="RATINGS_TRAINER")
+    model_url = (shared / "model").as_uri()
+    a = replica(shared, tmp_path / "a", nats_url, stream="RATINGS_TRAINER", model_dir=model_url)
     a.start()
     (tmp_path / "trainer").mkdir()
     trainer_log = open(tmp_path / "trainer" / "trainer.log", "ab")  # noqa: SIM115 (the child's)
     trainer = subprocess.Popen(
         [
             sys.executable, "-m", "rec_service.edge.cli", "train", "--follow",
-            "--model-dir", str(shared / "model"), "--snapshot-dir", str(shared / "snapshots"),
+            "--model-dir", model_url, "--snapshot-dir", str(shared / "snapshots"),
             "--ingest-dir", str(tmp_path / "trainer" / "ingest"),
             "--log-backend", "jetstream", "--log-nats-url", nats_url,
             "--log-stream", "RATINGS_TRAINER", "--tuning-enabled", "false",

@@ -46,13 +46,13 @@ def trained(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # t
     settings = ModelSettings(ranking=params, rating=params, cf_neighbours=3, blend_als_weight=0.5)
     result = train_models(spark, ratings, settings)
     model_dir = tmp_path_factory.mktemp("cb") / "model"
-    version = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
+    version = model_files.save_model(spark, result, str(model_dir), CHECKERBOARD, 0)
     return ratings, held_out, result, model_dir, version
 
 
 def test_als_recommends_the_held_out_movie_of_the_users_group(trained) -> None:  # type: ignore[no-untyped-def]
     ratings, held_out, result, model_dir, _ = trained
-    model = model_files.load_model(ratings.sparkSession, model_dir)
+    model = model_files.load_model(ratings.sparkSession, str(model_dir))
     for user, movie in held_out.items():
         u = model.user_ids.index(user)
         rated = [model.item_ids.index(m) for m in (A + B) if m != movie]
@@ -65,7 +65,7 @@ def test_als_recommends_the_held_out_movie_of_the_users_group(trained) -> None: 
 
 def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # type: ignore[no-untyped-def]
     _, _, result, model_dir, version = trained
-    loaded = model_files.load_model(spark, model_dir)
+    loaded = model_files.load_model(spark, str(model_dir))
     assert loaded.version == version
     assert loaded.user_ids == result.user_ids and loaded.item_ids == result.item_ids
     for spark_model, users in (
@@ -84,9 +84,34 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
     assert all(len(neighbours.neighbours(j)[0]) <= 3 for j in range(len(loaded.item_ids)))
     assert loaded.settings == result.settings
     # Saving again replaces it atomically with a new version and leaves no staging dirs.
-    version2 = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
-    assert version2 != version and model_files.read_metadata(model_dir)["version"] == version2
+    version2 = model_files.save_model(spark, result, str(model_dir), CHECKERBOARD, 0)
+    assert version2 != version
+    assert model_files.read_metadata(None, str(model_dir))["version"] == version2
     assert [p.name for p in Path(model_dir).parent.iterdir()] == ["model"]
+
+
+def test_a_model_directory_can_be_a_hadoop_filesystem_url(  # type: ignore[no-untyped-def]
+    trained, spark: SparkSession, tmp_path: Path
+) -> None:
+    """model_dir as a URL goes through Hadoop's FileSystem API (file:// here; hdfs:// and s3a://
+    take the same calls): saved, replaced and loaded back with the same factors and links."""
+    _, _, result, _, _ = trained
+    url = (tmp_path / "shared" / "model").as_uri()
+    assert url.startswith("file:///") and not model_files.model_exists(spark, url)
+    with pytest.raises(ValueError, match="reached through Spark"):
+        model_files.model_exists(None, url)
+    first = model_files.save_model(spark, result, url, CHECKERBOARD, 0)
+    second = model_files.save_model(spark, result, url, CHECKERBOARD, 0)
+    assert first != second and model_files.read_metadata(spark, url)["version"] == second
+    assert model_files.model_exists(spark, url)
+    # The replaced version and the staging directory are gone (Hadoop's .crc files aside).
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == ["model"]
+    loaded = model_files.load_model(spark, url)
+    assert loaded.version == second and loaded.item_ids == result.item_ids
+    np.testing.assert_array_equal(loaded.arrays.neighbours.neighbour, result.neighbours.neighbour)
+    np.testing.assert_allclose(loaded.arrays.biases.item, result.biases.item)
+    for row in result.ranking.userFactors.collect():
+        np.testing.assert_allclose(loaded.arrays.ranking_users[row.id], row.features, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +132,13 @@ def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactor
     )
     result = train_models(spark, ratings, settings)
     model_dir = tmp_path_factory.mktemp("cb-rp3") / "model"
-    version = model_files.save_model(result, model_dir, CHECKERBOARD, 0)
+    version = model_files.save_model(spark, result, str(model_dir), CHECKERBOARD, 0)
     return ratings, held_out, result, model_dir, version
 
 
 def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, spark) -> None:  # type: ignore[no-untyped-def]
     _, _, result, model_dir, _ = trained_rp3beta
-    loaded = model_files.load_model(spark, model_dir)
+    loaded = model_files.load_model(spark, str(model_dir))
     links = loaded.arrays.ranking_links
     assert result.ranking_links is not None and links is not None
     np.testing.assert_array_equal(links.neighbour, result.ranking_links.neighbour)
@@ -128,7 +153,7 @@ def test_bulk_precompute_matches_the_per_read_ranking(
     which: str, request: pytest.FixtureRequest, spark: SparkSession
 ) -> None:
     ratings, _, _, model_dir, _ = request.getfixturevalue(which)
-    model = model_files.load_model(spark, model_dir)
+    model = model_files.load_model(spark, str(model_dir))
     indexed = apply_index(spark, ratings, model.user_ids, model.item_ids)
     users = spark.createDataFrame([("u1",), ("u7",)], "user_id string")
     counts = np.bincount(

@@ -249,8 +249,8 @@ class ModelsSettings:
     """[models] Where models live and what decides them."""
 
     model_dir: str = "var/model"
-    """Where the trained model is saved (relative paths: to the working directory); a start with
-    no model here trains one."""
+    """Where the trained model is saved: a directory (relative paths: to the working directory)
+    or a Spark/Hadoop filesystem URL (hdfs://, s3a://); a start with no model here trains one."""
     als_rank: int = TUNED.ranking.rank
     """Latent factors of the ranking ALS (GetTopN)."""
     als_reg_param: float = TUNED.ranking.reg_param

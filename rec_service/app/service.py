@@ -87,8 +87,8 @@ def ensure_model(engine: SparkEngine, config: Config, rating_log: DurableLog) ->
     ahead of the manifest (a crash between saving it and compacting) finishes its compaction.
     """
     base = base_data(config)
-    if model_files.model_exists(config.models.model_dir):
-        meta = model_files.read_metadata(config.models.model_dir)
+    if engine.model_exists(config.models.model_dir):
+        meta = engine.model_metadata(config.models.model_dir)
         data = model_files.training_data_of(meta) if "training_data" in meta else None
         here = rating_log.name
         if data is not None and data.through_in(here) >= base.through_in(here):

@@ -73,7 +73,7 @@ class FollowingTrainer:
 
     def run(self, stop: threading.Event) -> None:
         """Retrains when due until `stop` is set; the first model at once if none exists."""
-        due = not model_files.model_exists(self.config.models.model_dir)
+        due = not self.engine.model_exists(self.config.models.model_dir)
         while not stop.is_set():
             self._follow_announcements()
             self._count_new_ratings()
@@ -88,7 +88,7 @@ class FollowingTrainer:
         announced = self.control.announced()
         if announced is None or announced == self._model:
             return
-        meta = model_files.read_metadata(self.config.models.model_dir)
+        meta = self.engine.model_metadata(self.config.models.model_dir)
         if meta.get("version") != announced or "training_data" not in meta:
             return  # announced before this process can see the files: next poll
         self._model = announced
