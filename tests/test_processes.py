@@ -49,6 +49,19 @@ def test_each_child_is_one_process_on_the_shared_port_with_its_own_state() -> No
         assert args[args.index("--metrics-port") + 1] == str(9100 + index)
 
 
+def test_a_port_that_is_off_or_picked_stays_so_in_every_child() -> None:
+    """-1 (off) and 0 (any free port) are not moved up per child: -1 + 1 would turn metrics on
+    where they were off."""
+    cfg = Config().replace(processes=3, **JETSTREAM)
+    assert cfg.telemetry.metrics_port == -1 and cfg.dashboard.port == -1
+    for index in range(3):
+        args = child_args([], cfg, index)
+        assert "--metrics-port" not in args and "--dashboard-port" not in args
+    with_ports = Config().replace(processes=3, metrics_port=0, dashboard_port=8700, **JETSTREAM)
+    args = child_args([], with_ports, 2)
+    assert "--metrics-port" not in args and args[args.index("--dashboard-port") + 1] == "8702"
+
+
 def _serving(port: int) -> bool:
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -159,6 +159,31 @@ class TelemetrySettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """[dashboard] The operator dashboard in the browser (README "Dashboard")."""
+
+    flag_prefix: ClassVar[str] = "dashboard_"
+
+    port: int = -1
+    """The dashboard's HTTP port; -1 turns it off, 0 picks one. It needs the admin token (the
+    login) and speaks TLS with the gRPC port's certificate when tls_cert_file is set."""
+    host: str = "127.0.0.1"
+    """Address the dashboard binds; without TLS only a loopback address is allowed unless
+    admin_allow_plaintext is set."""
+    history_minutes: int = 30
+    """Minutes of answer sources and ingestion rate the overview charts keep (in memory)."""
+
+    def __post_init__(self) -> None:
+        if not -1 <= self.port <= 65535:
+            raise ValueError(f"dashboard_port must be -1 (off) or 0-65535, not {self.port}")
+        _at_least(self, 1, "history_minutes")
+
+    @property
+    def enabled(self) -> bool:
+        return self.port >= 0
+
+
+@dataclass(frozen=True)
 class DataSettings:
     """[data] The base ratings data set: a MovieLens directory, or any ratings file read
     through the column settings below (README "Bring your own data")."""
@@ -486,6 +511,7 @@ class Config:
     tls: TlsSettings = field(default_factory=TlsSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     data: DataSettings = field(default_factory=DataSettings)
     models: ModelsSettings = field(default_factory=ModelsSettings)
     serving: ServingSettings = field(default_factory=ServingSettings)

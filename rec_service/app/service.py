@@ -184,6 +184,8 @@ class Service:
         self.telemetry = Telemetry()
         self.telemetry.watch(self)
         self.metrics_port: int | None = None  # bound by create_server when metrics are on
+        self.dashboard_port: int | None = None  # bound by create_server when the dashboard is on
+        self._closers: list[Callable[[], None]] = []  # what the edge started beside the service
         self.health = health.HealthServicer()
         for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -427,8 +429,15 @@ class Service:
             except Exception:
                 log.exception("write-back to the Spark SQL tables failed; will retry")
 
+    def stop_with_service(self, closer: Callable[[], None]) -> None:
+        """Runs `closer` first when the service closes (the dashboard's HTTP server)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
         """Stops the threads after one last flush and releases the rating log."""
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
         self._stop.set()
         if self._retrainer is not None:
             self._retrainer.close()

@@ -50,14 +50,17 @@ def check_processes(cfg: config_mod.Config) -> None:
 
 def child_args(argv: Sequence[str], cfg: config_mod.Config, index: int) -> list[str]:
     """The `serve` command line of child `index`: the parent's, one process, the port shared,
-    its own ingest directory and metrics port."""
+    its own ingest directory, metrics port and dashboard port."""
     args = [
         sys.executable, "-m", "rec_service.edge.cli", "serve", *argv,
         "--processes", "1", "--reuse-port", "true",
         "--ingest-dir", str(Path(cfg.ingest.ingest_dir) / f"replica-{index}"),
     ]  # fmt: skip
-    if cfg.telemetry.metrics_port:
+    # A fixed port moves up by one per child; -1 (off) and 0 (any free port) stay as they are.
+    if cfg.telemetry.metrics_port > 0:
         args += ["--metrics-port", str(cfg.telemetry.metrics_port + index)]
+    if cfg.dashboard.port > 0:
+        args += ["--dashboard-port", str(cfg.dashboard.port + index)]
     return args
 
 

@@ -19,6 +19,8 @@ from rec_service.app.service import Service
 from rec_service.edge.admin import AdminServicer
 from rec_service.edge.admin_auth import AdminAuthInterceptor, load_admin_token
 from rec_service.edge.call_log import TelemetryInterceptor
+from rec_service.edge.dashboard.gateway import Gateway
+from rec_service.edge.dashboard.http import Dashboard
 from rec_service.edge.interceptors import ExceptionToStatusInterceptor
 from rec_service.edge.servicer import RecommendationServicer
 from rec_service.edge.tls import TlsFiles, plaintext_admin_problem, server_credentials
@@ -35,6 +37,17 @@ def check_listen_settings(config: Config) -> str:
     )
     if problem:
         raise ValueError(problem)
+    if config.dashboard.enabled:
+        if not token:
+            raise ValueError(
+                "dashboard_port is set but there is no admin token: the dashboard's login is "
+                "the admin token (admin_token or admin_token_file)"
+            )
+        problem = plaintext_admin_problem(
+            config.dashboard.host, config.tls.enabled, True, config.admin.admin_allow_plaintext
+        )
+        if problem:
+            raise ValueError(problem.replace("admin is enabled", "the dashboard is on", 1))
     tls = config.tls
     for name, path in (
         ("tls_cert_file", tls.cert_file),
@@ -74,12 +87,10 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         # new calls get RESOURCE_EXHAUSTED instead of queueing without bound.
         maximum_concurrent_rpcs=config.server.grpc_max_concurrent_rpcs,
     )
-    pb_grpc.add_RecommendationServiceServicer_to_server(
-        RecommendationServicer(service.read_write, service.telemetry.topn_answers), server
-    )
-    apb_grpc.add_AdminServiceServicer_to_server(
-        AdminServicer(service.operations, service.telemetry.sql_queries), server
-    )
+    recommendations = RecommendationServicer(service.read_write, service.telemetry.topn_answers)
+    admin = AdminServicer(service.operations, service.telemetry.sql_queries)
+    pb_grpc.add_RecommendationServiceServicer_to_server(recommendations, server)
+    apb_grpc.add_AdminServiceServicer_to_server(admin, server)
     health_pb2_grpc.add_HealthServicer_to_server(service.health, server)
     reflection.enable_server_reflection(
         (
@@ -104,5 +115,18 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         )
         log.info(
             "metrics on http://%s:%d/metrics", config.telemetry.metrics_host, service.metrics_port
+        )
+    if config.dashboard.enabled:
+        # The same servicer objects as the gRPC port's: a page shows what a client would get.
+        dashboard = Dashboard(
+            config, token, Gateway(recommendations, admin), service.telemetry.registry
+        )
+        service.dashboard_port = dashboard.start()
+        service.stop_with_service(dashboard.stop)
+        log.info(
+            "dashboard on %s://%s:%d/",
+            dashboard.scheme,
+            config.dashboard.host,
+            service.dashboard_port,
         )
     return server, port

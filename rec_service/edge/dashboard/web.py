@@ -1,0 +1,289 @@
+"""The dashboard's Flask app: a login with the admin token, then the operator's pages.
+
+Safe by construction rather than by filtering:
+- every page but the login needs a signed session cookie (HttpOnly, SameSite=Strict, Secure
+  under TLS) whose key is random per process, so a restart signs everyone out;
+- every POST carries the session's CSRF token, and a POST from another origin is refused;
+- templates escape everything (Jinja autoescape), charts are escaped SVG, and the pages' CSP
+  allows no script at all and nothing from another origin;
+- login failures are limited per client address;
+- a page reads only through the Gateway, i.e. the same servicers and limits as a gRPC client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, abort, redirect, render_template, request, session, url_for
+from google.protobuf.timestamp_pb2 import Timestamp
+from movierec.v1 import admin_pb2 as apb
+from movierec.v1 import movierec_pb2 as pb
+from werkzeug.wrappers import Response
+
+from rec_service.app.retrain import STAGES
+from rec_service.edge.dashboard import charts
+from rec_service.edge.dashboard.gateway import TOP_N, Gateway, PageError
+from rec_service.edge.dashboard.history import SOURCES, MetricHistory
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: with no-referrer a browser posts forms with "Origin: null".
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+# The HTTP status a page answers with when a servicer refused its call.
+PAGE_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "UNAVAILABLE": 503}
+LOGIN_FAILURES_ALLOWED = 5  # per client address, per LOGIN_WINDOW_S
+LOGIN_WINDOW_S = 60.0
+RETRAIN_REFRESH_S = 2  # the retrain page reloads itself this often while a job runs
+
+
+class LoginThrottle:
+    """At most LOGIN_FAILURES_ALLOWED failed logins per address per window."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and times[0] < now - LOGIN_WINDOW_S:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= LOGIN_FAILURES_ALLOWED
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # bounded, whoever knocks
+                self._failures.clear()
+            self._recent(address, time.monotonic()).append(time.monotonic())
+
+
+def when_us(micros: int | float | None) -> str:
+    if not micros:
+        return "never"
+    return datetime.fromtimestamp(micros / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def when(stamp: Timestamp) -> str:
+    if not stamp.seconds and not stamp.nanos:
+        return "never"
+    return when_us(stamp.seconds * 1_000_000 + stamp.nanos // 1000)
+
+
+def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: bool) -> Flask:
+    """The dashboard app; `token` is the admin token, `secure` whether it is served over TLS."""
+    if not token:
+        raise ValueError("the dashboard needs the admin token (admin_token or admin_token_file)")
+    app = Flask(__name__)
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(
+        SESSION_COOKIE_NAME="movierec_dashboard",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    app.jinja_env.filters.update(when_us=when_us, when=when)
+    app.jinja_env.globals.update(
+        source_name=lambda v: pb.RecommendationSource.Name(v).removeprefix(
+            "RECOMMENDATION_SOURCE_"
+        ),
+        state_name=lambda v: apb.RetrainState.Name(v).removeprefix("RETRAIN_STATE_"),
+        csrf_token=lambda: session.get("csrf", ""),
+    )
+    throttle = LoginThrottle()
+
+    @app.before_request
+    def guard() -> Any:
+        if request.method == "POST" and not _same_origin():
+            abort(403)
+        if request.endpoint in ("login", "static"):
+            return None
+        if not session.get("signed_in"):
+            return redirect(url_for("login"))
+        if request.method == "POST":
+            sent = request.form.get("csrf", "")
+            if not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
+                abort(403)
+        return None
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        if request.method == "GET":
+            return render_template("login.html", error="")
+        address = request.remote_addr or "?"
+        if throttle.blocked(address):
+            return render_template("login.html", error="Too many failed logins; wait."), 429
+        presented = request.form.get("token", "").strip().encode()
+        if not hmac.compare_digest(presented, token.encode()):
+            throttle.failed(address)
+            return render_template("login.html", error="The admin token is wrong."), 403
+        session.clear()
+        session.permanent = True
+        session.update(signed_in=True, csrf=secrets.token_urlsafe(32))
+        return redirect(url_for("overview"))
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    def overview() -> Any:
+        info, info_error = _attempt(gateway.model_info)
+        freshness, freshness_error = _attempt(gateway.freshness)
+        status, _ = _attempt(gateway.retrain_status)
+        samples = history.samples()
+        times = [s.at for s in samples]
+        sources = {name.lower(): [s.answers[name] / s.seconds for s in samples] for name in SOURCES}
+        return render_template(
+            "overview.html",
+            info=info,
+            info_error=info_error,
+            freshness=freshness,
+            freshness_error=freshness_error,
+            job=status.job if status is not None and status.HasField("job") else None,
+            candidates_chart=charts.bar_chart(
+                [(c.name, c.ndcg_at_10) for c in info.candidates] if info else [],
+                title="validation NDCG@10 per candidate",
+            ),
+            freshness_chart=charts.bar_chart(
+                [(k.replace("_", " "), v) for k, v in freshness.items()] if freshness else [],
+                title="lists by freshness",
+            ),
+            sources_chart=charts.line_chart(
+                times, sources, "/s", "GetTopN answers per second by list source"
+            ),
+            ingest_chart=charts.line_chart(
+                times,
+                {"accepted ratings": [s.accepted / s.seconds for s in samples]},
+                "/s",
+                "ratings accepted per second",
+            ),
+            stages_chart=_stages_chart(status.job if status is not None else None),
+        )
+
+    @app.get("/user")
+    def user() -> Any:
+        user_id = request.args.get("id", "").strip()
+        if not user_id:
+            return render_template("user.html", user_id="", top=None, error="")
+        try:
+            top = gateway.top_n(user_id)
+            ratings = gateway.user_ratings(user_id)
+            activity = gateway.user_activity(user_id)
+        except PageError as exc:
+            page = render_template("user.html", user_id=user_id, top=None, error=str(exc))
+            return page, PAGE_STATUS.get(exc.code, 500)
+        titles = {r["movie_id"]: r["title"] for r in ratings.records()}
+        last_active = activity["last_active_us"] if activity else 0
+        computed_at = top.computed_at.seconds * 1_000_000 + top.computed_at.nanos // 1000
+        return render_template(
+            "user.html",
+            user_id=user_id,
+            top=top,
+            page_size=TOP_N,
+            ratings=ratings,
+            titles=titles,
+            activity=activity,
+            fresh_when_read=computed_at > last_active if computed_at else False,
+            error="",
+        )
+
+    @app.get("/movie")
+    def movie() -> Any:
+        movie_id = request.args.get("id", "").strip()
+        if not movie_id:
+            return render_template("movie.html", movie_id="", movie=None, error="")
+        try:
+            row = gateway.movie(movie_id)
+            if row is None:
+                raise PageError("NOT_FOUND", f"no movie {movie_id!r} in the catalogue")
+            similar = gateway.similar(movie_id)
+        except PageError as exc:
+            page = render_template("movie.html", movie_id=movie_id, movie=None, error=str(exc))
+            return page, PAGE_STATUS.get(exc.code, 500)
+        return render_template(
+            "movie.html", movie_id=movie_id, movie=row, similar=similar, error=""
+        )
+
+    @app.route("/retrain", methods=["GET", "POST"])
+    def retrain() -> Any:
+        if request.method == "POST":
+            _, error = _attempt(gateway.trigger_retrain)
+            if error:
+                return render_template("retrain.html", job=None, error=error, chart=""), 503
+            return redirect(url_for("retrain"))
+        status, error = _attempt(gateway.retrain_status)
+        job = status.job if status is not None and status.HasField("job") else None
+        running = job is not None and job.state == apb.RETRAIN_STATE_RUNNING
+        return render_template(
+            "retrain.html",
+            job=job,
+            error=error,
+            chart=_stages_chart(job),
+            refresh=RETRAIN_REFRESH_S if running else 0,
+        )
+
+    @app.route("/sql", methods=["GET", "POST"])
+    def sql() -> Any:
+        text = request.form.get("sql", "") if request.method == "POST" else ""
+        max_rows = request.form.get("max_rows", "100")
+        table, error, status = None, "", 200
+        if request.method == "POST":
+            try:
+                table = gateway.query(text, int(max_rows))
+            except ValueError:
+                error, status = "max_rows must be a whole number", 400
+            except PageError as exc:
+                error, status = f"{exc.code}: {exc}", PAGE_STATUS.get(exc.code, 400)
+        return render_template(
+            "sql.html", sql=text, max_rows=max_rows, table=table, error=error
+        ), status
+
+    return app
+
+
+def _same_origin() -> bool:
+    """A form posted from this dashboard's own pages (browsers send Origin with a POST)."""
+    origin = request.headers.get("Origin")
+    return origin is None or origin == f"{request.scheme}://{request.host}"
+
+
+def _attempt(call: Callable[[], Any]) -> tuple[Any, str]:
+    """(result, "") or (None, the refusal's message): one failing part of a page does not
+    hide the others."""
+    try:
+        return call(), ""
+    except PageError as exc:
+        return None, f"{exc.code}: {exc}"
+
+
+def _stages_chart(job: apb.RetrainJob | None) -> Any:
+    if job is None or not job.stage_seconds:
+        return ""
+    seconds = job.stage_seconds
+    rows = [(stage, seconds[stage]) for stage in STAGES if stage in seconds]
+    return charts.bar_chart(rows, " s", "seconds per retrain stage")
