@@ -69,21 +69,78 @@ def test_elsewhere_one_plain_line_per_stage() -> None:
     assert not CONTROL.search(out.getvalue())
 
 
-@pytest.mark.spark
-def test_movierec_train_shows_its_stages_on_a_terminal(tmp_path: Path) -> None:
+def small_data_set(tmp_path: Path) -> list[str]:
+    """A small ratings CSV and the settings that read it."""
     data = tmp_path / "data"
     data.mkdir()
     rows = [f"u{u},m{(u * 7 + i) % 40},{1 + (u + i) % 5}" for u in range(60) for i in range(12)]
     (data / "r.csv").write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    return [
+        "--data-dir", str(data), "--data-format", "csv", "--ratings-file", "r.csv",
+        "--user-column", "user", "--item-column", "item", "--rating-column", "rating",
+        "--spark-driver-memory", "1g",
+    ]  # fmt: skip
+
+
+@pytest.mark.spark
+def test_movierec_evaluate_shows_its_stages_on_a_terminal_and_keeps_stdout_the_report(
+    tmp_path: Path,
+) -> None:
     controller, terminal = pty.openpty()
     child = subprocess.Popen(
         [
-            sys.executable, "-m", "rec_service.edge.cli", "train",
-            "--data-dir", str(data), "--data-format", "csv", "--ratings-file", "r.csv",
-            "--user-column", "user", "--item-column", "item", "--rating-column", "rating",
+            sys.executable, "-m", "rec_service.edge.cli", "evaluate", *small_data_set(tmp_path),
+            "--tuning-enabled", "false", "--als-rank", "4", "--rating-rank", "4",
+        ],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )  # fmt: skip
+    os.close(terminal)
+    shown = read_all(controller)
+    os.close(controller)
+    report, _ = child.communicate(timeout=300)
+    assert child.returncode == 0, shown
+    stages = [
+        "start Spark and load data",
+        "rating accuracy: plain ALS and PredictRating",
+        "ranking: baselines, candidates and GetTopN",
+    ]
+    for number, stage in enumerate(stages, start=1):
+        assert f"evaluate: [{number}/3] {stage} [" in shown
+    assert "\r\x1b[K" in shown and "evaluate: done in " in shown
+    assert "evaluate:" not in report and "NDCG@10" in report and not CONTROL.search(report)
+
+
+@pytest.mark.spark
+def test_movierec_tune_writes_one_plain_line_per_stage_when_not_on_a_terminal(
+    tmp_path: Path,
+) -> None:
+    tuned = subprocess.run(
+        [
+            sys.executable, "-m", "rec_service.edge.cli", "tune", "--quick",
+            *small_data_set(tmp_path), "--report", str(tmp_path / "tuning.md"),
+        ],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr
+    lines = [line for line in tuned.stderr.splitlines() if line.startswith("tune: ")]
+    # Quick grid: one ranking ALS fit, then one rating model, after loading the data.
+    assert [re.sub(r" \(.*\)$", "", line) for line in lines[:-1]] == [
+        "tune: stage 1/3: start Spark and load data",
+        "tune: stage 2/3: ranking ALS rank 16 reg 0.1 alpha 10 iter 10",
+        "tune: stage 3/3: rating biases 10/15 ALS rank 10 reg 0.15",
+    ]
+    assert lines[-1].startswith("tune: done in ")
+    assert not CONTROL.search(tuned.stderr) and "chosen:" in tuned.stdout
+
+
+@pytest.mark.spark
+def test_movierec_train_shows_its_stages_on_a_terminal(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [
+            sys.executable, "-m", "rec_service.edge.cli", "train", *small_data_set(tmp_path),
             "--model-dir", str(tmp_path / "model"), "--ingest-dir", str(tmp_path / "ingest"),
             "--tuning-enabled", "false", "--als-rank", "4", "--rating-rank", "4",
-            "--spark-driver-memory", "1g",
         ],
         cwd=PROJECT_ROOT, stdout=terminal, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 import grpc
@@ -32,13 +32,23 @@ from rec_service.edge.processes import run_processes
 from rec_service.edge.progress import StageProgress
 from rec_service.edge.server import check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
-from rec_service.jobs.evaluate import best_plain, evaluate_given, served_predictor
+from rec_service.jobs.evaluate import (
+    Evaluation,
+    best_plain,
+    evaluate_given,
+    evaluate_stages,
+    served_predictor,
+)
 from rec_service.jobs.evaluate import evaluate as run_evaluation
-from rec_service.jobs.tune import Grid, tune
+from rec_service.jobs.tune import Grid, tune, tune_stages
 from rec_service.jobs.tuning_report import write_tuning_report
 
 if TYPE_CHECKING:  # annotations only: the CLI itself does not import pyspark
     from spark_store.holdout import RatingSet
+    from spark_store.model_types import ModelSettings, TuningSettings
+
+# The first stage of an offline job: the JVM's start and the data set read.
+LOAD_DATA = "start Spark and load data"
 
 USAGE = """movierec COMMAND [options]
 
@@ -210,22 +220,17 @@ def evaluate(argv: Sequence[str]) -> int:
     if _settings_help("evaluate", argv, what, usage):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg, ratings = _offline_job(rest)
+    cfg = config_mod.load(rest)
     settings, tuning = model_settings(cfg), cfg.tuning.selection()
-    if args.test:
-        layout = cfg.data.layout()
-        if layout is None:
-            raise SystemExit("evaluate --test needs a csv or parquet layout with ratings_file")
-        test = start_engine(cfg).load_ratings(
-            cfg.data.data_dir,
-            cfg.data.data_format,
-            dataclasses.replace(layout, ratings_file=args.test),
-        )
-        result = evaluate_given(ratings, test, settings, tuning, k=args.k)
-        protocol = f"given split: {layout.ratings_file} / {args.test}"
-    else:
-        result = run_evaluation(ratings, settings, tuning, seed=args.seed, k=args.k)
-        protocol = "random 80/20 for accuracy, per-user 75/25 for ranking"
+    # Progress on stderr: stdout is the report.
+    progress = StageProgress([LOAD_DATA, *evaluate_stages(tuning)], sys.stderr, "evaluate")
+    progress.stage(LOAD_DATA)
+    try:
+        result, protocol = _evaluation(cfg, args, settings, tuning, progress.stage)
+    except BaseException:
+        progress.finish("failed")
+        raise
+    progress.finish()
     print(f"data: {cfg.data.data_dir}   seed {args.seed}   {protocol}\nsettings: {settings}")
     print("rating accuracy (predictions clipped to the scale, warm pairs):")
     name_width = max(len(name) for name in result.accuracy)
@@ -253,12 +258,37 @@ def evaluate(argv: Sequence[str]) -> int:
     return 0
 
 
-def _offline_job(settings_argv: Sequence[str]) -> tuple[config_mod.Config, RatingSet]:
-    """An offline job's settings, logging and the data set's ratings (Spark started)."""
-    cfg = config_mod.load(settings_argv)
+def _evaluation(
+    cfg: config_mod.Config,
+    args: argparse.Namespace,
+    settings: ModelSettings,
+    tuning: TuningSettings,
+    on_stage: Callable[[str], None],
+) -> tuple[Evaluation, str]:
+    """The evaluation `movierec evaluate` asked for, and a line saying its protocol."""
+    ratings = _offline_ratings(cfg)
+    if not args.test:
+        result = run_evaluation(
+            ratings, settings, tuning, seed=args.seed, k=args.k, on_stage=on_stage
+        )
+        return result, "random 80/20 for accuracy, per-user 75/25 for ranking"
+    layout = cfg.data.layout()
+    if layout is None:
+        raise SystemExit("evaluate --test needs a csv or parquet layout with ratings_file")
+    test = start_engine(cfg).load_ratings(
+        cfg.data.data_dir,
+        cfg.data.data_format,
+        dataclasses.replace(layout, ratings_file=args.test),
+    )
+    result = evaluate_given(ratings, test, settings, tuning, k=args.k, on_stage=on_stage)
+    return result, f"given split: {layout.ratings_file} / {args.test}"
+
+
+def _offline_ratings(cfg: config_mod.Config) -> RatingSet:
+    """An offline job's logging and the data set's ratings (Spark started)."""
     _setup_logging(cfg)
     data = cfg.data
-    return cfg, start_engine(cfg).load_ratings(data.data_dir, data.data_format, data.layout())
+    return start_engine(cfg).load_ratings(data.data_dir, data.data_format, data.layout())
 
 
 def tune_command(argv: Sequence[str]) -> int:
@@ -271,9 +301,19 @@ def tune_command(argv: Sequence[str]) -> int:
     if _settings_help("tune", argv, what, "[--quick] [--k K] [--seed S] [--report FILE.md] "):
         return 0
     args, rest = own.parse_known_args(list(argv))
-    cfg, ratings = _offline_job(rest)
+    cfg = config_mod.load(rest)
     grid = Grid.quick() if args.quick else Grid()
-    result = tune(ratings, model_settings(cfg), grid, seed=args.seed, k=args.k)
+    progress = StageProgress([LOAD_DATA, *tune_stages(grid)], sys.stderr, "tune")
+    progress.stage(LOAD_DATA)
+    try:
+        ratings = _offline_ratings(cfg)
+        result = tune(
+            ratings, model_settings(cfg), grid, seed=args.seed, k=args.k, on_stage=progress.stage
+        )
+    except BaseException:
+        progress.finish("failed")
+        raise
+    progress.finish()
     write_tuning_report(result, grid, cfg.data.data_dir, args.seed, args.k, args.report)
     print(f"chosen: {result.settings}\nreport: {args.report} ({result.seconds:.0f} s)")
     return 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +40,24 @@ FIXED_PREDICTOR = "PredictRating (bias-aware ALS)"
 PLAIN_ALS_GRID = tuple((rank, reg) for rank in (10, 40) for reg in (0.05, 0.1, 0.15, 0.2))
 
 
+TUNE_RATING = "rating accuracy: tune PredictRating"
+MEASURE_RATING = "rating accuracy: plain ALS and PredictRating"
+TUNE_RANKER = "ranking: tune the ranker"
+MEASURE_RANKING = "ranking: baselines, candidates and GetTopN"
+OnStage = Callable[[str], None]
+
+
+def _quiet(_stage: str) -> None:
+    pass
+
+
+def evaluate_stages(tuning: TuningSettings) -> list[str]:
+    """The stages an evaluation reports, in order (the tuning ones only when tuning is on)."""
+    on = tuning.enabled
+    return [*([TUNE_RATING] if on else []), MEASURE_RATING, *([TUNE_RANKER] if on else []),
+            MEASURE_RANKING]  # fmt: skip
+
+
 @dataclass
 class Evaluation:
     """Every figure of one evaluation run."""
@@ -50,11 +68,20 @@ class Evaluation:
 
 
 def ranking(
-    train: RatingSet, test: RatingSet, settings: ModelSettings, tuning: TuningSettings, k: int
+    train: RatingSet,
+    test: RatingSet,
+    settings: ModelSettings,
+    tuning: TuningSettings,
+    k: int,
+    on_stage: OnStage = _quiet,
 ) -> dict[str, dict[str, float]]:
     """Every ranker fitted on `train` and measured on `test`. The tuned GetTopN chooses its
     ranker on a validation split of `train` alone, as a training of the service does."""
-    tuned = select(train.spark, train.df, settings, tuning) if tuning.enabled else None
+    tuned = None
+    if tuning.enabled:
+        on_stage(TUNE_RANKER)
+        tuned = select(train.spark, train.df, settings, tuning)
+    on_stage(MEASURE_RANKING)
     holdout = RankingHoldout(train, test)
     co = holdout.co_ratings(settings)
     try:
@@ -107,11 +134,16 @@ def accuracy(
     settings: ModelSettings,
     tuning: TuningSettings | None = None,
     plain_grid: Sequence[tuple[int, float]] = PLAIN_ALS_GRID,
+    on_stage: OnStage = _quiet,
 ) -> dict[str, dict[str, float]]:
     """RMSE and MAE on `test` of plain ALS, PredictRating with the fixed settings and, with
     tuning, PredictRating as a training of the service tunes it on a validation split of
     `train` alone."""
-    tuned = _tuned_rating(train, settings, tuning) if tuning and tuning.enabled else None
+    tuned = None
+    if tuning and tuning.enabled:
+        on_stage(TUNE_RATING)
+        tuned = _tuned_rating(train, settings, tuning)
+    on_stage(MEASURE_RATING)
     holdout = RatingHoldout(train, test)
     out = {}
     try:
@@ -175,26 +207,34 @@ def evaluate(
     k: int = 10,
     accuracy_test_fraction: float = 0.2,
     ranking_test_fraction: float = 0.25,
+    on_stage: OnStage = _quiet,
 ) -> Evaluation:
     """Both protocols on one data set: rating accuracy on a random split, ranking on a
-    per-user split."""
+    per-user split; `on_stage` hears each of evaluate_stages(tuning) as it starts."""
     started = time.perf_counter()
+    accuracy_split = ratings.random_split(accuracy_test_fraction, seed)
+    accuracy_rows = accuracy(*accuracy_split, settings, tuning, on_stage=on_stage)
+    ranking_split = ratings.per_user_split(ranking_test_fraction, seed)
     result = Evaluation(
-        accuracy=accuracy(*ratings.random_split(accuracy_test_fraction, seed), settings, tuning),
-        ranking=ranking(*ratings.per_user_split(ranking_test_fraction, seed), settings, tuning, k),
+        accuracy=accuracy_rows, ranking=ranking(*ranking_split, settings, tuning, k, on_stage)
     )
     result.seconds = time.perf_counter() - started
     return result
 
 
 def evaluate_given(
-    train: RatingSet, test: RatingSet, settings: ModelSettings, tuning: TuningSettings, k: int = 10
+    train: RatingSet,
+    test: RatingSet,
+    settings: ModelSettings,
+    tuning: TuningSettings,
+    k: int = 10,
+    on_stage: OnStage = _quiet,
 ) -> Evaluation:
     """Both protocols on a train/test pair given as files (a published split)."""
     started = time.perf_counter()
     result = Evaluation(
-        accuracy=accuracy(train, test, settings, tuning),
-        ranking=ranking(train, test, settings, tuning, k),
+        accuracy=accuracy(train, test, settings, tuning, on_stage=on_stage),
+        ranking=ranking(train, test, settings, tuning, k, on_stage),
     )
     result.seconds = time.perf_counter() - started
     return result

@@ -16,6 +16,7 @@ import dataclasses
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,30 @@ class TuneResult:
         }
 
 
+def _ranking_grid(grid: Grid) -> list[tuple[int, float, float, int]]:
+    return list(itertools.product(grid.ranks, grid.reg_params, grid.alphas, grid.max_iters))
+
+
+def _rating_grid(grid: Grid) -> list[tuple[tuple[float, float], int, float]]:
+    return list(itertools.product(grid.bias_regs, grid.rating_ranks, grid.rating_reg_params))
+
+
+def _ranking_stage(rank: int, reg: float, alpha: float, iters: int) -> str:
+    return f"ranking ALS rank {rank} reg {reg:g} alpha {alpha:g} iter {iters}"
+
+
+def _rating_stage(bias: tuple[float, float], rank: int, reg: float) -> str:
+    return f"rating biases {bias[0]:g}/{bias[1]:g} ALS rank {rank} reg {reg:g}"
+
+
+def tune_stages(grid: Grid) -> list[str]:
+    """The stages `tune` reports, in order: one per ranking ALS fit (each measured with every
+    neighbour count and blend weight), then one per rating model."""
+    return [_ranking_stage(*point) for point in _ranking_grid(grid)] + [
+        _rating_stage(*point) for point in _rating_grid(grid)
+    ]
+
+
 def tune(
     ratings: RatingSet,
     base: ModelSettings,
@@ -89,12 +114,14 @@ def tune(
     k: int = 10,
     ranking_test_fraction: float = 0.25,
     accuracy_test_fraction: float = 0.2,
+    on_stage: Callable[[str], None] = lambda _stage: None,
 ) -> TuneResult:
+    """The grid's best settings; `on_stage` hears each of tune_stages(grid) as it starts."""
     started = time.perf_counter()
     ranking_train, _ = ratings.per_user_split(ranking_test_fraction, seed)
     accuracy_train, _ = ratings.random_split(accuracy_test_fraction, seed)
-    settings, ranking_rows = _tune_ranking(ranking_train, base, grid, seed, k)
-    settings, rating_rows = _tune_rating(accuracy_train, settings, grid, seed)
+    settings, ranking_rows = _tune_ranking(ranking_train, base, grid, seed, k, on_stage)
+    settings, rating_rows = _tune_rating(accuracy_train, settings, grid, seed, on_stage)
     return TuneResult(settings, ranking_rows, rating_rows, time.perf_counter() - started)
 
 
@@ -104,6 +131,7 @@ def _tune_ranking(
     grid: Grid,
     seed: int,
     k: int,
+    on_stage: Callable[[str], None],
 ) -> tuple[ModelSettings, list[dict[str, Any]]]:
     fit, validation = train.per_user_split(0.25, seed + 1)
     holdout = RankingHoldout(fit, validation)
@@ -111,9 +139,8 @@ def _tune_ranking(
     best: tuple[float, ModelSettings] | None = None
     try:
         neighbours = {n: holdout.neighbours(n, base) for n in grid.cf_neighbours}
-        for rank, reg, alpha, iters in itertools.product(
-            grid.ranks, grid.reg_params, grid.alphas, grid.max_iters
-        ):
+        for rank, reg, alpha, iters in _ranking_grid(grid):
+            on_stage(_ranking_stage(rank, reg, alpha, iters))
             params = dataclasses.replace(
                 base.ranking,
                 rank=rank,
@@ -150,31 +177,31 @@ def _tune_ranking(
 
 
 def _tune_rating(
-    train: RatingSet, base: ModelSettings, grid: Grid, seed: int
+    train: RatingSet, base: ModelSettings, grid: Grid, seed: int, on_stage: Callable[[str], None]
 ) -> tuple[ModelSettings, list[dict[str, Any]]]:
     fit, validation = train.random_split(0.2, seed + 1)
     holdout = RatingHoldout(fit, validation)
     rows: list[dict[str, Any]] = []
     best: tuple[float, ModelSettings] | None = None
     try:
-        for reg_item, reg_user in grid.bias_regs:
+        for (reg_item, reg_user), rank, reg in _rating_grid(grid):
+            on_stage(_rating_stage((reg_item, reg_user), rank, reg))
             bias = BiasParams(reg_item=reg_item, reg_user=reg_user)
-            for rank, reg in itertools.product(grid.rating_ranks, grid.rating_reg_params):
-                params = dataclasses.replace(
-                    base.rating, rank=rank, reg_param=reg, max_iter=grid.rating_max_iter
-                )
-                rmse = holdout.rmse(holdout.bias_aware(bias, params))
-                rows.append(
-                    {
-                        "rank": rank,
-                        "reg_param": reg,
-                        "bias_reg_item": reg_item,
-                        "bias_reg_user": reg_user,
-                        "rmse": rmse,
-                    }
-                )
-                if best is None or rmse < best[0]:
-                    best = (rmse, dataclasses.replace(base, rating=params, bias=bias))
+            params = dataclasses.replace(
+                base.rating, rank=rank, reg_param=reg, max_iter=grid.rating_max_iter
+            )
+            rmse = holdout.rmse(holdout.bias_aware(bias, params))
+            rows.append(
+                {
+                    "rank": rank,
+                    "reg_param": reg,
+                    "bias_reg_item": reg_item,
+                    "bias_reg_user": reg_user,
+                    "rmse": rmse,
+                }
+            )
+            if best is None or rmse < best[0]:
+                best = (rmse, dataclasses.replace(base, rating=params, bias=bias))
     finally:
         holdout.release()
     assert best is not None
