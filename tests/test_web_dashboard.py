@@ -126,8 +126,14 @@ def test_a_post_needs_the_sessions_csrf_token_and_the_same_origin(
     assert cross.status_code == 403 and gateway.retrains == 0
     same = client.post("/retrain", data={"csrf": csrf}, headers={"Origin": "http://localhost"})
     assert same.status_code == 302 and gateway.retrains == 1
+    copied = client.get_cookie("movierec_dashboard")
+    assert copied is not None
     assert client.post("/logout", data={"csrf": csrf}).status_code == 302
     assert client.get("/").status_code == 302  # signed out
+    # Signing out ended the session on the server: the copied cookie opens nothing either.
+    replay = app.test_client()
+    replay.set_cookie("movierec_dashboard", copied.value)
+    assert replay.get("/").status_code == 302
 
 
 def test_pages_escape_what_they_show_and_allow_no_script(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """The dashboard's Flask app: a login with the admin token, then the operator's pages.
 
 Safe by construction rather than by filtering:
-- every page but the login needs a signed session cookie (HttpOnly, SameSite=Strict, Secure
-  under TLS) whose key is random per process, so a restart signs everyone out;
+- every page but the login needs a session signed in on the server (SignedIn), carried by a
+  signed cookie (HttpOnly, SameSite=Strict, Secure under TLS) whose key is random per process,
+  so a restart signs everyone out and signing out ends the session even for a copied cookie;
 - every POST carries the session's CSRF token, and a POST from another origin is refused;
 - templates escape everything (Jinja autoescape), charts are escaped SVG, and the pages' CSP
   allows no script at all and nothing from another origin;
@@ -48,6 +49,39 @@ PAGE_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "UNAVAILABLE": 503}
 LOGIN_FAILURES_ALLOWED = 5  # per client address, per LOGIN_WINDOW_S
 LOGIN_WINDOW_S = 60.0
 RETRAIN_REFRESH_S = 2  # the retrain page reloads itself this often while a job runs
+SESSION_HOURS = 8
+MAX_SESSIONS = 1000  # signed-in sessions kept; beyond it the oldest is signed out
+
+
+class SignedIn:
+    """The sessions signed in now, on the server: signing out ends a session even if its
+    cookie was copied, and a session ends SESSION_HOURS after its login whatever the cookie
+    says."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> str:
+        session_id = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        with self._lock:
+            self._until = {k: t for k, t in self._until.items() if t > now}  # expired ones go
+            if len(self._until) >= MAX_SESSIONS:
+                oldest = min(self._until, key=self._until.__getitem__)
+                del self._until[oldest]
+            self._until[session_id] = now + SESSION_HOURS * 3600
+        return session_id
+
+    def valid(self, session_id: object) -> bool:
+        with self._lock:
+            until = self._until.get(session_id) if isinstance(session_id, str) else None
+        return until is not None and until > time.monotonic()
+
+    def end(self, session_id: object) -> None:
+        with self._lock:
+            if isinstance(session_id, str):
+                self._until.pop(session_id, None)
 
 
 class LoginThrottle:
@@ -97,7 +131,7 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     app.jinja_env.filters.update(when_us=when_us, when=when)
@@ -109,6 +143,7 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
         csrf_token=lambda: session.get("csrf", ""),
     )
     throttle = LoginThrottle()
+    signed_in = SignedIn()
 
     @app.before_request
     def guard() -> Any:
@@ -116,7 +151,8 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
             abort(403)
         if request.endpoint in ("login", "static"):
             return None
-        if not session.get("signed_in"):
+        if not signed_in.valid(session.get("sid")):
+            session.clear()
             return redirect(url_for("login"))
         if request.method == "POST":
             sent = request.form.get("csrf", "")
@@ -140,13 +176,14 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
         if not hmac.compare_digest(presented, token.encode()):
             throttle.failed(address)
             return render_template("login.html", error="The admin token is wrong."), 403
-        session.clear()
+        session.clear()  # nothing from before the login carries over
         session.permanent = True
-        session.update(signed_in=True, csrf=secrets.token_urlsafe(32))
+        session.update(sid=signed_in.start(), csrf=secrets.token_urlsafe(32))
         return redirect(url_for("overview"))
 
     @app.post("/logout")
     def logout() -> Any:
+        signed_in.end(session.get("sid"))
         session.clear()
         return redirect(url_for("login"))
 
