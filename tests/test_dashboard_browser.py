@@ -215,7 +215,7 @@ def test_the_movie_page_shows_its_facts_and_similar_movies(
     ids = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#similar td:first-child a")]
     assert ids == [m.movie_id for m in similar.movies]
     browser.get(f"{url}/movie?id=no-such-movie")
-    assert "no movie" in text(browser, "error")
+    assert "not in the catalogue" in text(browser, "error")
 
 
 def test_the_sql_box_runs_a_query_and_keeps_the_rpcs_limits(

@@ -209,5 +209,11 @@ def test_the_dashboard_speaks_tls_with_the_servers_certificate(
             assert cookie_rules is not None
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+        # A request line beyond the header limit is refused before the app sees it.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(
+                f"https://127.0.0.1:{port}/login?id={'x' * 100_000}", context=trusting
+            )
+        assert refused.value.code in (413, 414)
     finally:
         dashboard.stop()

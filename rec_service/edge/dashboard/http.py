@@ -20,6 +20,9 @@ from rec_service.edge.dashboard.web import create_app
 log = logging.getLogger(__name__)
 
 THREADS = 4  # pages are few and light: a handful of operators at a time
+MAX_HEADER_BYTES = 64 * 1024  # the request line and headers: ids travel in the query string
+MAX_BODY_BYTES = 256 * 1024  # a form: the SQL box is the largest field
+IDLE_TIMEOUT_S = 10  # a connection that sends nothing this long is closed (slow clients)
 
 
 class Dashboard:
@@ -32,8 +35,14 @@ class Dashboard:
         self.history = MetricHistory(registry, settings.history_minutes)
         app = create_app(gateway, self.history, token, secure=config.tls.enabled)
         self._server = wsgi.Server(
-            (settings.host, settings.port), app, numthreads=THREADS, server_name="movierec"
+            (settings.host, settings.port),
+            app,
+            numthreads=THREADS,
+            server_name="movierec",
+            timeout=IDLE_TIMEOUT_S,
         )
+        self._server.max_request_header_size = MAX_HEADER_BYTES
+        self._server.max_request_body_size = MAX_BODY_BYTES
         tls = config.tls
         if tls.enabled:
             adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file)

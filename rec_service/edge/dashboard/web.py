@@ -255,10 +255,10 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
         if not movie_id:
             return render_template("movie.html", movie_id="", movie=None, error="")
         try:
+            similar = gateway.similar(movie_id)  # first: the servicer validates the id
             row = gateway.movie(movie_id)
             if row is None:
-                raise PageError("NOT_FOUND", f"no movie {movie_id!r} in the catalogue")
-            similar = gateway.similar(movie_id)
+                raise PageError("NOT_FOUND", f"movie {movie_id!r} is not in the catalogue")
         except PageError as exc:
             page = render_template("movie.html", movie_id=movie_id, movie=None, error=str(exc))
             return page, PAGE_STATUS.get(exc.code, 500)
