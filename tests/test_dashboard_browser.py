@@ -244,7 +244,7 @@ def test_a_retrain_is_started_and_watched_to_its_end(
     url, _ = signed_in
     browser.get(f"{url}/retrain")
     submit(browser, "trigger")
-    assert text(browser, "state") in ("RUNNING", "SUCCEEDED")
+    assert settled_text(browser, "state") in ("RUNNING", "SUCCEEDED")
     shot(browser, "retrain-running")
     deadline = time.monotonic() + 600
     while (state := settled_text(browser, "state")) == "RUNNING":  # the page reloads itself
