@@ -43,6 +43,18 @@ def replica(
     )  # fmt: skip
 
 
+def ended_job(server: Server, deadline: float) -> apb.RetrainJob:
+    """The replica's last retrain job once it is no longer running (or at the deadline). A
+    replica serves a new model from its swap stage on; its job ends only after compaction."""
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        admin = apb_grpc.AdminServiceStub(channel)
+        while True:
+            job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+            if job.state != apb.RETRAIN_STATE_RUNNING or time.monotonic() > deadline:
+                return job
+            time.sleep(0.5)
+
+
 def rate(stub: pb_grpc.RecommendationServiceStub, user: str, *movies: str) -> int:
     answer = stub.IngestRatings(
         iter([pb.IngestRatingsRequest(
@@ -160,17 +172,7 @@ def retrain_once_for_both(a: Server, b: Server) -> None:
         done.set()
         reader.join()
     assert not failures and reads > 0
-    finished = []
-    for server in (a, b):
-        # A replica serves the new model from its swap on; its job ends after compaction.
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            admin = apb_grpc.AdminServiceStub(channel)
-            while True:
-                job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
-                if job.state != apb.RETRAIN_STATE_RUNNING or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-            finished.append(job)
+    finished = [ended_job(server, deadline) for server in (a, b)]
     built = [j for j in finished if j.trigger == "admin" and j.state == apb.RETRAIN_STATE_SUCCEEDED]
     adopted = [j for j in finished if j.trigger.startswith("announced")]
     # One replica built the model; the other was refused the lease (its failed job is replaced
@@ -223,9 +225,7 @@ def test_a_trainer_process_retrains_for_the_replicas(
             time.sleep(1)
         after = model_info(a)
         assert after.rating_count == before.rating_count + 3  # the trainer merged the stream
-        with grpc.insecure_channel(f"127.0.0.1:{a.port}") as channel:
-            admin = apb_grpc.AdminServiceStub(channel)
-            job = admin.GetRetrainStatus(apb.GetRetrainStatusRequest(), metadata=AUTH).job
+        job = ended_job(a, deadline)
         assert job.trigger == f"announced {after.model_version}"
         assert job.state == apb.RETRAIN_STATE_SUCCEEDED
         assert trainer.poll() is None  # it stays for the next one
