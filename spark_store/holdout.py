@@ -17,10 +17,10 @@ from pyspark.sql import DataFrame, SparkSession
 
 from spark_store import ranking_metrics as metrics
 from spark_store.bias_als import biases_of_arrays, fit_biases, residuals
-from spark_store.item_models import CoRatings, ItemModel, co_ratings
+from spark_store.item_models import CoRatings, co_ratings, cosine_links
 from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RatingScale
-from spark_store.ranking import ItemNeighbours, blend, top_n
-from spark_store.splits import per_user_split, random_split
+from spark_store.ranking import ItemNeighbours, ItemScorer, blend, top_n
+from spark_store.splits import fold_split, per_user_split, random_split
 from spark_store.training import (
     apply_index,
     factor_pair,
@@ -50,6 +50,11 @@ class RatingSet:
     def random_split(self, test_fraction: float, seed: int) -> tuple[RatingSet, RatingSet]:
         """(train, test): each rating goes to test with probability test_fraction."""
         train, test = random_split(self.df, test_fraction, seed)
+        return RatingSet(self.spark, train), RatingSet(self.spark, test)
+
+    def fold_split(self, folds: int, fold: int, seed: int) -> tuple[RatingSet, RatingSet]:
+        """(train, test): fold `fold` of `folds` disjoint random shares is the test side."""
+        train, test = fold_split(self.df, folds, fold, seed)
         return RatingSet(self.spark, train), RatingSet(self.spark, test)
 
     def pairs(self) -> set[tuple[str, str]]:
@@ -121,7 +126,7 @@ class RankingHoldout:
         """Item-CF: each movie's k most similar movies by cosine."""
         co = self.co_ratings(settings)
         try:
-            return co.links(ItemModel("cosine", 0.0, k), ease_max_items=0)
+            return cosine_links(co, k)
         finally:
             co.release()
 
@@ -209,7 +214,7 @@ def als_scorer(users: np.ndarray, items: np.ndarray) -> Scorer:
     return lambda u, _rated: items @ users[u]
 
 
-def cf_scorer(neighbours: ItemNeighbours) -> Scorer:
+def cf_scorer(neighbours: ItemScorer) -> Scorer:
     return lambda _u, rated: neighbours.scores(rated, neighbours.items)
 
 

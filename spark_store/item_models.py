@@ -9,7 +9,9 @@ solve, and fold-in, lazy update and bulk precompute agree by construction.
   raters^beta; each source movie's k strongest targets.
 - EASE^R (Steck 2019): the least-squares item-item matrix with a zero diagonal, in closed form
   B = I - P / diag(P), P = (X'X + lambda I)^-1. Dense and cubic in the movies, so it runs on
-  the driver over the `max_items` most-rated movies only; the rest get no EASE links.
+  the driver over the `max_items` most-rated movies only, and is kept whole with its negative
+  weights (ranking.DenseItemWeights: 4 bytes x max_items^2, 100 MB at 5000); the rest of the
+  catalogue gets no EASE score.
 
 All three start from the co-rating counts of one pass over the ratings (`co_ratings`), made
 once per training: on the driver as sparse NumPy arrays of co-rated pairs where there are few
@@ -20,13 +22,12 @@ self-join that scales out with the cluster (each variant one window over it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_store.ranking import ItemNeighbours
+from spark_store.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ DRIVER_MAX_PAIRS = 40_000_000
 # times the links per movie; two CSR layouts of 2M links take about 50 MB.
 TOTAL_LINKS = 2_000_000
 LINKS_PER_MOVIE_MIN = 100
-ROW_BLOCK = 512  # rows of EASE's weight matrix ranked at once (float64): bounds the working set
 
 # Pairs a training may count per rating once they pass what the driver holds: the work of
 # the co-ratings stays linear in the ratings (co_ratings).
@@ -116,7 +116,7 @@ class ItemModel:
         if self.kind == "rp3beta":
             return f"RP3beta (beta {self.param:g}, {self.neighbours} links)"
         if self.kind == "ease":
-            return f"EASE^R (lambda {self.param:g}, {self.neighbours} links)"
+            return f"EASE^R (lambda {self.param:g})"  # dense: no link count
         return f"item-KNN cosine ({self.neighbours} neighbours)"
 
 
@@ -148,7 +148,7 @@ class SparkCoRatings:
         )
         return self.spark.sql(sql).cache()
 
-    def links(self, model: ItemModel, ease_max_items: int) -> ItemNeighbours:
+    def links(self, model: ItemModel, ease_max_items: int) -> ItemScorer:
         if model.kind == "ease":
             users, items = _pairs(self.capped)
             return ease_links(users, items, self.items, model, ease_max_items)
@@ -199,7 +199,7 @@ class DriverCoRatings:
             self.walk = np.bincount(inverse, weights=np.concatenate(weights))
         self.first, self.second = pairs // item_count, pairs % item_count
 
-    def links(self, model: ItemModel, ease_max_items: int) -> ItemNeighbours:
+    def links(self, model: ItemModel, ease_max_items: int) -> ItemScorer:
         # Both directions of every pair: (target, source) and (source, target).
         targets = np.concatenate([self.first, self.second])
         sources = np.concatenate([self.second, self.first])
@@ -335,6 +335,13 @@ def item_neighbours(
         co.release()
 
 
+def cosine_links(co: CoRatings, k: int) -> ItemNeighbours:
+    """Item-CF: each movie's k most similar movies by cosine (always sparse links)."""
+    links = co.links(ItemModel("cosine", 0.0, k), ease_max_items=0)
+    assert isinstance(links, ItemNeighbours)  # only EASE^R is dense
+    return links
+
+
 def links_per_movie(movies: int, at_least: int) -> int:
     """How many links per movie an item-item ranker keeps for a catalogue of `movies`."""
     return max(at_least, LINKS_PER_MOVIE_MIN, min(movies - 1, TOTAL_LINKS // max(movies, 1)))
@@ -353,7 +360,7 @@ def collect_links(table: DataFrame, items: int) -> ItemNeighbours:
 
 def ease_links(
     users: np.ndarray, items: np.ndarray, item_count: int, model: ItemModel, max_items: int
-) -> ItemNeighbours:
+) -> DenseItemWeights:
     """EASE^R over the `max_items` most-rated movies, from (user index, item index) pairs."""
     kept = _most_rated(np.bincount(items, minlength=item_count).astype(np.float64), max_items)
     position = np.full(item_count, -1, dtype=np.int64)
@@ -365,26 +372,20 @@ def ease_links(
     return _ease((x.T @ x).astype(np.float64), kept, model, item_count)
 
 
-def _ease(gram: np.ndarray, kept: np.ndarray, model: ItemModel, item_count: int) -> ItemNeighbours:
-    """B = I - P / diag(P) with P = (gram + lambda I)^-1; each source movie (row of B) keeps its
-    `model.neighbours` largest weights."""
+def _ease(
+    gram: np.ndarray, kept: np.ndarray, model: ItemModel, item_count: int
+) -> DenseItemWeights:
+    """B = I - P / diag(P) with P = (gram + lambda I)^-1, kept whole: row = the rated movie."""
     if len(kept) < 2:
-        return ItemNeighbours.empty(item_count)
+        return DenseItemWeights.empty(item_count)
     gram[np.diag_indices_from(gram)] += model.param
     # float32 halves the inversion's time (5000 movies: 10-12 s in float64 on 2 cores); the
-    # ridge keeps the matrix well conditioned, and only the links' order matters.
-    p = np.linalg.inv(gram.astype(np.float32)).astype(np.float64)
+    # ridge keeps the matrix well conditioned.
+    p = np.linalg.inv(gram.astype(np.float32))
     del gram
     b = p / (-np.diag(p))  # column j divided by -P_jj
-
-    def weights(lo: int, hi: int) -> np.ndarray:
-        block: np.ndarray = b[lo:hi].copy()
-        block[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # never a link to itself
-        block[block <= 0] = -np.inf
-        return block
-
-    rows, cols, values = _top_per_row(weights, len(kept), model.neighbours)
-    return ItemNeighbours.from_pairs(kept[cols], kept[rows], values, item_count)
+    b[np.diag_indices_from(b)] = 0.0  # a movie never scores itself
+    return DenseItemWeights(item_count, kept.astype(np.int64), b.astype(np.float32, copy=False))
 
 
 def _top_per_group(
@@ -396,32 +397,6 @@ def _top_per_group(
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     return order[rank < k]
-
-
-def _top_per_row(
-    block_of: Callable[[int, int], np.ndarray], n: int, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, column, value) of each row's k largest finite values, ties to the lower column,
-    scoring ROW_BLOCK rows at a time."""
-    out_rows, out_cols, out_values = [], [], []
-    for lo in range(0, n, ROW_BLOCK):
-        hi = min(n, lo + ROW_BLOCK)
-        block = block_of(lo, hi)
-        # each row's k-th largest value: every link at or above it is a candidate
-        kth = np.full(hi - lo, -np.inf)
-        if k < n:
-            kth = -np.partition(-block, k - 1, axis=1)[:, k - 1]
-        for r in range(hi - lo):
-            row = block[r]
-            cand = np.flatnonzero((row >= kth[r]) & (row > -np.inf))
-            best = cand[np.lexsort((cand, -row[cand]))][:k]
-            out_rows.append(np.full(len(best), lo + r, dtype=np.int64))
-            out_cols.append(best)
-            out_values.append(row[best].astype(np.float32))
-    if not out_rows:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float32)
-    return np.concatenate(out_rows), np.concatenate(out_cols), np.concatenate(out_values)
 
 
 def _most_rated(counts: np.ndarray, limit: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from pyspark.sql import SparkSession
 from spark_store.model_fs import ModelDir, open_model_dir
 from spark_store.model_types import Biases, FactorModel, ModelSettings, RatingScale, TrainingData
 from spark_store.models import TrainedModels, collect_arrays
-from spark_store.ranking import ItemNeighbours
+from spark_store.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
 
 # Bumped when the layout changes; a directory of another format is retrained, not misread.
 FORMAT = 3
@@ -148,16 +148,22 @@ def _read_arrays(root: ModelDir, name: str) -> Any:
     return np.load(io.BytesIO(root.read_bytes(name)))
 
 
-def save_links(links: ItemNeighbours, root: ModelDir, name: str) -> None:
-    """The ranker's item-item links as (item, neighbour, similarity) arrays."""
+def save_links(links: ItemScorer, root: ModelDir, name: str) -> None:
+    """The ranker's item-item part: (item, neighbour, similarity) link arrays, or a dense
+    matrix with the movies of its rows and columns (`kept`, `weights`)."""
+    if isinstance(links, DenseItemWeights):
+        _write_arrays(root, name, kept=links.kept, weights=links.weights)
+        return
     items = np.repeat(np.arange(links.items), np.diff(links.indptr))
     _write_arrays(root, name, item=items, neighbour=links.neighbour, similarity=links.similarity)
 
 
-def load_links(root: ModelDir, name: str, items: int) -> ItemNeighbours | None:
+def load_links(root: ModelDir, name: str, items: int) -> ItemScorer | None:
     if not root.is_file(name):
         return None
     with _read_arrays(root, name) as saved:
+        if "weights" in saved.files:
+            return DenseItemWeights(items, saved["kept"], saved["weights"])
         return ItemNeighbours.from_pairs(
             saved["item"], saved["neighbour"], saved["similarity"], items
         )
@@ -167,6 +173,8 @@ def _links_file(root: ModelDir, name: str, items: int) -> ItemNeighbours:
     links = load_links(root, name, items)
     if links is None:
         raise FileNotFoundError(f"{root.child(name)} is missing: the model directory is incomplete")
+    if not isinstance(links, ItemNeighbours):
+        raise ValueError(f"{root.child(name)} holds dense weights, not the Item-CF links")
     return links
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from spark_store.ranking import ItemNeighbours
+from spark_store.ranking import ItemNeighbours, ItemScorer
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,10 @@ class ModelArrays:
     rating_items: np.ndarray  # float32 (items, rating rank)
     biases: Biases
     neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
-    ranking_links: ItemNeighbours | None = None  # the ranker's item-item part; None: neighbours
+    ranking_links: ItemScorer | None = None  # the ranker's item-item part; None: neighbours
 
     @property
-    def ranker_links(self) -> ItemNeighbours:
+    def ranker_links(self) -> ItemScorer:
         return self.ranking_links if self.ranking_links is not None else self.neighbours
 
 

@@ -29,7 +29,7 @@ from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_store.bias_als import fit_biases, residuals
-from spark_store.item_models import ItemModel, co_ratings
+from spark_store.item_models import ItemModel, co_ratings, cosine_links
 from spark_store.model_types import (
     Biases,
     ModelArrays,
@@ -37,7 +37,7 @@ from spark_store.model_types import (
     RatingScale,
     TuningSettings,
 )
-from spark_store.ranking import ItemNeighbours
+from spark_store.ranking import ItemNeighbours, ItemScorer
 from spark_store.selection import select
 from spark_store.training import (
     factor_pair,
@@ -66,7 +66,7 @@ class TrainedModels:
     rating: ALSModel
     biases: Biases
     neighbours: ItemNeighbours  # Item-CF cosine
-    ranking_links: ItemNeighbours | None = None  # None: the ranker uses `neighbours`
+    ranking_links: ItemScorer | None = None  # None: the ranker uses `neighbours`
     tuning: dict[str, Any] | None = None  # Selection.as_dict() when the ranker was tuned
     implicit_weight: float = 1.0  # an interaction without a rating, in the ranking ALS
 
@@ -105,7 +105,7 @@ def train_models(
         spark, indexed, settings.cf_ratings_per_user, len(item_ids), settings.cf_pairs_per_rating
     )
     ease_max_items = (tuning or TuningSettings()).ease_max_items
-    neighbours = co.links(ItemModel("cosine", 0.0, settings.cf_neighbours), ease_max_items)
+    neighbours = cosine_links(co, settings.cf_neighbours)
     ranking_links = None
     if not settings.ranking_uses_cf_neighbours:
         model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
@@ -138,7 +138,7 @@ def collect_arrays(
     neighbours: ItemNeighbours,
     users: int,
     items: int,
-    ranking_links: ItemNeighbours | None = None,
+    ranking_links: ItemScorer | None = None,
 ) -> ModelArrays:
     ranking_users, ranking_items = factor_pair(ranking, users, items)
     rating_users, rating_items = factor_pair(rating, users, items)

@@ -15,7 +15,7 @@ from spark_store import ranking_metrics as metrics
 from spark_store.holdout import RankingHoldout, RatingHoldout, RatingSet
 from spark_store.loaders import load_dataset
 from spark_store.model_types import ModelSettings
-from spark_store.splits import per_user_split, random_split
+from spark_store.splits import fold_split, per_user_split, random_split
 
 from .conftest import DEMO_DATA
 
@@ -73,6 +73,18 @@ def test_splits_never_leak_and_repeat(spark: SparkSession) -> None:
     assert r_train.join(r_test, key).count() == 0
     assert r_train.count() + r_test.count() == total
     assert abs(r_test.count() / total - 0.2) < 0.01
+
+    # k-fold: five disjoint test shares that cover every rating; fold 0 is random_split's.
+    tests = [fold_split(ratings, 5, fold, seed=42) for fold in range(5)]
+    assert sum(t.count() for _, t in tests) == total
+    for fold, (f_train, f_test) in enumerate(tests):
+        assert f_train.count() + f_test.count() == total
+        assert f_train.join(f_test, key).count() == 0
+        for _, other_test in tests[fold + 1 :]:
+            assert f_test.join(other_test, key).count() == 0
+    assert tests[0][1].exceptAll(r_test).count() == 0 == r_test.exceptAll(tests[0][1]).count()
+    with pytest.raises(ValueError, match="fold 5"):
+        fold_split(ratings, 5, 5, seed=42)
 
 
 def test_tuning_never_sees_the_evaluation_test_side(

@@ -1,5 +1,6 @@
 """Item-item models: the driver's dense path and Spark's self-join give the same links, EASE^R
-matches its closed form, and link selection keeps ties to the lower index."""
+is its closed form kept whole (negative weights too), and link selection keeps ties to the
+lower index."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from spark_store.item_models import (
     DriverCoRatings,
     ItemModel,
     SparkCoRatings,
-    _top_per_row,
     capped_pairs,
     co_ratings,
     ease_links,
     ratings_cap,
 )
-from spark_store.ranking import ItemNeighbours, blend
+from spark_store.ranking import DenseItemWeights, ItemNeighbours, blend
 from spark_store.training import index_ids
 
 
@@ -76,39 +76,42 @@ def test_dense_and_spark_co_ratings_give_the_same_links(
         assert len(row) == model.neighbours and kept[pair] == pytest.approx(min(row), rel=1e-5)
 
 
-def test_ease_links_are_the_closed_form_solution() -> None:
+def test_ease_weights_are_the_closed_form_solution_with_negative_weights() -> None:
     rng = np.random.default_rng(3)
     x = (rng.random((40, 8)) < 0.4).astype(np.float64)
     users, items = np.nonzero(x)
     lam = 5.0
     p = np.linalg.inv(x.T @ x + lam * np.eye(8))
     b = np.eye(8) - p / np.diag(p)  # Steck (2019), eq. 8
-    links = ease_links(users, items, 8, ItemModel("ease", lam, 7), max_items=100)
-    found = _links_as_dict(links)  # (target, source) -> weight
-    expected = {(t, s): b[s, t] for s in range(8) for t in range(8) if s != t and b[s, t] > 0}
-    assert found.keys() == expected.keys()
-    for (t, s), weight in found.items():
-        assert weight == pytest.approx(expected[(t, s)], rel=1e-4)
+    weights = ease_links(users, items, 8, ItemModel("ease", lam, 7), max_items=100)
+    assert isinstance(weights, DenseItemWeights)
+    dense = np.zeros((8, 8))
+    dense[np.ix_(weights.kept, weights.kept)] = weights.weights
+    np.testing.assert_allclose(dense, b, rtol=1e-4, atol=1e-6)
+    assert (b < 0).any()  # the test would not notice dropped negative weights otherwise
+    # A user is scored as their row of X times B: rated movies' rows summed.
+    rated = np.flatnonzero(x[0])
+    np.testing.assert_allclose(weights.scores(rated, 8), x[0] @ b, rtol=1e-4, atol=1e-6)
 
 
 def test_ease_covers_only_the_most_rated_movies() -> None:
     rng = np.random.default_rng(4)
     x = (rng.random((60, 10)) < np.linspace(0.9, 0.1, 10)).astype(np.float64)
     users, items = np.nonzero(x)
-    links = ease_links(users, items, 10, ItemModel("ease", 2.0, 9), max_items=4)
-    linked = set(links.neighbour.tolist()) | {
-        item for item in range(10) if len(links.neighbours(item)[0])
-    }
+    weights = ease_links(users, items, 10, ItemModel("ease", 2.0, 9), max_items=4)
     most_rated = set(np.argsort(-x.sum(axis=0), kind="stable")[:4].tolist())
-    assert linked and linked <= most_rated
+    assert set(weights.kept.tolist()) == most_rated
+    scores = weights.scores(np.arange(10), 10)
+    outside = [m for m in range(10) if m not in most_rated]
+    assert (scores[outside] == 0).all() and (scores[list(most_rated)] != 0).any()
 
 
-def test_top_per_row_keeps_ties_for_the_lower_index() -> None:
-    matrix = np.array([[0.5, 0.9, 0.5, 0.5, -np.inf], [-np.inf, -np.inf, 0.1, -np.inf, 0.1]])
-    rows, cols, values = _top_per_row(lambda lo, hi: matrix[lo:hi].copy(), 2, 2)
-    assert rows.tolist() == [0, 0, 1, 1]
-    assert cols.tolist() == [1, 0, 2, 4]
-    np.testing.assert_allclose(values, [0.9, 0.5, 0.1, 0.1])
+def test_dense_weights_grow_with_the_catalogue_and_ignore_unknown_movies() -> None:
+    weights = DenseItemWeights(4, np.array([0, 2]), np.array([[0, 1.5], [-0.5, 0]], np.float32))
+    np.testing.assert_allclose(weights.scores(np.array([0, 3]), 4), [0, 0, 1.5, 0])
+    grown = weights.with_items(6)
+    np.testing.assert_allclose(grown.scores(np.array([2, 5]), 6), [-0.5, 0, 0, 0, 0, 0])
+    assert DenseItemWeights.empty(3).scores(np.array([1]), 3).tolist() == [0, 0, 0]
 
 
 def test_blend_weights_each_part_by_its_share() -> None:

@@ -13,7 +13,7 @@ from spark_store import model_files
 from spark_store.model_types import AlsParams, ModelSettings, TrainingData
 from spark_store.models import train_models
 from spark_store.precompute import precompute_lists
-from spark_store.ranking import blend, top_n
+from spark_store.ranking import DenseItemWeights, blend, top_n
 from spark_store.tables import UpsertTable
 from spark_store.training import apply_index
 
@@ -114,9 +114,10 @@ def test_a_model_directory_can_be_a_hadoop_filesystem_url(  # type: ignore[no-un
         np.testing.assert_allclose(loaded.arrays.ranking_users[row.id], row.features, rtol=1e-6)
 
 
-@pytest.fixture(scope="module")
-def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The checkerboard with a ranker as tuning may choose it: RP3beta links, ALS and
+def _trained_with_item_model(  # type: ignore[no-untyped-def]
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory, kind: str, param: float
+):
+    """The checkerboard with a ranker as tuning may choose it: an item-item model, ALS and
     popularity blended."""
     ratings, held_out = _checkerboard(spark)
     params = AlsParams(rank=4, reg_param=0.05, max_iter=15, seed=7)
@@ -125,15 +126,25 @@ def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactor
         rating=params,
         cf_neighbours=3,
         blend_als_weight=0.3,
-        item_model="rp3beta",
-        item_model_param=0.5,
+        item_model=kind,
+        item_model_param=param,
         item_model_links=4,
         blend_popularity_weight=0.2,
     )
     result = train_models(spark, ratings, settings)
-    model_dir = tmp_path_factory.mktemp("cb-rp3") / "model"
+    model_dir = tmp_path_factory.mktemp(f"cb-{kind}") / "model"
     version = model_files.save_model(spark, result, str(model_dir), CHECKERBOARD, 0)
     return ratings, held_out, result, model_dir, version
+
+
+@pytest.fixture(scope="module")
+def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return _trained_with_item_model(spark, tmp_path_factory, "rp3beta", 0.5)
+
+
+@pytest.fixture(scope="module")
+def trained_ease(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return _trained_with_item_model(spark, tmp_path_factory, "ease", 2.0)
 
 
 def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, spark) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +159,19 @@ def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, 
     assert loaded.settings.item_model == "rp3beta"
 
 
-@pytest.mark.parametrize("which", ["trained", "trained_rp3beta"])
+def test_ease_weights_are_saved_and_loaded_whole(trained_ease, spark) -> None:  # type: ignore[no-untyped-def]
+    _, _, result, model_dir, _ = trained_ease
+    loaded = model_files.load_model(spark, str(model_dir))
+    weights = loaded.arrays.ranking_links
+    assert isinstance(weights, DenseItemWeights) and isinstance(
+        result.ranking_links, DenseItemWeights
+    )
+    np.testing.assert_array_equal(weights.kept, result.ranking_links.kept)
+    np.testing.assert_array_equal(weights.weights, result.ranking_links.weights)
+    assert weights.weights.shape == (len(loaded.item_ids),) * 2  # every rated movie
+
+
+@pytest.mark.parametrize("which", ["trained", "trained_rp3beta", "trained_ease"])
 def test_bulk_precompute_matches_the_per_read_ranking(
     which: str, request: pytest.FixtureRequest, spark: SparkSession
 ) -> None:

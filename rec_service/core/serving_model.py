@@ -17,7 +17,7 @@ import numpy as np
 from rec_service.core.foldin import solve_explicit
 from spark_store import model_types
 from spark_store.model_types import BiasParams, FactorModel, RatingScale
-from spark_store.ranking import ItemNeighbours, blend, top_n
+from spark_store.ranking import ItemNeighbours, ItemScorer, blend, top_n
 
 # Pseudo-ratings at the global mean added to each movie's mean for the cold-start prediction:
 # a movie with 1 rating of 5.0 should not be predicted 5.0 for strangers.
@@ -83,7 +83,7 @@ class ServingModel:
     item_factors: np.ndarray
     rating: RatingModel  # the bias-aware ALS (PredictRating)
     neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
-    ranking_links: ItemNeighbours  # the ranker's item-item part (may be `neighbours` itself)
+    ranking_links: ItemScorer  # the ranker's item-item part (may be `neighbours` itself)
     blend_als_weight: float
     blend_popularity_weight: float
     item_genre_bits: np.ndarray  # int64 per model item
