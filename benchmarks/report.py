@@ -230,6 +230,7 @@ def write(data: dict) -> None:
             ("memory.md", "Memory per user at 1M and 10M users", "memory.png"),
             ("training-growth.md", "Training time and memory at 1M, 5M and 25M ratings", None),
             ("quality-cap.md", "The quality cost of a lower co-rating cap", None),
+            ("rmse-folds-ml-100k.md", "PredictRating RMSE, five folds on MovieLens 100K", None),
         ],
         start=7,
     ):
