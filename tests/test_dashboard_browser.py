@@ -22,11 +22,10 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from rec_service.app.config import PROJECT_ROOT
@@ -98,10 +97,22 @@ def shot(browser: WebDriver, name: str) -> None:
 
 
 def submit(browser: WebDriver, button_id: str) -> None:
-    """Clicks a form's button and waits for the page the form leads to."""
-    page = browser.find_element(By.TAG_NAME, "html")
+    """Clicks a form's button and waits for the page the form leads to.
+
+    The old page is marked with a window property that a new document does not have. Waiting for
+    an element of the old page to go stale is not enough: while a page is being replaced Chrome
+    can answer "node does not belong to the document" instead of "stale" (a CI failure)."""
+    browser.execute_script("window.movierecLeaving = true")
     browser.find_element(By.ID, button_id).click()
-    WebDriverWait(browser, 120).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 120, ignored_exceptions=(WebDriverException,)).until(_on_a_new_page)
+
+
+def _on_a_new_page(browser: WebDriver) -> bool:
+    return bool(
+        browser.execute_script(
+            "return window.movierecLeaving === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def sign_in(browser: WebDriver, url: str, token: str) -> None:
@@ -115,11 +126,12 @@ def text(browser: WebDriver, element_id: str) -> str:
 
 
 def settled_text(browser: WebDriver, element_id: str) -> str:
-    """The element's text, read again if the page reloaded itself while it was being read."""
+    """The element's text, read again if the page reloaded itself while it was being read (stale,
+    missing or "not in the document" while the page is replaced: all WebDriverExceptions)."""
     for _ in range(20):
         try:
             return text(browser, element_id)
-        except (StaleElementReferenceException, NoSuchElementException):
+        except WebDriverException:
             time.sleep(0.5)
     return text(browser, element_id)
 
