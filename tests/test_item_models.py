@@ -1,6 +1,6 @@
 """Item-item models: the driver's dense path and Spark's self-join give the same links, EASE^R
-is its closed form kept whole (negative weights too), and link selection keeps ties to the
-lower index."""
+is its closed form kept whole (negative weights too) from every rating, and link selection keeps
+ties to the lower index."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from spark_store.item_models import (
     SparkCoRatings,
     capped_pairs,
     co_ratings,
+    ease_gram,
     ease_links,
     ratings_cap,
 )
@@ -104,6 +105,41 @@ def test_ease_covers_only_the_most_rated_movies() -> None:
     scores = weights.scores(np.arange(10), 10)
     outside = [m for m in range(10) if m not in most_rated]
     assert (scores[outside] == 0).all() and (scores[list(most_rated)] != 0).any()
+
+
+def test_ease_gram_summed_by_blocks_of_users_is_x_transpose_x(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    x = (rng.random((23, 6)) < 0.5).astype(np.float32)
+    users, items = np.nonzero(x)
+    monkeypatch.setattr("spark_store.item_models.EASE_BLOCK_BYTES", 4 * 6 * 4)  # 4 users a block
+    kept, gram = ease_gram(users, items, 6, max_items=100)
+    order = np.argsort(-x.sum(axis=0), kind="stable")
+    assert kept.tolist() == order.tolist()
+    np.testing.assert_array_equal(gram, (x.T @ x)[np.ix_(kept, kept)])
+
+
+@pytest.mark.parametrize("driver_max_pairs", [40_000_000, -1])  # driver and Spark co-ratings
+def test_ease_uses_every_rating_where_co_ratings_are_capped(
+    spark: SparkSession, driver_max_pairs: int
+) -> None:
+    users, items, indexed = _random_ratings(spark, 6)
+    # Each user's 3 latest ratings count for cosine and RP3beta; EASE^R takes them all.
+    co = co_ratings(spark, indexed, 3, len(items), 3.0, driver_max_pairs=driver_max_pairs)
+    try:
+        weights = co.links(ItemModel("ease", 4.0, 0), ease_max_items=100)
+    finally:
+        co.release()
+    rows = indexed.select("user_idx", "item_idx").collect()
+    every = ease_links(
+        np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(items),
+        ItemModel("ease", 4.0, 0), max_items=100,
+    )  # fmt: skip
+    assert isinstance(weights, DenseItemWeights) and isinstance(every, DenseItemWeights)
+    assert len(rows) > 3 * len(users)  # the cap would have dropped ratings
+    np.testing.assert_array_equal(weights.kept, every.kept)
+    np.testing.assert_allclose(weights.weights, every.weights, rtol=1e-5, atol=1e-6)
 
 
 def test_dense_weights_grow_with_the_catalogue_and_ignore_unknown_movies() -> None:

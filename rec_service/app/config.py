@@ -294,8 +294,9 @@ class ModelsSettings:
     cf_neighbours: int = TUNED.cf_neighbours
     """Item-CF: most similar movies kept per movie."""
     cf_ratings_per_user: int = TUNED.cf_ratings_per_user
-    """Item-CF: each user's most recent ratings that count towards similarity (the work grows
-    with the square of a user's ratings); scoring uses all of them."""
+    """Item-CF and RP3beta: each user's most recent ratings that count towards similarity (the
+    work grows with the square of a user's ratings); scoring uses all of them, and EASE^R is
+    fitted on all of them."""
     cf_pairs_per_rating: float = TUNED.cf_pairs_per_rating
     """Item-CF: co-rated pairs counted per rating once they pass what the driver holds (40M);
     fewer of each user's ratings count then, so training stays linear in the ratings."""
