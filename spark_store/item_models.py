@@ -409,12 +409,14 @@ def ease_gram(
     block = max(1, EASE_BLOCK_BYTES // (4 * max(len(kept), 1)))
     order = np.argsort(rows, kind="stable")
     rows, columns = rows[order], columns[order]
-    bounds = np.searchsorted(rows, np.arange(0, int(rows.max(initial=-1)) + 1 + block, block))
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        if lo == hi:
-            continue
-        x = np.zeros((block, len(kept)), dtype=np.float32)
-        x[rows[lo:hi] % block, columns[lo:hi]] = 1.0
+    users_count = int(rows.max(initial=-1)) + 1  # rows are 0..users_count-1, none empty
+    firsts = np.arange(0, users_count, block)
+    bounds: np.ndarray = np.searchsorted(rows, np.append(firsts, users_count))
+    starts, ends = bounds[:-1].tolist(), bounds[1:].tolist()
+    for first, lo, hi in zip(firsts.tolist(), starts, ends, strict=True):
+        # The last block holds only the users left: a small data set sums no empty rows.
+        x = np.zeros((min(block, users_count - first), len(kept)), dtype=np.float32)
+        x[rows[lo:hi] - first, columns[lo:hi]] = 1.0
         gram += x.T @ x
     return kept, gram
 
@@ -453,8 +455,8 @@ def _most_rated(counts: np.ndarray, limit: int) -> np.ndarray:
     return order[counts[order] > 0]
 
 
-def _pairs(capped: DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    rows = capped.collect()
+def _pairs(ratings: DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    rows = ratings.collect()
     users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     return users, items

@@ -438,8 +438,9 @@ class TuningConfig:
     """Share of each user's ratings held out for validation."""
     ease_max_items: int = 5000
     """EASE^R's dense item matrix covers at most this many most-rated movies (memory grows with
-    its square: three 5000 x 5000 float64 matrices, 0.6 GB, while it is fitted; the served
-    matrix is float32, 100 MB at 5000, per loaded model version)."""
+    its square: X'X (kept across the lambdas tuning tries), a ridged copy, its inverse and the
+    weights are 5000 x 5000 float32, 100 MB each, at most three at once while it is fitted; the
+    served matrix is float32, 100 MB at 5000, per loaded model version)."""
     max_validation_users: int = 3000
     """Validation scores a reproducible sample of at most this many users."""
 
