@@ -27,6 +27,7 @@ from spark_store.model_types import (
     ModelSettings,
     RatingScale,
     RecList,
+    ServingChoice,
     TrainingData,
     TuningSettings,
 )
@@ -134,6 +135,15 @@ class SparkEngine:
     def model_metadata(self, model_dir: str) -> dict[str, Any]:
         """The saved model's metadata.json: version, settings, training data, data cut."""
         return model_files.read_metadata(self.session, model_dir)
+
+    def saved_choice(self, model_dir: str) -> ServingChoice | None:
+        """The saved model's version, settings and tuning record: what a retrain measures
+        against and may reuse; None when model_dir holds no model."""
+        if not self.model_exists(model_dir):
+            return None
+        meta = self.model_metadata(model_dir)
+        settings = ModelSettings.from_dict(meta["settings"])
+        return ServingChoice(str(meta["version"]), settings, meta.get("tuning"))
 
     def load_version(self, model_dir: str, catalogue: Catalogue) -> LoadedVersion:
         """The saved model in model_dir with the ratings it was trained on."""
@@ -248,11 +258,13 @@ class SparkEngine:
         settings: ModelSettings,
         scale: RatingScale | None,
         tuning: TuningSettings | None = None,
+        serving: ServingChoice | None = None,
+        retune: bool = False,
     ) -> TrainedModels:
-        """Fits every model on `data` (the ranker tuned on it first, unless tuning is off);
-        `save` writes them out."""
+        """Fits every model on `data` (the ranker tuned on it first, or the serving model's
+        tuning reused, unless tuning is off); `save` writes them out."""
         ratings = read_ratings(self.session, data)
-        return train_models(self.session, ratings, settings, scale, tuning)
+        return train_models(self.session, ratings, settings, scale, tuning, serving, retune)
 
     def save(
         self, trained: TrainedModels, model_dir: str, data: TrainingData, data_cut_us: int

@@ -100,8 +100,13 @@ class RankingHoldout:
         return out
 
     def summary(self, score: Scorer, k: int) -> dict[str, float]:
+        return self.measure(score, k)[0]
+
+    def measure(self, score: Scorer, k: int) -> tuple[dict[str, float], np.ndarray]:
+        """The summary, and each held-out user's NDCG@k in a fixed user order."""
         lists = self.lists(score, k)
-        return metrics.ranking_summary(lists, self.relevant, k, len(self.item_ids))
+        summary = metrics.ranking_summary(lists, self.relevant, k, len(self.item_ids))
+        return summary, metrics.ndcg_per_user(lists, self.relevant, k)
 
     def factors(self, params: AlsParams) -> tuple[np.ndarray, np.ndarray]:
         """ALS fitted as training fits it: implicit on every interaction (those without a

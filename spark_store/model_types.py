@@ -142,17 +142,33 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class TuningSettings:
-    """How the ranker is chosen at training (the `tuning_*` settings)."""
+    """How the ranker is chosen at training (the `tuning_*` settings). Every bound is a count
+    fixed before tuning starts, so what is measured and chosen depends on the data, these
+    settings and the seed only; `limit_s` is a safety net that reports itself when hit."""
 
     enabled: bool = True
     split: str = "random"  # validation per user: "random" share, or "time" (latest ratings)
-    budget_s: float = 60.0  # item-item candidates stop once this is spent
-    rating_budget_s: float = 30.0  # PredictRating's ALS fits stop once this is spent
+    max_ratings: int = 1_000_000  # tuning fits on whole users, sampled up to this many ratings
+    item_models: int = 8  # item-item candidates measured, in selection._item_models' order
+    rating_fits: int = 7  # PredictRating's optional ALS fits (selection: rating_selection)
+    limit_s: float = 3600.0  # safety net: candidates left when it is hit are reported
     validation_fraction: float = 0.2
     ease_max_items: int = 5000  # EASE^R's dense item matrix covers the most-rated movies only
     max_validation_users: int = 3000  # a larger data set is scored on a fixed sample of users
+    retune_growth: float = 0.2  # a retrain re-tunes once the data grew this share since tuning
+    retune_every: int = 5  # ... or once this many retrains in a row reused a tuning
     k: int = 10
     seed: int = 42
+
+
+@dataclass(frozen=True)
+class ServingChoice:
+    """What a retrain knows of the model it may replace: its settings, and its tuning record
+    (Selection.as_dict() plus how it was reached) as saved; None when it was not tuned."""
+
+    version: str
+    settings: ModelSettings
+    tuning: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
+from spark_store import retune
 from spark_store.bias_als import fit_biases, residuals
 from spark_store.item_models import ItemModel, co_ratings, cosine_links
 from spark_store.model_types import (
@@ -35,6 +36,7 @@ from spark_store.model_types import (
     ModelArrays,
     ModelSettings,
     RatingScale,
+    ServingChoice,
     TuningSettings,
 )
 from spark_store.ranking import ItemNeighbours, ItemScorer
@@ -67,7 +69,7 @@ class TrainedModels:
     biases: Biases
     neighbours: ItemNeighbours  # Item-CF cosine
     ranking_links: ItemScorer | None = None  # None: the ranker uses `neighbours`
-    tuning: dict[str, Any] | None = None  # Selection.as_dict() when the ranker was tuned
+    tuning: dict[str, Any] | None = None  # the tuning record (retune.py) when tuning is on
     implicit_weight: float = 1.0  # an interaction without a rating, in the ranking ALS
 
 
@@ -77,15 +79,18 @@ def train_models(
     settings: ModelSettings,
     scale: RatingScale | None = None,
     tuning: TuningSettings | None = None,
+    serving: ServingChoice | None = None,
+    retune: bool = False,
 ) -> TrainedModels:
     """Fits every model on the same ratings; on a cluster when the session points at one. The
     rating scale is read off the ratings unless given. With tuning, the ranker's item model and
-    blend are chosen on a validation split of these ratings first."""
+    blend are chosen on a validation split of these ratings first, or, on a retrain (`serving`),
+    the serving model's choice is reused where retune.decide says so (`retune`: the operator
+    asks for a fresh tuning)."""
     started = time.perf_counter()
-    chosen = None
+    record = None
     if tuning is not None and tuning.enabled:
-        chosen = select(spark, ratings, settings, tuning)
-        settings = chosen.settings
+        settings, record = _tuned(spark, ratings, settings, tuning, serving, retune)
     user_ids, item_ids, indexed = index_ids(spark, ratings)
     indexed = indexed.cache()
     num_ratings = indexed.count()
@@ -126,8 +131,30 @@ def train_models(
         biases=biases,
         neighbours=neighbours,
         ranking_links=ranking_links,
-        tuning=chosen.as_dict() if chosen is not None else None,
+        tuning=record,
         implicit_weight=weight,
+    )
+
+
+def _tuned(
+    spark: SparkSession,
+    ratings: DataFrame,
+    configured: ModelSettings,
+    tuning: TuningSettings,
+    serving: ServingChoice | None,
+    asked: bool,
+) -> tuple[ModelSettings, dict[str, Any]]:
+    """(settings, tuning record): a fresh tuning, or the serving model's reused."""
+    count = int(ratings.count())
+    decision = retune.decide(serving, count, configured, tuning, asked)
+    log.info("tuning: %s", decision.reason)
+    if not decision.retune and serving is not None:
+        return serving.settings, retune.reused_record(serving, decision)
+    chosen = select(
+        spark, ratings, configured, tuning, serving.settings if serving is not None else None
+    )
+    return chosen.settings, retune.tuned_record(
+        chosen.as_dict(), decision, count, configured, tuning
     )
 
 

@@ -55,6 +55,23 @@ def coverage(lists: Iterable[Sequence[str]], catalogue_size: int, k: int) -> flo
     return len(shown) / catalogue_size if catalogue_size else 0.0
 
 
+def ndcg_per_user(
+    lists: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int
+) -> np.ndarray:
+    """Each user's NDCG@k, users with at least one relevant item in `relevant`'s order: two
+    rankers measured on the same users are compared pair by pair (selection's pick rule)."""
+    users = [u for u, items in relevant.items() if items]
+    return np.asarray([ndcg_at_k(lists.get(u, []), relevant[u], k) for u in users], dtype=float)
+
+
+def beyond_noise(gain: np.ndarray) -> bool:
+    """Whether paired gains (one per user or rating, the same ones on both sides) average above
+    one standard error of their mean: most of the noise of two separate means cancels."""
+    if len(gain) < 2:
+        return False
+    return bool(gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)))
+
+
 def ranking_summary(
     lists: Mapping[str, Sequence[str]],
     relevant: Mapping[str, set[str]],
@@ -69,7 +86,7 @@ def ranking_summary(
     def mean(metric: object) -> float:
         return float(np.mean([metric(lists.get(u, []), relevant[u], k) for u in users]))  # type: ignore[operator]
 
-    ndcg = [ndcg_at_k(lists.get(u, []), relevant[u], k) for u in users]
+    ndcg = ndcg_per_user(lists, relevant, k)
     return {
         f"precision@{k}": mean(precision_at_k),
         f"recall@{k}": mean(recall_at_k),

@@ -2,25 +2,23 @@
 then the ALS regularisation, then the rank, each measured by RMSE on the same validation split
 the ranker is chosen on (selection.py), carved from the training ratings only.
 
-A coordinate search, cheapest first, so a tight budget still tunes what matters most:
+A coordinate search, what matters most first:
   1. the biases' pseudo-counts, with the biases alone as the predictor: NumPy, no fit, so a
      whole grid costs less than one ALS fit;
   2. the regularisation of the ALS fitted on what the biases leave, at the configured rank;
   3. half and double the rank.
-The configured settings are measured first, and the configured ALS on the chosen biases next,
-whatever the budget; a candidate replaces the best so far only when
-its squared errors are lower by more than one standard error of the paired difference: on
-MovieLens 100K three of its eight ALS fits lay within 0.001 validation RMSE of each other, and
-a pick by noise alone doubled the rank for nothing on the test side. ALS fits stop once the
-budget is spent.
+The configured settings are measured first, and the configured ALS on the chosen biases next;
+then at most `fits` more ALS fits, a count fixed before tuning starts (tuning_rating_fits). A
+candidate replaces the best so far only when its squared errors are lower by more than one
+standard error of the paired difference: on MovieLens 100K three of its eight ALS fits lay
+within 0.001 validation RMSE of each other, and a pick by noise alone doubled the rank for
+nothing on the test side. The tuning limit (a safety net) skips the fits left when it is hit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,13 +26,12 @@ import numpy as np
 
 from spark_store.holdout import RatingHoldout, RatingSet
 from spark_store.model_types import AlsParams, BiasParams, ModelSettings
+from spark_store.ranking_metrics import beyond_noise
+from spark_store.tuning_limit import TuningLimit
 
 log = logging.getLogger(__name__)
 
-# Fits and scores one candidate: (bias shrinkage, ALS or None for the biases alone) -> the
-# squared error of each validation rating.
 T = TypeVar("T")
-Measure = Callable[[BiasParams, AlsParams | None], np.ndarray]
 
 # Multiples of the configured pseudo-counts tried for each bias.
 BIAS_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -76,14 +73,37 @@ def describe(bias: BiasParams, params: AlsParams | None) -> str:
 
 
 def select_rating(
-    fit: RatingSet, validation: RatingSet, base: ModelSettings, budget_s: float
+    fit: RatingSet,
+    validation: RatingSet,
+    base: ModelSettings,
+    fits: int,
+    limit: TuningLimit | None = None,
 ) -> RatingSelection:
     """PredictRating's bias shrinkage, ALS regParam and rank with the lowest validation RMSE
-    among those measured within `budget_s` seconds."""
-    started = time.perf_counter()
+    among the configured settings and at most `fits` more ALS fits."""
+    limit = limit or TuningLimit(float("inf"))
+    started = limit.elapsed()
     holdout = RatingHoldout(fit, validation)
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
+    left = [fits]
+
+    def attempt(
+        best: tuple[np.ndarray, BiasParams, AlsParams],
+        bias: BiasParams,
+        params: AlsParams,
+        counted: bool = True,
+    ) -> tuple[np.ndarray, BiasParams, AlsParams]:
+        """Measures one fit, unless the count is spent or the limit hit; it replaces the best
+        so far if its errors are clearly lower."""
+        if counted and left[0] <= 0:
+            return best
+        if limit.hit():
+            skipped.append(f"{describe(bias, params)}: {limit.reason()}")
+            return best
+        left[0] -= counted
+        errors = measure(bias, params)
+        return (errors, bias, params) if _clearly_lower(errors, best[0]) else best
 
     def measure(bias: BiasParams, params: AlsParams | None) -> np.ndarray:
         """The squared error of each validation rating."""
@@ -103,15 +123,14 @@ def select_rating(
         biases += [(measure(b, None), b) for b in _bias_grid(base.bias) if b != base.bias]
         bias = _pick(biases[0], biases)[1]
         regs = _nearest_first(base.rating, bias != base.bias)
-        if bias != base.bias:  # always fitted: a spent budget must not lose the better biases
-            best = _try(measure, best, bias, regs.pop(0), started, float("inf"), skipped)
+        if bias != base.bias:  # always fitted: a count of 0 must not lose the better biases
+            best = attempt(best, bias, regs.pop(0), counted=False)
         for params in regs:
-            best = _try(measure, best, bias, params, started, budget_s, skipped)
+            best = attempt(best, bias, params)
         regularised = best[2]
         for factor in RANK_FACTORS:
             rank = min(MAX_RANK, max(2, round(regularised.rank * factor)))
-            params = dataclasses.replace(regularised, rank=rank)
-            best = _try(measure, best, best[1], params, started, budget_s, skipped)
+            best = attempt(best, best[1], dataclasses.replace(regularised, rank=rank))
     finally:
         holdout.release()
     chosen = describe(best[1], best[2])
@@ -123,30 +142,13 @@ def select_rating(
         chosen=chosen,
         candidates=rows,
         skipped=skipped,
-        seconds=time.perf_counter() - started,
+        seconds=limit.elapsed() - started,
     )
 
 
-def _try(
-    measure: Measure,
-    best: tuple[np.ndarray, BiasParams, AlsParams],
-    bias: BiasParams,
-    params: AlsParams,
-    started: float,
-    budget_s: float,
-    skipped: list[str],
-) -> tuple[np.ndarray, BiasParams, AlsParams]:
-    """Measures one fit while the budget lasts; it replaces the best so far if clearly lower."""
-    if time.perf_counter() - started > budget_s:
-        skipped.append(f"{describe(bias, params)}: over the {budget_s:g} s budget")
-        return best
-    errors = measure(bias, params)
-    return (errors, bias, params) if _clearly_lower(errors, best[0]) else best
-
-
 def _nearest_first(configured: AlsParams, new_biases: bool) -> list[AlsParams]:
-    """The regParam grid, nearest the configured value first: a tight budget then spends its
-    fits where the optimum most likely is. With new biases the configured value is refitted."""
+    """The regParam grid, nearest the configured value first: a small count of fits is then
+    spent where the optimum most likely is. With new biases the configured value is refitted."""
     regs = sorted(ALS_REGS, key=lambda reg: abs(np.log(reg / configured.reg_param)))
     regs = [reg for reg in regs if new_biases or reg != configured.reg_param]
     return [dataclasses.replace(configured, reg_param=reg) for reg in regs]
@@ -163,10 +165,7 @@ def _pick(
 def _clearly_lower(errors: np.ndarray, than: np.ndarray) -> bool:
     """Whether the mean squared error is lower by more than one standard error of the paired
     difference (the same ratings, so most of the noise cancels)."""
-    gain = than - errors
-    if len(gain) < 2:
-        return False
-    return bool(gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)))
+    return beyond_noise(than - errors)
 
 
 def _bias_grid(base: BiasParams) -> list[BiasParams]:

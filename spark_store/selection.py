@@ -3,15 +3,25 @@ validation split carved from the training ratings only and compared by NDCG@k.
 
 PredictRating's settings are then chosen on the same split (rating_selection.py).
 
-Candidates, cheapest first, so a tight time budget still compares the baselines:
-  1. popularity (rating count) and the configured implicit ALS: always measured;
-  2. each item-item model (item_models: cosine item-KNN, RP3beta, EASE^R where the catalogue
-     is small enough), alone and blended with ALS and with popularity.
-The served ranker is picked by the one-standard-error rule (_Chooser): within noise of the best
-on validation, the configured settings if they are there, else the simplest. It is never below
-popularity or ALS alone on validation; where nothing beats popularity, popularity serves.
-The split is per user: each user's latest ratings by time where the data has timestamps (what
-a recommender must predict is what users rate next), otherwise a random share.
+What is measured is fixed before tuning starts, by counts in TuningSettings, so the choice
+depends on the data, the settings and the seed only, never on how busy the machine is:
+  - the data: all ratings, or whole users sampled by a seeded hash up to `max_ratings`;
+  - validation: a random share of each user's ratings (or their latest, with split "time"),
+    scored on a seeded sample of at most `max_validation_users` users;
+  - candidates, in a fixed order: popularity (rating count) and the configured implicit ALS;
+    the serving model's settings on a retrain; then the first `item_models` item-item models
+    (item_models: cosine item-KNN, RP3beta, EASE^R over the `ease_max_items` most-rated
+    movies), each alone and blended with ALS and with popularity.
+`limit_s` is a safety net only: when it is hit, the candidates left are skipped and listed, at
+WARNING, in the model's tuning record (GetModelInfo) and in metrics.
+
+The pick rule (_Chooser) compares candidates by their paired per-user differences on the same
+validation users: of those not clearly below the best by that measure (one standard error of
+the paired difference), and never below popularity or ALS alone, it serves the serving
+settings where they are among them (a retrain), else the one with the fewest parts
+(popularity, ALS, item-item model), then the highest NDCG. A retrain never serves a pick that
+validates clearly below the serving settings, nor one chosen without measuring them: then the
+serving settings stay (the tuning record's `outcome` says which).
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +41,10 @@ from spark_store.holdout import RankingHoldout, RatingSet, Scorer, als_scorer
 from spark_store.item_models import CoRatings, ItemModel, links_per_movie
 from spark_store.model_types import ModelSettings, TuningSettings
 from spark_store.ranking import ItemScorer, blend
+from spark_store.ranking_metrics import beyond_noise
 from spark_store.rating_selection import RatingSelection, select_rating
-from spark_store.splits import per_user_latest_split, per_user_split
+from spark_store.splits import per_user_latest_split, per_user_split, user_sample
+from spark_store.tuning_limit import TuningLimit
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +63,14 @@ class Selection:
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rating: RatingSelection | None = None  # PredictRating's choice, on the same split
+    sample: str = ""  # the ratings tuning fitted on
+    outcome: str = ""  # the choice against the serving settings (a retrain) or "first tuning"
+    result: str = "first"  # the outcome as a metric label: first, unchanged, changed, kept
+    limit_hit: bool = False  # the safety limit stopped tuning: `skipped` says what it left
+    notes: list[str] = field(default_factory=list)  # what a candidate could not cover
+    # What the rule before the paired one (_Chooser.one_standard_error_pick) would have served,
+    # so reports can score both picks on the test side.
+    one_se_pick: tuple[str, ModelSettings] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +80,12 @@ class Selection:
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
             "rating": self.rating.as_dict() if self.rating is not None else None,
+            "sample": self.sample,
+            "outcome": self.outcome,
+            "result": self.result,
+            "limit_hit": self.limit_hit,
+            "notes": self.notes,
+            "one_se_pick": self.one_se_pick[0] if self.one_se_pick is not None else "",
         }
 
 
@@ -79,20 +105,48 @@ def validation_split(
     return RatingSet(ratings.spark, fit), RatingSet(ratings.spark, validation), how
 
 
+def describe_ranker(settings: ModelSettings) -> str:
+    """A ranker's name as tuning labels its candidates."""
+    if settings.blend_popularity_weight >= 1.0:
+        return "popularity"
+    if settings.blend_als_weight >= 1.0:
+        return "implicit ALS"
+    model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
+    als, popularity = settings.blend_als_weight, settings.blend_popularity_weight
+    return (
+        model.describe()
+        + (f" + ALS {als:g}" if als else "")
+        + (f" + popularity {popularity:g}" if popularity else "")
+    )
+
+
+def ranker_parts(settings: ModelSettings) -> int:
+    """How many models a ranker blends (popularity, ALS, the item-item model): its simplicity."""
+    als, popularity = settings.blend_als_weight, settings.blend_popularity_weight
+    return sum(weight > 1e-9 for weight in (als, 1.0 - als - popularity, popularity))
+
+
 def select(
-    spark: SparkSession, ratings: DataFrame, base: ModelSettings, tuning: TuningSettings
+    spark: SparkSession,
+    ratings: DataFrame,
+    base: ModelSettings,
+    tuning: TuningSettings,
+    serving: ModelSettings | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Selection:
-    """Measures every candidate that fits the budget and returns the best one's settings."""
-    started = time.perf_counter()
-    source = RatingSet(spark, ratings)
+    """Measures the candidates TuningSettings fixes and returns the pick's settings; with
+    `serving` (a retrain), measures those too and keeps them unless the pick is not worse."""
+    limit = TuningLimit(tuning.limit_s, clock)
+    source, sample = _tuning_ratings(RatingSet(spark, ratings), tuning)
     fit, validation, how = validation_split(
         source, tuning.split, tuning.validation_fraction, tuning.seed
     )
     holdout = RankingHoldout(fit, validation)
     _sample_users(holdout, tuning.max_validation_users, tuning.seed)
-    log.info("tuning: validation split (%s) in %.1f s", how, time.perf_counter() - started)
-    chooser = _Chooser(holdout, tuning.k, base)
-    skipped: list[str] = []
+    log.info("tuning on %s: validation split (%s) in %.1f s", sample, how, limit.elapsed())
+    chooser = _Chooser(holdout, tuning.k)
+    skipped: list[str] = []  # candidates the safety limit left unmeasured
+    notes: list[str] = []  # what a candidate could not cover
     co: CoRatings | None = None
     try:
         popularity = holdout.popularity()
@@ -107,33 +161,51 @@ def select(
             als,
             dataclasses.replace(base, blend_als_weight=1.0, blend_popularity_weight=0.0),
         )
-        log.info("tuning: popularity and ALS measured at %.1f s", time.perf_counter() - started)
+        log.info("tuning: popularity and ALS measured at %.1f s", limit.elapsed())
         co = holdout.co_ratings(base)
-        log.info("tuning: co-ratings counted at %.1f s", time.perf_counter() - started)
-        for model in _item_models(base, holdout, tuning, skipped):
-            if time.perf_counter() - started > tuning.budget_s:
-                skipped.append(f"{model.describe()}: over the {tuning.budget_s:g} s budget")
+        log.info("tuning: co-ratings counted at %.1f s", limit.elapsed())
+        if serving is not None:
+            if limit.hit():
+                skipped.append(
+                    f"the serving settings ({describe_ranker(serving)}): {limit.reason()}"
+                )
+            else:
+                scorer = served_scorer(holdout, serving, co, tuning.ease_max_items)
+                chooser.measure(describe_ranker(serving), scorer, serving)
+        models = _item_models(base, holdout)[: tuning.item_models]
+        rated = int(np.count_nonzero(holdout.counts))
+        if rated > tuning.ease_max_items and any(m.kind == "ease" for m in models):
+            notes.append(
+                f"EASE^R: {rated} rated movies, above ease_max_items {tuning.ease_max_items}; "
+                f"fitted on the {tuning.ease_max_items} most rated"
+            )
+        for model in models:
+            if limit.hit():
+                skipped.append(f"{model.describe()}: {limit.reason()}")
                 continue
-            fitted = time.perf_counter()
+            fitted = limit.elapsed()
             links = co.links(model, tuning.ease_max_items)
-            fitted = time.perf_counter() - fitted
+            fitted = limit.elapsed() - fitted
             settings = dataclasses.replace(
                 base,
                 item_model=model.kind,
                 item_model_param=model.param,
                 item_model_links=model.neighbours,
             )
-            scored = time.perf_counter()
-            _blends(chooser, model.describe(), links, als, holdout.counts, settings)
+            scored = limit.elapsed()
+            _blends(chooser, links, als, holdout.counts, settings)
             log.info(
                 "tuning: %s fitted in %.1f s, its blends scored in %.1f s",
                 model.describe(),
                 fitted,
-                time.perf_counter() - scored,
+                limit.elapsed() - scored,
             )
         co.release()  # its driver memory is not wanted while PredictRating's ALS fits run
         co = None
-        rating = select_rating(fit, validation, base, tuning.rating_budget_s)
+        # A retrain starts PredictRating's search from the serving settings, which it then
+        # keeps unless a candidate is clearly better: the same no-regression rule.
+        rating_base = serving if serving is not None else base
+        rating = select_rating(fit, validation, rating_base, tuning.rating_fits, limit)
     finally:
         if co is not None:
             co.release()
@@ -141,54 +213,143 @@ def select(
         for ratings_set in (fit, validation, source):  # a retrain must not leave them cached
             ratings_set.release()
     for reason in skipped:
-        log.info("tuning: skipped %s", reason)
-    best = chooser.best()
-    log.info("tuning: serving %s (validation NDCG@%d %.4f)", best[0], tuning.k, best[1])
+        log.warning("tuning: skipped %s", reason)
+    pick = chooser.best(serving)
+    old_rule = chooser.one_standard_error_pick()
+    settings, chosen, result, outcome = pick.settings, pick.name, "first", "first tuning"
+    if serving is not None:
+        settings, chosen, result, outcome = _against_serving(chooser, pick, serving)
+    log.info(
+        "tuning: serving %s (validation NDCG@%d %.4f); %s", chosen, tuning.k, pick.mean, outcome
+    )
     return Selection(
-        settings=rating.applied(best[2]),
-        chosen=best[0],
+        settings=rating.applied(settings),
+        chosen=chosen,
         candidates=chooser.rows,
         split=how,
-        skipped=skipped,
-        seconds=time.perf_counter() - started,
+        skipped=skipped + rating.skipped,
+        seconds=limit.elapsed(),
         rating=rating,
+        sample=sample,
+        outcome=outcome,
+        result=result,
+        limit_hit=limit.was_hit,
+        notes=notes,
+        one_se_pick=(old_rule.name, rating.applied(old_rule.settings)),
     )
 
 
+def _tuning_ratings(source: RatingSet, tuning: TuningSettings) -> tuple[RatingSet, str]:
+    """The ratings tuning fits on: all, or whole users up to tuning.max_ratings."""
+    total = source.count()
+    if total <= tuning.max_ratings:
+        return source, f"all {total} ratings"
+    sampled, kept, users = user_sample(source.df, tuning.max_ratings, tuning.seed)
+    sample = RatingSet(source.spark, sampled)
+    source.release()
+    return sample, (
+        f"{sample.count()} of {total} ratings: {kept} of {users} users, sampled up to "
+        f"tuning_max_ratings {tuning.max_ratings}"
+    )
+
+
+def _against_serving(
+    chooser: _Chooser, pick: _Measured, serving: ModelSettings
+) -> tuple[ModelSettings, str, str, str]:
+    """(settings, name, result, outcome): the pick, unless it validates clearly below the
+    serving settings or they could not be measured; then the serving settings stay."""
+    name = describe_ranker(serving)
+    current = chooser.find(serving)
+    if current is None:
+        why = "the tuning limit was hit before they were measured"
+        return serving, name, "kept", f"kept the serving settings: {why}"
+    if pick.settings.ranker() == serving.ranker():
+        return pick.settings, pick.name, "unchanged", "the serving settings again"
+    if beyond_noise(current.ndcg - pick.ndcg):
+        why = f"{pick.name} validates below them ({pick.mean:.4f} against {current.mean:.4f})"
+        return serving, name, "kept", f"kept the serving settings: {why}"
+    change = f"changed from {name} ({current.mean:.4f}) to {pick.name} ({pick.mean:.4f})"
+    return pick.settings, pick.name, "changed", change
+
+
+@dataclass
+class _Measured:
+    """One candidate's settings and each validation user's NDCG@k."""
+
+    name: str
+    settings: ModelSettings
+    ndcg: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(self.ndcg.mean()) if len(self.ndcg) else 0.0
+
+    @property
+    def parts(self) -> int:
+        return ranker_parts(self.settings)
+
+
 class _Chooser:
-    """Scores candidates on the validation split and picks one.
+    """Scores candidates on the validation users and picks one.
 
-    Many candidates land within noise of each other on a few hundred validation users, and the
-    top one is then partly luck (on the demo data the top pick by 0.002 lost 4% NDCG on the
-    test side to the configured blend). So the pick is the one-standard-error rule: of the
-    candidates within one standard error of the best, and never below popularity or ALS alone,
-    the configured settings if among them, else the first measured (the simplest)."""
+    Many candidates land within noise of each other on a few thousand validation users, and the
+    top one is then partly luck. Each candidate's own standard error is wide enough for most to
+    tie (on MovieLens 100K that rule served a three-part blend measured early, 0.458 on the test
+    side against 0.479 for EASE^R alone); candidates scored on the same users are told apart
+    far more sharply by their paired per-user differences. So: of the candidates not clearly
+    below the best by the paired difference, and never below popularity or ALS alone, the
+    fewest parts, then the highest NDCG. The order of measurement plays no part."""
 
-    def __init__(self, holdout: RankingHoldout, k: int, configured: ModelSettings) -> None:
-        self.holdout, self.k, self.configured = holdout, k, configured
+    def __init__(self, holdout: RankingHoldout, k: int) -> None:
+        self.holdout, self.k = holdout, k
         self.rows: list[dict[str, Any]] = []
-        self._measured: list[tuple[str, float, float, ModelSettings]] = []
+        self.measured: list[_Measured] = []
 
     def measure(self, name: str, score: Scorer, settings: ModelSettings) -> float:
-        summary = self.holdout.summary(score, self.k)
-        ndcg, se = summary[f"ndcg@{self.k}"], summary[f"ndcg@{self.k}_se"]
-        self.rows.append({"ranker": name, **{k: round(v, 5) for k, v in summary.items()}})
-        self._measured.append((name, ndcg, se, settings))
-        return ndcg
+        """Scores a candidate (once: a ranker measured already keeps its figures)."""
+        known = self.find(settings)
+        if known is not None:
+            return known.mean
+        summary, per_user = self.holdout.measure(score, self.k)
+        self.rows.append(
+            {
+                "ranker": name,
+                "parts": ranker_parts(settings),
+                **{k: round(v, 5) for k, v in summary.items()},
+            }
+        )
+        self.measured.append(_Measured(name, settings, per_user))
+        return self.measured[-1].mean
 
-    def best(self) -> tuple[str, float, ModelSettings]:
-        """(name, validation NDCG, settings) of the pick."""
-        top = max(self._measured, key=lambda m: m[1])
-        floor = max(m[1] for m in self._measured[:2])  # popularity and ALS alone
-        band = [m for m in self._measured if m[1] >= max(top[1] - top[2], floor)]
-        configured = self.configured.ranker()
-        pick = next((m for m in band if m[3].ranker() == configured), band[0])
-        return pick[0], pick[1], pick[3]
+    def find(self, settings: ModelSettings) -> _Measured | None:
+        ranker = (settings.ranker(), settings.ranking)
+        return next(
+            (m for m in self.measured if (m.settings.ranker(), m.settings.ranking) == ranker),
+            None,
+        )
+
+    def best(self, serving: ModelSettings | None = None) -> _Measured:
+        """The pick by the paired rule; the serving settings first where they are within noise
+        of the best (a retrain does not churn every list for a change it cannot show)."""
+        top = max(self.measured, key=lambda m: m.mean)
+        floor = max(m.mean for m in self.measured[:2])  # popularity and ALS alone
+        band = [m for m in self.measured if m.mean >= floor and not beyond_noise(top.ndcg - m.ndcg)]
+        kept = self.find(serving) if serving is not None else None
+        if kept is not None and any(m is kept for m in band):
+            return kept
+        return min(band, key=lambda m: (m.parts, -m.mean))
+
+    def one_standard_error_pick(self) -> _Measured:
+        """The rule before the paired one, for reports: of those within the best's own standard
+        error, and not below popularity or ALS alone, the first measured."""
+        top = max(self.measured, key=lambda m: m.mean)
+        se = float(top.ndcg.std(ddof=1) / np.sqrt(len(top.ndcg))) if len(top.ndcg) > 1 else 0.0
+        floor = max(m.mean for m in self.measured[:2])
+        return next(m for m in self.measured if m.mean >= max(top.mean - se, floor))
 
 
 def _blends(
     chooser: _Chooser,
-    name: str,
     links: ItemScorer,
     als: Scorer,
     counts: np.ndarray,
@@ -203,51 +364,48 @@ def _blends(
             als(u, rated), items(u, rated), als_weight, counts, popularity_weight
         )
 
-    def with_weights(als_weight: float, popularity_weight: float) -> ModelSettings:
-        return dataclasses.replace(
+    def measure(als_weight: float, popularity_weight: float) -> float:
+        weighted = dataclasses.replace(
             settings, blend_als_weight=als_weight, blend_popularity_weight=popularity_weight
         )
-
-    best_als, best = 0.0, chooser.measure(name, items, with_weights(0.0, 0.0))
-    configured = settings.blend_als_weight  # measured too, so the configured blend can be kept
-    for weight in sorted({*ALS_WEIGHTS, configured} - {0.0, 1.0}):
-        ndcg = chooser.measure(
-            f"{name} + ALS {weight:g}", blended(weight, 0.0), with_weights(weight, 0.0)
+        scorer = (
+            items
+            if als_weight == popularity_weight == 0.0
+            else blended(als_weight, popularity_weight)
         )
+        return chooser.measure(describe_ranker(weighted), scorer, weighted)
+
+    best_als, best = 0.0, measure(0.0, 0.0)
+    configured = settings.blend_als_weight  # measured too, so the configured blend is compared
+    for weight in sorted({*ALS_WEIGHTS, configured} - {0.0, 1.0}):
+        ndcg = measure(weight, 0.0)
         if ndcg > best:
             best_als, best = weight, ndcg
     for weight in POPULARITY_WEIGHTS:
-        if best_als + weight >= 1.0:
-            continue
-        with_als = f" + ALS {best_als:g}" if best_als else ""
-        label = f"{name}{with_als} + popularity {weight:g}"
-        chooser.measure(label, blended(best_als, weight), with_weights(best_als, weight))
+        if best_als + weight < 1.0:
+            measure(best_als, weight)
 
 
-def _item_models(
-    base: ModelSettings, holdout: RankingHoldout, tuning: TuningSettings, skipped: list[str]
-) -> Iterator[ItemModel]:
-    """The item-item candidates, cheapest and most often best first."""
+def _item_models(base: ModelSettings, holdout: RankingHoldout) -> list[ItemModel]:
+    """The item-item candidates, cheapest and most often best first: tuning_item_models takes
+    the first ones."""
     items = int(np.count_nonzero(holdout.counts))
     links = links_per_movie(items, base.cf_neighbours)
-    yield ItemModel("cosine", 0.0, base.cf_neighbours)
-    if items > tuning.ease_max_items:
-        skipped.append(
-            f"EASE^R: {items} rated movies, above ease_max_items {tuning.ease_max_items}; "
-            f"fitted on the {tuning.ease_max_items} most rated"
-        )
     # lambda in units of the mean rating count of a movie: the ridge then weighs the same
     # against the co-rating counts on a small data set and a large one.
     scale = float(holdout.counts.sum()) / max(items, 1)
     # The best lambda lay at 9x on MovieLens 100K and at 17-35x on the demo data (full
     # training sides, dense weights): 10x first, then the grid around it.
-    yield ItemModel("ease", round(10 * scale, 1), links)
-    yield ItemModel("rp3beta", 0.3, links)
-    yield ItemModel("ease", round(25 * scale, 1), links)
-    yield ItemModel("ease", round(3 * scale, 1), links)
-    yield ItemModel("ease", round(60 * scale, 1), links)
-    yield ItemModel("rp3beta", 0.5, links)
-    yield ItemModel("rp3beta", 0.7, links)
+    return [
+        ItemModel("cosine", 0.0, base.cf_neighbours),
+        ItemModel("ease", round(10 * scale, 1), links),
+        ItemModel("rp3beta", 0.3, links),
+        ItemModel("ease", round(25 * scale, 1), links),
+        ItemModel("ease", round(3 * scale, 1), links),
+        ItemModel("ease", round(60 * scale, 1), links),
+        ItemModel("rp3beta", 0.5, links),
+        ItemModel("rp3beta", 0.7, links),
+    ]
 
 
 def served_scorer(

@@ -68,3 +68,19 @@ def per_user_latest_split(
     train = ranked.filter(~in_test).drop("_draw", "_rank", "_n")
     test = ranked.filter(in_test).drop("_draw", "_rank", "_n")
     return train, test
+
+
+def user_sample(ratings: DataFrame, max_ratings: int, seed: int) -> tuple[DataFrame, int, int]:
+    """(sample, users kept, users in all): whole users, in an order drawn by a hash of (user,
+    seed), kept while their ratings add up to at most max_ratings; every rating of a kept user
+    stays, so per-user splits and scores mean what they mean on the whole set. The same data
+    and seed keep the same users on one machine or a cluster."""
+    per_user = ratings.groupBy("user_id").agg(F.count(F.lit(1)).alias("_n"))
+    per_user = per_user.withColumn("_order", F.xxhash64("user_id", F.lit(seed)))
+    # One small row per user: ordering them in one partition is cheap next to any fit.
+    running = Window.orderBy("_order", "user_id").rowsBetween(Window.unboundedPreceding, 0)
+    ranked = per_user.withColumn("_upto", F.sum("_n").over(running))
+    inside = F.col("_upto") <= max_ratings
+    total, chosen = ranked.agg(F.count(F.lit(1)), F.sum(inside.cast("int"))).first() or (0, 0)
+    kept = ranked.filter(inside).select("user_id")
+    return ratings.join(kept, "user_id").select(*ratings.columns), int(chosen or 0), int(total)

@@ -37,10 +37,10 @@ def service_config(tmp: Path, **changes: object) -> Config:
         writeback_interval_s=0.2,
         grpc_workers=8,
         spark_driver_memory=SPARK_MEMORY,
-        # Tuning runs as in production, within a short budget: the baselines and the first
-        # item-item candidates are compared at every training of the suite.
-        tuning_budget_s=20,
-        tuning_rating_budget_s=10,
+        # Tuning runs as in production on a shorter grid: the baselines and the first two
+        # item-item models (cosine, EASE^R) are compared at every training of the suite.
+        tuning_item_models=2,
+        tuning_rating_fits=2,
     )
     return base.replace(**changes)
 

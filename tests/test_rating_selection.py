@@ -14,6 +14,7 @@ from spark_store.holdout import RatingHoldout, RatingSet
 from spark_store.model_types import AlsParams, BiasParams, ModelSettings, TuningSettings
 from spark_store.models import train_models
 from spark_store.training import index_ids
+from spark_store.tuning_limit import TuningLimit
 
 SCHEMA = "user_id string, movie_id string, rating double, timestamp long"
 # Shrinkage so strong that every bias is nearly zero: the data's biases are large and well
@@ -53,7 +54,7 @@ def test_biases_on_the_driver_equal_sparks(spark: SparkSession) -> None:
 def test_over_shrunk_biases_are_tuned_away_and_the_model_serves_the_choice(
     spark: SparkSession,
 ) -> None:
-    tuning = TuningSettings(budget_s=0, rating_budget_s=60)
+    tuning = TuningSettings(item_models=0, rating_fits=7)
     trained = train_models(spark, biased_ratings(spark), OVER_SHRUNK, tuning=tuning)
     assert trained.tuning is not None
     chosen = trained.tuning["rating"]
@@ -65,15 +66,30 @@ def test_over_shrunk_biases_are_tuned_away_and_the_model_serves_the_choice(
     assert served == chosen["chosen"]
 
 
-def test_a_spent_budget_keeps_the_configured_als_on_the_better_biases(spark: SparkSession) -> None:
+def test_no_further_fits_still_keeps_the_configured_als_on_the_better_biases(
+    spark: SparkSession,
+) -> None:
     ratings = RatingSet(spark, biased_ratings(spark))
     fit, validation = ratings.per_user_split(0.2, 42)
-    chosen = rating_selection.select_rating(fit, validation, OVER_SHRUNK, budget_s=0)
+    chosen = rating_selection.select_rating(fit, validation, OVER_SHRUNK, fits=0)
     assert chosen.rating == OVER_SHRUNK.rating and chosen.bias != OVER_SHRUNK.bias
     fits = [row for row in chosen.candidates if "ALS" in row["predictor"]]
     # The configured settings, and the configured ALS on the better biases: always measured.
     assert len(fits) == 2
-    assert chosen.skipped and all("budget" in reason for reason in chosen.skipped)
+    assert not chosen.skipped  # a count of fits is a grid, not a limit that was hit
+
+
+def test_the_tuning_limit_skips_the_fits_left_and_says_so(spark: SparkSession) -> None:
+    ratings = RatingSet(spark, biased_ratings(spark))
+    fit, validation = ratings.per_user_split(0.2, 42)
+    limit = TuningLimit(0.0)  # passed at its first reading
+    chosen = rating_selection.select_rating(fit, validation, OVER_SHRUNK, fits=7, limit=limit)
+    fits = [row for row in chosen.candidates if "ALS" in row["predictor"]]
+    assert len(fits) == 1 and limit.was_hit  # the configured settings only
+    # the configured ALS on the better biases, the other four regParams, both ranks
+    assert len(chosen.skipped) == 7
+    assert all("tuning limit of 0 s was hit" in reason for reason in chosen.skipped)
+    assert chosen.rating == OVER_SHRUNK.rating
 
 
 def test_evaluation_tunes_predict_rating_on_its_training_side_only(
@@ -88,9 +104,9 @@ def test_evaluation_tunes_predict_rating_on_its_training_side_only(
 
     monkeypatch.setattr(rating_selection, "RatingHoldout", Recording)
     train, test = RatingSet(spark, biased_ratings(spark)).random_split(0.2, 42)
-    # A budget of 0: the biases are still tuned, and the configured ALS fitted on them.
+    # No further fits: the biases are still tuned, and the configured ALS fitted on them.
     rows = evaluate.accuracy(
-        train, test, OVER_SHRUNK, TuningSettings(rating_budget_s=0), plain_grid=[(4, 0.1)]
+        train, test, OVER_SHRUNK, TuningSettings(rating_fits=0), plain_grid=[(4, 0.1)]
     )
     assert len(seen) == 2 and all(seen)
     assert not (seen[0] | seen[1]) & test.pairs()

@@ -149,8 +149,11 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     readers.append(threading.Thread(target=info_reader))
     for t in readers:
         t.start()
-    started = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH)
+    # The operator asks for a fresh tuning: on this little new data the serving model's would
+    # otherwise be reused (the next test).
+    started = admin.TriggerRetrain(apb.TriggerRetrainRequest(retune=True), metadata=AUTH)
     assert started.job.state == apb.RETRAIN_STATE_RUNNING and not started.already_running
+    assert started.job.retune
     again = admin.TriggerRetrain(apb.TriggerRetrainRequest(), metadata=AUTH)
     assert again.already_running and again.job.job_id == started.job.job_id
     during = ingest(stub, [event("retrain-late", "1", 4.0), event("retrain-late", "2", 4.0)])
@@ -192,6 +195,13 @@ def test_retrain_swaps_while_reads_and_ingestion_go_on(
     assert new_tuning["candidates"][0]["users"] == old_tuning["candidates"][0]["users"] + 1
     info = admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=AUTH)
     assert info.ranker == new_tuning["chosen"] and info.tuning_seconds > 0
+    assert job.tuning.startswith("re-tuned: the operator asked for it; ")
+    assert info.tuning_decision == job.tuning and info.tuning_sample.startswith("all ")
+    assert not info.skipped_candidates
+    # The serving model's settings were measured beside the grid, and the choice is said
+    # against them.
+    serving_name = next(c.name for c in info.candidates if c.name == old_tuning["chosen"])
+    assert serving_name and new_tuning["result"] in ("unchanged", "changed", "kept")
     figures = {c.name: c.ndcg_at_10 for c in info.candidates}
     assert figures[info.ranker] >= max(figures["popularity"], figures["implicit ALS"])
     # PredictRating's settings were chosen again too, and the model serves the choice.
@@ -222,6 +232,7 @@ def test_a_retrain_starts_by_itself_after_enough_new_ratings(
     state, ch = own
     retrainer = state.retrainer()
     previous = retrainer.job
+    serving_before = state.recommender().live.version
     retrainer.config = state.config.replace(retrain_after_ratings=3)
     retrainer.start_schedule()
     try:
@@ -236,5 +247,10 @@ def test_a_retrain_starts_by_itself_after_enough_new_ratings(
         assert job is not previous and job is not None
         assert (job.trigger, job.state) == ("rating count", "succeeded"), job.error
         assert state.recommender().live.rating_count == 0  # all three are training data now
+        # Three ratings more than the last tuning saw: its choice is reused, and said so.
+        assert job.tuning.startswith("reused the tuning of model "), job.tuning
+        tuning = state.recommender().model.facts.tuning
+        assert tuning is not None and tuning["result"] == "reused"
+        assert tuning["reused_from"] == serving_before
     finally:
         retrainer.close()

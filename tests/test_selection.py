@@ -5,6 +5,7 @@ chosen is what the trained model serves."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from spark_store import selection
 from spark_store.holdout import RankingHoldout, RatingSet
 from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.models import train_models
+from spark_store.splits import user_sample
 
 SCHEMA = "user_id string, movie_id string, rating double, timestamp long"
 SMALL = ModelSettings(
@@ -24,7 +26,7 @@ SMALL = ModelSettings(
 )
 # The ranker's choice alone: PredictRating's (tests/test_rating_selection.py) measures only the
 # configured settings.
-RANKER_ONLY = TuningSettings(budget_s=60, rating_budget_s=0)
+RANKER_ONLY = TuningSettings(rating_fits=0)
 
 
 def popularity_only(spark: SparkSession, seed: int = 1) -> DataFrame:
@@ -91,13 +93,85 @@ def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None
     assert untuned.tuning is None and untuned.settings == SMALL
 
 
-def test_a_tight_budget_still_compares_the_baselines(spark: SparkSession) -> None:
+class _SlowClock:
+    """A clock on which every second of real time reads as `factor` seconds: a busy machine."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor, self.start = factor, time.perf_counter()
+
+    def __call__(self) -> float:
+        return (time.perf_counter() - self.start) * self.factor
+
+
+def test_a_slow_machine_measures_the_same_candidates_and_makes_the_same_choice(
+    spark: SparkSession,
+) -> None:
+    tuning = dataclasses.replace(RANKER_ONLY, item_models=3)
+    quiet = selection.select(spark, two_tastes(spark), SMALL, tuning)
+    busy = selection.select(spark, two_tastes(spark), SMALL, tuning, clock=_SlowClock(30.0))
+    assert busy.seconds > 10 * quiet.seconds / 2  # the clock did run slow
+    assert [row["ranker"] for row in busy.candidates] == [row["ranker"] for row in quiet.candidates]
+    assert busy.candidates == quiet.candidates and busy.chosen == quiet.chosen
+    assert busy.settings == quiet.settings and not busy.skipped and not busy.limit_hit
+
+
+def test_the_tuning_limit_is_a_safety_net_that_says_what_it_left(spark: SparkSession) -> None:
     chosen = selection.select(
-        spark, two_tastes(spark), SMALL, dataclasses.replace(RANKER_ONLY, budget_s=0)
+        spark, two_tastes(spark), SMALL, dataclasses.replace(RANKER_ONLY, limit_s=0)
     )
     names = [row["ranker"] for row in chosen.candidates]
-    assert names == ["popularity", "implicit ALS"]
-    assert chosen.skipped and all("budget" in reason for reason in chosen.skipped)
+    assert names == ["popularity", "implicit ALS"]  # the baselines are always measured
+    assert chosen.limit_hit and len(chosen.skipped) == RANKER_ONLY.item_models
+    assert all("tuning limit of 0 s was hit" in reason for reason in chosen.skipped)
+
+
+def test_a_retrain_keeps_the_serving_settings_where_they_validate_best(
+    spark: SparkSession,
+) -> None:
+    tuning = dataclasses.replace(RANKER_ONLY, item_models=2)
+    first = selection.select(spark, two_tastes(spark), SMALL, tuning)
+    # The serving model's settings are the best candidate of a wider search (RP3beta is not in
+    # this tuning's two item models): measured too, they stay while nothing beats them.
+    wider = selection.select(spark, two_tastes(spark), SMALL, RANKER_ONLY)
+    again = selection.select(spark, two_tastes(spark), SMALL, tuning, serving=wider.settings)
+    served = selection.describe_ranker(wider.settings)
+    assert served in {row["ranker"] for row in again.candidates}
+    assert again.settings.ranker() in (wider.settings.ranker(), first.settings.ranker())
+    if again.settings.ranker() == wider.settings.ranker():
+        assert again.result in ("unchanged", "kept") and again.outcome
+    else:  # the narrower pick is clearly better by the paired rule
+        assert again.result == "changed" and "changed from" in again.outcome
+
+
+def test_a_retrain_that_could_not_measure_the_serving_settings_keeps_them(
+    spark: SparkSession,
+) -> None:
+    serving = dataclasses.replace(SMALL, item_model="rp3beta", item_model_param=0.5)
+    chosen = selection.select(
+        spark,
+        two_tastes(spark),
+        SMALL,
+        dataclasses.replace(RANKER_ONLY, limit_s=0),
+        serving=serving,
+    )
+    assert chosen.settings.ranker() == serving.ranker() and chosen.result == "kept"
+    assert "tuning limit" in chosen.outcome
+    assert any(reason.startswith("the serving settings") for reason in chosen.skipped)
+
+
+def test_tuning_on_a_large_set_fits_on_whole_users_up_to_max_ratings(spark: SparkSession) -> None:
+    ratings = two_tastes(spark)  # 200 users x 12 ratings
+    sample, kept, users = user_sample(ratings, 600, 42)
+    rows = sample.collect()
+    assert users == 200 and kept == 50 and len(rows) == 600
+    per_user = {r.user_id for r in rows}
+    assert len(per_user) == 50
+    again, _, _ = user_sample(ratings, 600, 42)
+    assert sorted(map(tuple, again.collect())) == sorted(map(tuple, rows))
+    chosen = selection.select(
+        spark, ratings, SMALL, dataclasses.replace(RANKER_ONLY, max_ratings=600, item_models=1)
+    )
+    assert "600 of 2400 ratings: 50 of 200 users" in chosen.sample
 
 
 def test_time_split_holds_out_each_users_latest_ratings(spark: SparkSession) -> None:
@@ -126,45 +200,110 @@ def test_evaluation_tunes_on_its_training_side_only(
     monkeypatch.setattr(selection, "RankingHoldout", Recording)
     ratings = RatingSet(spark, two_tastes(spark))
     train, test = ratings.per_user_split(0.25, 42)
-    rows = evaluate.ranking(train, test, SMALL, dataclasses.replace(RANKER_ONLY, budget_s=30), 10)
+    rows = evaluate.ranking(train, test, SMALL, dataclasses.replace(RANKER_ONLY, item_models=2), 10)
     assert len(seen) == 2 and all(seen)  # the tuning's fit and validation sides
     assert not (seen[0] | seen[1]) & test.pairs()
     tuned = [name for name in rows if name.startswith("GetTopN, tuned")]
     assert len(tuned) == 1 and rows[tuned[0]]["tuning_seconds"] > 0
 
 
-class _Figures:
-    """A holdout stand-in whose scorers are their own summaries: the pick rule alone."""
+class _PerUser:
+    """A holdout stand-in whose scorers return each user's NDCG themselves: the rule alone."""
 
-    def summary(self, score, k):  # type: ignore[no-untyped-def]
-        return score(0, None)
-
-
-def _candidate(ndcg: float, se: float):  # type: ignore[no-untyped-def]
-    return lambda _u, _r: {"ndcg@10": ndcg, "ndcg@10_se": se, "precision@10": 0.0}
+    def measure(self, score, k):  # type: ignore[no-untyped-def]
+        ndcg = np.asarray(score(0, None), dtype=float)
+        return {"ndcg@10": float(ndcg.mean()), "ndcg@10_se": 0.0}, ndcg
 
 
-def test_the_pick_is_the_configured_or_simplest_within_one_standard_error() -> None:
-    configured = ModelSettings()
-    other = ModelSettings(blend_als_weight=0.5)
-    chooser = selection._Chooser(_Figures(), 10, configured)  # type: ignore[arg-type]
-    chooser.measure("popularity", _candidate(0.10, 0.01), ModelSettings(blend_popularity_weight=1))
-    chooser.measure("implicit ALS", _candidate(0.20, 0.01), ModelSettings(blend_als_weight=1))
-    chooser.measure("simple", _candidate(0.295, 0.01), other)
-    chooser.measure("configured", _candidate(0.30, 0.01), configured)
-    chooser.measure("lucky", _candidate(0.305, 0.01), other)
-    assert chooser.best()[0] == "configured"  # within 0.01 of the best, and configured
+POPULARITY = ModelSettings(blend_als_weight=0.0, blend_popularity_weight=1.0)
+ALS = ModelSettings(blend_als_weight=1.0, blend_popularity_weight=0.0)
+EASE = ModelSettings(item_model="ease", item_model_param=400, blend_als_weight=0.0)
+EASE_ALS = dataclasses.replace(EASE, blend_als_weight=0.2)
+EASE_ALS_POP = dataclasses.replace(EASE, blend_als_weight=0.2, blend_popularity_weight=0.1)
 
-    chooser = selection._Chooser(_Figures(), 10, ModelSettings(cf_neighbours=7))  # type: ignore[arg-type]
-    chooser.measure("popularity", _candidate(0.10, 0.01), ModelSettings(blend_popularity_weight=1))
-    chooser.measure("implicit ALS", _candidate(0.20, 0.01), ModelSettings(blend_als_weight=1))
-    chooser.measure("far below", _candidate(0.25, 0.01), other)
-    chooser.measure("simple", _candidate(0.30, 0.01), other)
-    chooser.measure("best", _candidate(0.305, 0.01), configured)
-    assert chooser.best()[0] == "simple"  # the first within noise of the best
 
-    chooser = selection._Chooser(_Figures(), 10, configured)  # type: ignore[arg-type]
-    chooser.measure("popularity", _candidate(0.30, 0.05), ModelSettings(blend_popularity_weight=1))
-    chooser.measure("implicit ALS", _candidate(0.20, 0.05), ModelSettings(blend_als_weight=1))
-    chooser.measure("configured", _candidate(0.29, 0.05), configured)
-    assert chooser.best()[0] == "popularity"  # never below popularity or ALS alone
+def _chooser(*measured: tuple[str, np.ndarray, ModelSettings]) -> selection._Chooser:
+    chooser = selection._Chooser(_PerUser(), 10)  # type: ignore[arg-type]
+    for name, ndcg, settings in measured:
+        chooser.measure(name, lambda _u, _r, ndcg=ndcg: ndcg, settings)
+    return chooser
+
+
+def test_the_paired_rule_sees_a_small_gain_for_every_user() -> None:
+    """One candidate is better for every user by 0.004: each one's own standard error
+    (about 0.009 over 900 users) hides it, the paired difference does not."""
+    rng = np.random.default_rng(3)
+    base = rng.uniform(0.0, 0.6, 900)
+    chooser = _chooser(
+        ("popularity", base * 0.3, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("item-KNN blend, measured first", base, EASE_ALS_POP),
+        ("EASE^R + ALS", base + 0.004, EASE_ALS),
+    )
+    old = chooser.one_standard_error_pick()
+    own_se = float((base + 0.004).std(ddof=1) / np.sqrt(900))
+    assert own_se > 0.004 and old.name == "item-KNN blend, measured first"
+    assert chooser.best().name == "EASE^R + ALS"
+
+
+def test_within_noise_the_fewest_parts_win_whatever_the_order() -> None:
+    rng = np.random.default_rng(4)
+    base = rng.uniform(0.0, 0.6, 900)
+    noise = rng.normal(0, 0.05, 900)
+    noise -= noise.mean()  # the same mean as base: a tie, only noise apart
+    blend_first = _chooser(
+        ("popularity", base * 0.3, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("EASE^R + ALS + popularity", base + noise, EASE_ALS_POP),
+        ("EASE^R + ALS", base - noise, EASE_ALS),
+        ("EASE^R", base, EASE),
+    )
+    assert blend_first.best().name == "EASE^R"  # one part, within noise of the others
+    # Clearly better beats simpler: 0.02 for every user is far beyond the paired noise.
+    better = _chooser(
+        ("popularity", base * 0.3, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("EASE^R", base, EASE),
+        ("EASE^R + ALS", base + 0.02, EASE_ALS),
+    )
+    assert better.best().name == "EASE^R + ALS"
+    assert selection.ranker_parts(EASE) == 1 and selection.ranker_parts(EASE_ALS_POP) == 3
+    assert selection.ranker_parts(POPULARITY) == selection.ranker_parts(ALS) == 1
+
+
+def test_the_pick_is_never_below_popularity_or_als_alone() -> None:
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0.0, 0.6, 900)
+    noise = rng.normal(0, 0.05, 900)
+    noise -= noise.mean()
+    chooser = _chooser(
+        ("popularity", base, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("EASE^R", base - 0.0005 + noise, EASE),  # within noise, but below popularity
+    )
+    assert chooser.best().name == "popularity"
+
+
+def test_the_serving_settings_stay_within_noise_and_go_when_clearly_beaten() -> None:
+    rng = np.random.default_rng(6)
+    base = rng.uniform(0.0, 0.6, 900)
+    noise = rng.normal(0, 0.05, 900)
+    noise -= noise.mean()  # the same mean as base: a tie, only noise apart
+    measured = [
+        ("popularity", base * 0.3, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("EASE^R", base + noise, EASE),
+        ("EASE^R + ALS", base, EASE_ALS),
+    ]
+    assert _chooser(*measured).best().name == "EASE^R"
+    assert _chooser(*measured).best(serving=EASE_ALS).name == "EASE^R + ALS"
+    measured[3] = ("EASE^R + ALS", base - 0.03, EASE_ALS)
+    assert _chooser(*measured).best(serving=EASE_ALS).name == "EASE^R"
+
+
+def test_describe_ranker_names_candidates_as_tuning_labels_them() -> None:
+    assert selection.describe_ranker(POPULARITY) == "popularity"
+    assert selection.describe_ranker(ALS) == "implicit ALS"
+    assert (
+        selection.describe_ranker(EASE_ALS_POP) == "EASE^R (lambda 400) + ALS 0.2 + popularity 0.1"
+    )

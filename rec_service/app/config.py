@@ -427,13 +427,25 @@ class TuningConfig:
     split: str = "random"
     """How validation is held out of each user's ratings: "random" (the protocol `movierec
     evaluate` measures with) or "time" (their latest ratings, where the data has timestamps)."""
-    budget_s: float = 60.0
-    """Seconds tuning may take; popularity and ALS are always measured, item-item candidates
-    only while time is left."""
-    rating_budget_s: float = 30.0
-    """Seconds PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation
-    RMSE) may take beyond the ranker's; the configured settings are always measured, other ALS
-    fits only while time is left."""
+    max_ratings: int = 1_000_000
+    """Tuning fits its candidates on at most this many ratings: on a larger data set, whole
+    users sampled by a seeded hash (so the choice is the same on any machine at any load)."""
+    item_models: int = 8
+    """How many item-item models are measured, each alone and blended: the first ones of the
+    fixed list cosine, EASE^R (lambda 10x the mean count), RP3beta 0.3, EASE^R 25x, 3x, 60x,
+    RP3beta 0.5, 0.7."""
+    rating_fits: int = 7
+    """PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation RMSE) makes
+    at most this many ALS fits beyond the configured settings and the configured ALS on the
+    chosen biases (7 covers its whole grid)."""
+    limit_s: float = 3600.0
+    """A safety net, not a budget: tuning that runs this long stops measuring; what it left is
+    logged at WARNING, counted in metrics and listed in GetModelInfo."""
+    retune_growth: float = 0.2
+    """A retrain reuses the serving model's tuning unless the data grew by this share since
+    that tuning (or retune_every retrains reused it, or the operator asks); 0 re-tunes always."""
+    retune_every: int = 5
+    """A retrain re-tunes after this many retrains in a row reused a tuning."""
     validation_fraction: float = 0.2
     """Share of each user's ratings held out for validation."""
     ease_max_items: int = 5000
@@ -445,7 +457,8 @@ class TuningConfig:
     """Validation scores a reproducible sample of at most this many users."""
 
     def __post_init__(self) -> None:
-        _at_least(self, 1, "ease_max_items", "max_validation_users")
+        _at_least(self, 1, "ease_max_items", "max_validation_users", "max_ratings")
+        _at_least(self, 0, "item_models", "rating_fits", "retune_every")
         if self.split not in ("random", "time"):
             raise ValueError(f"tuning_split must be one of random, time, not {self.split!r}")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -453,7 +466,7 @@ class TuningConfig:
                 "tuning_validation_fraction must be between 0 and 1, "
                 f"not {self.validation_fraction}"
             )
-        for name in ("budget_s", "rating_budget_s"):
+        for name in ("limit_s", "retune_growth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"tuning_{name} must be at least 0, not {getattr(self, name)}")
 
@@ -461,8 +474,12 @@ class TuningConfig:
         return TuningSettings(
             enabled=self.enabled,
             split=self.split,
-            budget_s=self.budget_s,
-            rating_budget_s=self.rating_budget_s,
+            max_ratings=self.max_ratings,
+            item_models=self.item_models,
+            rating_fits=self.rating_fits,
+            limit_s=self.limit_s,
+            retune_growth=self.retune_growth,
+            retune_every=self.retune_every,
             validation_fraction=self.validation_fraction,
             ease_max_items=self.ease_max_items,
             max_validation_users=self.max_validation_users,

@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
@@ -109,6 +110,9 @@ class Built:
     version: str
     data: TrainingData
     rating_count: int
+    tuning: str = ""  # how the ranker was chosen (tuning_summary); empty with tuning off
+    tuning_result: str = "off"  # one of spark_store.retune.TUNING_RESULTS
+    tuning_skipped: int = 0  # candidates the tuning limit left unmeasured
 
 
 def build_model(
@@ -116,8 +120,11 @@ def build_model(
     config: Config,
     rating_log: DurableLog,
     stage: Callable[[str], None] = lambda _: None,
+    retune: bool = False,
 ) -> Built:
-    """Stages 1-4: cut the log, merge, train and save. The log is not compacted here."""
+    """Stages 1-4: cut the log, merge, train and save. The log is not compacted here. Where
+    model_dir holds a model, tuning measures its settings too or reuses its choice
+    (spark_store.retune); `retune` asks for a fresh tuning."""
     base = base_data(config)
     stage("cut the log")
     closed, cut_us = rating_log.rotate()
@@ -146,12 +153,37 @@ def build_model(
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
     stage("train models")
     trained = engine.train(
-        data, model_settings(config), fixed_scale(config), config.tuning.selection()
+        data,
+        model_settings(config),
+        fixed_scale(config),
+        config.tuning.selection(),
+        engine.saved_choice(config.models.model_dir),
+        retune,
     )
     stage("save model")
     version = engine.save(trained, config.models.model_dir, data, cut_us)
     log.info("model %s saved to %s", version, config.models.model_dir)
-    return Built(version, data, trained.num_ratings)
+    record = trained.tuning or {}
+    return Built(
+        version,
+        data,
+        trained.num_ratings,
+        tuning_summary(trained.tuning),
+        str(record.get("result", "off")),
+        len(record.get("skipped", [])),
+    )
+
+
+def tuning_summary(record: dict[str, Any] | None) -> str:
+    """One line on how a model's ranker was chosen: the reuse decision, then the outcome."""
+    if not record:
+        return ""
+    parts = [record.get("decision", ""), record.get("outcome", "")]
+    if record.get("reused_from"):
+        parts = parts[:1]  # the outcome belongs to the tuning it reused
+    if record.get("limit_hit"):
+        parts.append(f"the tuning limit was hit: {len(record.get('skipped', []))} skipped")
+    return "; ".join(p for p in parts if p)
 
 
 def compact(
@@ -208,6 +240,10 @@ class RetrainJob:
     error: str = ""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     progress: float = 0.0  # share done, by the weights of stage_weights()
+    retune: bool = False  # the operator asked for a fresh tuning
+    tuning: str = ""  # how the new model's ranker was chosen (retrain.tuning_summary)
+    tuning_result: str = ""  # Built.tuning_result, once trained
+    tuning_skipped: int = 0
 
 
 def stage_weights(stages: Sequence[str], last: dict[str, float]) -> dict[str, float]:
@@ -256,12 +292,13 @@ class Retrainer:
         # Each stage's seconds in the last successful job that ran it: progress weights.
         self._last_stage_seconds: dict[str, float] = {}
 
-    def trigger(self, reason: str) -> tuple[RetrainJob, bool]:
-        """Starts a retrain unless one runs; returns the job and whether it was already running."""
+    def trigger(self, reason: str, retune: bool = False) -> tuple[RetrainJob, bool]:
+        """Starts a retrain unless one runs; returns the job and whether it was already running.
+        `retune` asks for a fresh tuning even where the serving model's could be reused."""
         with self._lock:
             if self.job is not None and self.job.state == "running":
                 return self.job, True
-            job = RetrainJob(f"retrain-{next(self._ids)}", reason, now_us())
+            job = RetrainJob(f"retrain-{next(self._ids)}", reason, now_us(), retune=retune)
             self.job = job
         threading.Thread(
             target=self._run, args=(job, None), name="movierec-retrain", daemon=True
@@ -306,8 +343,10 @@ class Retrainer:
         try:
             if announced is None:
                 lease = self._take_lease()
-                built = build_model(self.engine, self.config, self.log, stage)
+                built = build_model(self.engine, self.config, self.log, stage, job.retune)
                 job.rating_count, job.model_version = built.rating_count, built.version
+                job.tuning = built.tuning
+                job.tuning_result, job.tuning_skipped = built.tuning_result, built.tuning_skipped
             stage("load model")
             generation = load_generation(self.engine, self.config, self.catalogue)
             job.model_version = generation.factors.version

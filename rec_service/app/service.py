@@ -377,6 +377,10 @@ class Service:
             t.retrain_stage_seconds.labels(stage).set(seconds)
         if job.state == "succeeded":
             t.retrain_last_success.set(job.finished_us / 1e6)
+        if job.tuning_result:  # a retrain built here (not a version another replica built)
+            t.tuning_skipped.inc(job.tuning_skipped)
+            if job.state == "succeeded":
+                t.retrain_tuning.labels(job.tuning_result).inc()
 
     def model_version(self) -> str:
         """The serving model's version ("" while loading), for metrics."""

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from spark_store.retune import TUNING_RESULTS
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
 FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BATCH_BUCKETS = (1, 10, 100, 500, 1000, 4096, 16384)
@@ -80,6 +82,18 @@ class Telemetry:
             "When the last successful retrain finished (Unix time; 0 = none yet)",
             registry=r,
         )  # fmt: skip
+        self.retrain_tuning = Counter(
+            "movierec_retrain_tuning", "Successful retrains by how their ranker was chosen "
+            "(first, unchanged, changed, kept: the serving settings stayed, reused, off)",
+            ["result"], registry=r,
+        )  # fmt: skip
+        self.tuning_skipped = Counter(
+            "movierec_tuning_skipped_candidates",
+            "Tuning candidates left unmeasured because the tuning limit (tuning_limit_s) was hit",
+            registry=r,
+        )  # fmt: skip
+        for result in TUNING_RESULTS:
+            self.retrain_tuning.labels(result)
         for outcome in ("accepted", "rejected"):
             self.ingest_events.labels(outcome)
         for outcome in ("succeeded", "failed"):

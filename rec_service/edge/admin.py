@@ -12,7 +12,7 @@ from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 from prometheus_client import Counter
 
-from rec_service.app.retrain import STAGES, RetrainJob
+from rec_service.app.retrain import STAGES, RetrainJob, tuning_summary
 from rec_service.app.service import Operations
 from rec_service.core.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
 from rec_service.core.loaded import Loaded
@@ -43,6 +43,8 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
         error=job.error,
         stage_seconds=job.stage_seconds,
         progress=job.progress,
+        retune=job.retune,
+        tuning=job.tuning,
     )
     if job.finished_us:
         message.finished_at.CopyFrom(timestamp_from_us(job.finished_us))
@@ -98,12 +100,15 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
                 apb.PredictorCandidate(name=row["predictor"], rmse=row["rmse"], mae=row["mae"])
                 for row in rating_tuning.get("candidates", [])
             ],
+            skipped_candidates=tuning.get("skipped", []),
+            tuning_decision=tuning_summary(facts.tuning),
+            tuning_sample=tuning.get("sample", ""),
         )
 
     def TriggerRetrain(
         self, request: apb.TriggerRetrainRequest, context: grpc.ServicerContext
     ) -> apb.TriggerRetrainResponse:
-        job, already = self._parts.get().retrainer.trigger("admin")
+        job, already = self._parts.get().retrainer.trigger("admin", retune=request.retune)
         return apb.TriggerRetrainResponse(job=job_message(job), already_running=already)
 
     def GetRetrainStatus(

@@ -439,6 +439,7 @@ def admin(argv: Sequence[str]) -> int:
             ("--token", {"default": os.environ.get("MOVIEREC_ADMIN_TOKEN", "")}),
             ("--json", {"action": "store_true", "help": "print JSON instead of a table"}),
             ("--follow", {"action": "store_true", "help": "status: show the retrain live"}),
+            ("--retune", {"action": "store_true", "help": "retrain: tune the ranker afresh"}),
         ],
         "admin",
     )
@@ -464,7 +465,7 @@ def admin(argv: Sequence[str]) -> int:
             return follow_retrain(stub, metadata, args.timeout, sys.stdout)
         call, request = {
             "info": (stub.GetModelInfo, apb.GetModelInfoRequest()),
-            "retrain": (stub.TriggerRetrain, apb.TriggerRetrainRequest()),
+            "retrain": (stub.TriggerRetrain, apb.TriggerRetrainRequest(retune=args.retune)),
             "status": (stub.GetRetrainStatus, apb.GetRetrainStatusRequest()),
         }[args.action]
         plain = as_plain(call(request, metadata=metadata, timeout=args.timeout))

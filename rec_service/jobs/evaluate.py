@@ -30,6 +30,7 @@ from spark_store.item_models import ItemModel, links_per_movie
 from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.rating_selection import RatingSelection, select_rating
 from spark_store.selection import select, served_scorer, validation_split
+from spark_store.tuning_limit import TuningLimit
 
 # The baselines' settings: the tutorial's explicit ALS and a plain implicit ALS (issue 6's table).
 TUTORIAL_ALS = AlsParams(rank=10, reg_param=0.05, max_iter=10)
@@ -109,6 +110,10 @@ def ranking(
                 **holdout.summary(served, k),
                 "tuning_seconds": tuned.seconds,
             }
+            if tuned.one_se_pick is not None:  # the pick rule before the paired one
+                name, old = tuned.one_se_pick
+                scorer = served_scorer(holdout, old, co, tuning.ease_max_items)
+                rows[f"one-SE rule's pick (before): {name}"] = holdout.summary(scorer, k)
         return rows
     finally:
         co.release()
@@ -170,7 +175,9 @@ def _tuned_rating(
         train, tuning.split, tuning.validation_fraction, tuning.seed
     )
     try:
-        return select_rating(fit, validation, settings, tuning.rating_budget_s)
+        return select_rating(
+            fit, validation, settings, tuning.rating_fits, TuningLimit(tuning.limit_s)
+        )
     finally:
         fit.release()
         validation.release()

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17movierec/v1/admin.proto\x12\x0bmovierec.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x13GetModelInfoRequest\"\x89\x07\n\x14GetModelInfoResponse\x12#\n\rmodel_version\x18\x01 \x01(\tR\x0cmodelVersion\x12\x39\n\ntrained_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttrainedAt\x12\x45\n\x06params\x18\x03 \x03(\x0b\x32-.movierec.v1.GetModelInfoResponse.ParamsEntryR\x06params\x12\x1d\n\nuser_count\x18\x04 \x01(\x03R\tuserCount\x12\x1f\n\x0bmovie_count\x18\x05 \x01(\x03R\nmovieCount\x12!\n\x0crating_count\x18\x06 \x01(\x03R\x0bratingCount\x12\x1f\n\x0b\x66it_seconds\x18\x07 \x01(\x01R\nfitSeconds\x12.\n\x13ratings_since_model\x18\x08 \x01(\x03R\x11ratingsSinceModel\x12/\n\x14\x66olded_in_user_count\x18\t \x01(\x03R\x11\x66oldedInUserCount\x12\x31\n\x15\x66olded_in_movie_count\x18\n \x01(\x03R\x12\x66oldedInMovieCount\x12\x1d\n\nmin_rating\x18\x0b \x01(\x01R\tminRating\x12\x1d\n\nmax_rating\x18\x0c \x01(\x01R\tmaxRating\x12\x1f\n\x0brating_step\x18\r \x01(\x01R\nratingStep\x12\x16\n\x06ranker\x18\x0e \x01(\tR\x06ranker\x12<\n\ncandidates\x18\x0f \x03(\x0b\x32\x1c.movierec.v1.RankerCandidateR\ncandidates\x12%\n\x0etuning_seconds\x18\x10 \x01(\x01R\rtuningSeconds\x12)\n\x10validation_split\x18\x11 \x01(\tR\x0fvalidationSplit\x12\x1c\n\tpredictor\x18\x12 \x01(\tR\tpredictor\x12R\n\x14predictor_candidates\x18\x13 \x03(\x0b\x32\x1f.movierec.v1.PredictorCandidateR\x13predictorCandidates\x1a\x39\n\x0bParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"N\n\x12PredictorCandidate\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04rmse\x18\x02 \x01(\x01R\x04rmse\x12\x10\n\x03mae\x18\x03 \x01(\x01R\x03mae\"\x87\x01\n\x0fRankerCandidate\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\nndcg_at_10\x18\x02 \x01(\x01R\x08ndcgAt10\x12&\n\x0fprecision_at_10\x18\x03 \x01(\x01R\rprecisionAt10\x12\x1a\n\x08\x63overage\x18\x04 \x01(\x01R\x08\x63overage\"\x17\n\x15TriggerRetrainRequest\"l\n\x16TriggerRetrainResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\x12\'\n\x0f\x61lready_running\x18\x02 \x01(\x08R\x0e\x61lreadyRunning\"\x19\n\x17GetRetrainStatusRequest\"E\n\x18GetRetrainStatusResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\"\xcb\x04\n\nRetrainJob\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12/\n\x05state\x18\x02 \x01(\x0e\x32\x19.movierec.v1.RetrainStateR\x05state\x12\x14\n\x05stage\x18\x03 \x01(\tR\x05stage\x12!\n\x0cstage_number\x18\x04 \x01(\x05R\x0bstageNumber\x12\x1f\n\x0bstage_count\x18\x05 \x01(\x05R\nstageCount\x12\x18\n\x07trigger\x18\x06 \x01(\tR\x07trigger\x12\x39\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12!\n\x0crating_count\x18\t \x01(\x03R\x0bratingCount\x12#\n\rmodel_version\x18\n \x01(\tR\x0cmodelVersion\x12\x14\n\x05\x65rror\x18\x0b \x01(\tR\x05\x65rror\x12N\n\rstage_seconds\x18\x0c \x03(\x0b\x32).movierec.v1.RetrainJob.StageSecondsEntryR\x0cstageSeconds\x12\x1a\n\x08progress\x18\r \x01(\x01R\x08progress\x1a?\n\x11StageSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\">\n\x0fQuerySqlRequest\x12\x10\n\x03sql\x18\x01 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x02 \x01(\x05R\x07maxRows\"\x9d\x01\n\x10QuerySqlResponse\x12\x18\n\x07\x63olumns\x18\x01 \x03(\tR\x07\x63olumns\x12!\n\x0c\x63olumn_types\x18\x02 \x03(\tR\x0b\x63olumnTypes\x12.\n\x04rows\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValueR\x04rows\x12\x1c\n\ttruncated\x18\x04 \x01(\x08R\ttruncated*\x7f\n\x0cRetrainState\x12\x1d\n\x19RETRAIN_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15RETRAIN_STATE_RUNNING\x10\x01\x12\x1b\n\x17RETRAIN_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14RETRAIN_STATE_FAILED\x10\x03\x32\xe8\x02\n\x0c\x41\x64minService\x12S\n\x0cGetModelInfo\x12 .movierec.v1.GetModelInfoRequest\x1a!.movierec.v1.GetModelInfoResponse\x12Y\n\x0eTriggerRetrain\x12\".movierec.v1.TriggerRetrainRequest\x1a#.movierec.v1.TriggerRetrainResponse\x12_\n\x10GetRetrainStatus\x12$.movierec.v1.GetRetrainStatusRequest\x1a%.movierec.v1.GetRetrainStatusResponse\x12G\n\x08QuerySql\x12\x1c.movierec.v1.QuerySqlRequest\x1a\x1d.movierec.v1.QuerySqlResponseB\xa9\x01\n\x0eio.movierec.v1B\nAdminProtoP\x01Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\xa2\x02\x03MXX\xaa\x02\x0bMovierec.V1\xca\x02\x0bMovierec\\V1\xe2\x02\x17Movierec\\V1\\GPBMetadata\xea\x02\x0cMovierec::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17movierec/v1/admin.proto\x12\x0bmovierec.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x13GetModelInfoRequest\"\x86\x08\n\x14GetModelInfoResponse\x12#\n\rmodel_version\x18\x01 \x01(\tR\x0cmodelVersion\x12\x39\n\ntrained_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttrainedAt\x12\x45\n\x06params\x18\x03 \x03(\x0b\x32-.movierec.v1.GetModelInfoResponse.ParamsEntryR\x06params\x12\x1d\n\nuser_count\x18\x04 \x01(\x03R\tuserCount\x12\x1f\n\x0bmovie_count\x18\x05 \x01(\x03R\nmovieCount\x12!\n\x0crating_count\x18\x06 \x01(\x03R\x0bratingCount\x12\x1f\n\x0b\x66it_seconds\x18\x07 \x01(\x01R\nfitSeconds\x12.\n\x13ratings_since_model\x18\x08 \x01(\x03R\x11ratingsSinceModel\x12/\n\x14\x66olded_in_user_count\x18\t \x01(\x03R\x11\x66oldedInUserCount\x12\x31\n\x15\x66olded_in_movie_count\x18\n \x01(\x03R\x12\x66oldedInMovieCount\x12\x1d\n\nmin_rating\x18\x0b \x01(\x01R\tminRating\x12\x1d\n\nmax_rating\x18\x0c \x01(\x01R\tmaxRating\x12\x1f\n\x0brating_step\x18\r \x01(\x01R\nratingStep\x12\x16\n\x06ranker\x18\x0e \x01(\tR\x06ranker\x12<\n\ncandidates\x18\x0f \x03(\x0b\x32\x1c.movierec.v1.RankerCandidateR\ncandidates\x12%\n\x0etuning_seconds\x18\x10 \x01(\x01R\rtuningSeconds\x12)\n\x10validation_split\x18\x11 \x01(\tR\x0fvalidationSplit\x12\x1c\n\tpredictor\x18\x12 \x01(\tR\tpredictor\x12R\n\x14predictor_candidates\x18\x13 \x03(\x0b\x32\x1f.movierec.v1.PredictorCandidateR\x13predictorCandidates\x12-\n\x12skipped_candidates\x18\x14 \x03(\tR\x11skippedCandidates\x12\'\n\x0ftuning_decision\x18\x15 \x01(\tR\x0etuningDecision\x12#\n\rtuning_sample\x18\x16 \x01(\tR\x0ctuningSample\x1a\x39\n\x0bParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"N\n\x12PredictorCandidate\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04rmse\x18\x02 \x01(\x01R\x04rmse\x12\x10\n\x03mae\x18\x03 \x01(\x01R\x03mae\"\x87\x01\n\x0fRankerCandidate\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\nndcg_at_10\x18\x02 \x01(\x01R\x08ndcgAt10\x12&\n\x0fprecision_at_10\x18\x03 \x01(\x01R\rprecisionAt10\x12\x1a\n\x08\x63overage\x18\x04 \x01(\x01R\x08\x63overage\"/\n\x15TriggerRetrainRequest\x12\x16\n\x06retune\x18\x01 \x01(\x08R\x06retune\"l\n\x16TriggerRetrainResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\x12\'\n\x0f\x61lready_running\x18\x02 \x01(\x08R\x0e\x61lreadyRunning\"\x19\n\x17GetRetrainStatusRequest\"E\n\x18GetRetrainStatusResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x17.movierec.v1.RetrainJobR\x03job\"\xfb\x04\n\nRetrainJob\x12\x15\n\x06job_id\x18\x01 \x01(\tR\x05jobId\x12/\n\x05state\x18\x02 \x01(\x0e\x32\x19.movierec.v1.RetrainStateR\x05state\x12\x14\n\x05stage\x18\x03 \x01(\tR\x05stage\x12!\n\x0cstage_number\x18\x04 \x01(\x05R\x0bstageNumber\x12\x1f\n\x0bstage_count\x18\x05 \x01(\x05R\nstageCount\x12\x18\n\x07trigger\x18\x06 \x01(\tR\x07trigger\x12\x39\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\x12!\n\x0crating_count\x18\t \x01(\x03R\x0bratingCount\x12#\n\rmodel_version\x18\n \x01(\tR\x0cmodelVersion\x12\x14\n\x05\x65rror\x18\x0b \x01(\tR\x05\x65rror\x12N\n\rstage_seconds\x18\x0c \x03(\x0b\x32).movierec.v1.RetrainJob.StageSecondsEntryR\x0cstageSeconds\x12\x1a\n\x08progress\x18\r \x01(\x01R\x08progress\x12\x16\n\x06retune\x18\x0e \x01(\x08R\x06retune\x12\x16\n\x06tuning\x18\x0f \x01(\tR\x06tuning\x1a?\n\x11StageSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\">\n\x0fQuerySqlRequest\x12\x10\n\x03sql\x18\x01 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x02 \x01(\x05R\x07maxRows\"\x9d\x01\n\x10QuerySqlResponse\x12\x18\n\x07\x63olumns\x18\x01 \x03(\tR\x07\x63olumns\x12!\n\x0c\x63olumn_types\x18\x02 \x03(\tR\x0b\x63olumnTypes\x12.\n\x04rows\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValueR\x04rows\x12\x1c\n\ttruncated\x18\x04 \x01(\x08R\ttruncated*\x7f\n\x0cRetrainState\x12\x1d\n\x19RETRAIN_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15RETRAIN_STATE_RUNNING\x10\x01\x12\x1b\n\x17RETRAIN_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14RETRAIN_STATE_FAILED\x10\x03\x32\xe8\x02\n\x0c\x41\x64minService\x12S\n\x0cGetModelInfo\x12 .movierec.v1.GetModelInfoRequest\x1a!.movierec.v1.GetModelInfoResponse\x12Y\n\x0eTriggerRetrain\x12\".movierec.v1.TriggerRetrainRequest\x1a#.movierec.v1.TriggerRetrainResponse\x12_\n\x10GetRetrainStatus\x12$.movierec.v1.GetRetrainStatusRequest\x1a%.movierec.v1.GetRetrainStatusResponse\x12G\n\x08QuerySql\x12\x1c.movierec.v1.QuerySqlRequest\x1a\x1d.movierec.v1.QuerySqlResponseB\xa9\x01\n\x0eio.movierec.v1B\nAdminProtoP\x01Z>github.com/movierec/movierec/clients/go/movierec/v1;movierecv1\xa2\x02\x03MXX\xaa\x02\x0bMovierec.V1\xca\x02\x0bMovierec\\V1\xe2\x02\x17Movierec\\V1\\GPBMetadata\xea\x02\x0cMovierec::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,34 +38,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_RETRAINJOB_STAGESECONDSENTRY']._loaded_options = None
   _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_options = b'8\001'
-  _globals['_RETRAINSTATE']._serialized_start=2299
-  _globals['_RETRAINSTATE']._serialized_end=2426
+  _globals['_RETRAINSTATE']._serialized_start=2496
+  _globals['_RETRAINSTATE']._serialized_end=2623
   _globals['_GETMODELINFOREQUEST']._serialized_start=103
   _globals['_GETMODELINFOREQUEST']._serialized_end=124
   _globals['_GETMODELINFORESPONSE']._serialized_start=127
-  _globals['_GETMODELINFORESPONSE']._serialized_end=1032
-  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_start=975
-  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_end=1032
-  _globals['_PREDICTORCANDIDATE']._serialized_start=1034
-  _globals['_PREDICTORCANDIDATE']._serialized_end=1112
-  _globals['_RANKERCANDIDATE']._serialized_start=1115
-  _globals['_RANKERCANDIDATE']._serialized_end=1250
-  _globals['_TRIGGERRETRAINREQUEST']._serialized_start=1252
-  _globals['_TRIGGERRETRAINREQUEST']._serialized_end=1275
-  _globals['_TRIGGERRETRAINRESPONSE']._serialized_start=1277
-  _globals['_TRIGGERRETRAINRESPONSE']._serialized_end=1385
-  _globals['_GETRETRAINSTATUSREQUEST']._serialized_start=1387
-  _globals['_GETRETRAINSTATUSREQUEST']._serialized_end=1412
-  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_start=1414
-  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_end=1483
-  _globals['_RETRAINJOB']._serialized_start=1486
-  _globals['_RETRAINJOB']._serialized_end=2073
-  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_start=2010
-  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_end=2073
-  _globals['_QUERYSQLREQUEST']._serialized_start=2075
-  _globals['_QUERYSQLREQUEST']._serialized_end=2137
-  _globals['_QUERYSQLRESPONSE']._serialized_start=2140
-  _globals['_QUERYSQLRESPONSE']._serialized_end=2297
-  _globals['_ADMINSERVICE']._serialized_start=2429
-  _globals['_ADMINSERVICE']._serialized_end=2789
+  _globals['_GETMODELINFORESPONSE']._serialized_end=1157
+  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_start=1100
+  _globals['_GETMODELINFORESPONSE_PARAMSENTRY']._serialized_end=1157
+  _globals['_PREDICTORCANDIDATE']._serialized_start=1159
+  _globals['_PREDICTORCANDIDATE']._serialized_end=1237
+  _globals['_RANKERCANDIDATE']._serialized_start=1240
+  _globals['_RANKERCANDIDATE']._serialized_end=1375
+  _globals['_TRIGGERRETRAINREQUEST']._serialized_start=1377
+  _globals['_TRIGGERRETRAINREQUEST']._serialized_end=1424
+  _globals['_TRIGGERRETRAINRESPONSE']._serialized_start=1426
+  _globals['_TRIGGERRETRAINRESPONSE']._serialized_end=1534
+  _globals['_GETRETRAINSTATUSREQUEST']._serialized_start=1536
+  _globals['_GETRETRAINSTATUSREQUEST']._serialized_end=1561
+  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_start=1563
+  _globals['_GETRETRAINSTATUSRESPONSE']._serialized_end=1632
+  _globals['_RETRAINJOB']._serialized_start=1635
+  _globals['_RETRAINJOB']._serialized_end=2270
+  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_start=2207
+  _globals['_RETRAINJOB_STAGESECONDSENTRY']._serialized_end=2270
+  _globals['_QUERYSQLREQUEST']._serialized_start=2272
+  _globals['_QUERYSQLREQUEST']._serialized_end=2334
+  _globals['_QUERYSQLRESPONSE']._serialized_start=2337
+  _globals['_QUERYSQLRESPONSE']._serialized_end=2494
+  _globals['_ADMINSERVICE']._serialized_start=2626
+  _globals['_ADMINSERVICE']._serialized_end=2986
 # @@protoc_insertion_point(module_scope)

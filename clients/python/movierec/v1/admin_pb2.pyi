@@ -27,7 +27,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step", "ranker", "candidates", "tuning_seconds", "validation_split", "predictor", "predictor_candidates")
+    __slots__ = ("model_version", "trained_at", "params", "user_count", "movie_count", "rating_count", "fit_seconds", "ratings_since_model", "folded_in_user_count", "folded_in_movie_count", "min_rating", "max_rating", "rating_step", "ranker", "candidates", "tuning_seconds", "validation_split", "predictor", "predictor_candidates", "skipped_candidates", "tuning_decision", "tuning_sample")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,9 @@ class GetModelInfoResponse(_message.Message):
     VALIDATION_SPLIT_FIELD_NUMBER: _ClassVar[int]
     PREDICTOR_FIELD_NUMBER: _ClassVar[int]
     PREDICTOR_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    TUNING_DECISION_FIELD_NUMBER: _ClassVar[int]
+    TUNING_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     model_version: str
     trained_at: _timestamp_pb2.Timestamp
     params: _containers.ScalarMap[str, str]
@@ -73,7 +76,10 @@ class GetModelInfoResponse(_message.Message):
     validation_split: str
     predictor: str
     predictor_candidates: _containers.RepeatedCompositeFieldContainer[PredictorCandidate]
-    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ..., ranker: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[RankerCandidate, _Mapping]]] = ..., tuning_seconds: _Optional[float] = ..., validation_split: _Optional[str] = ..., predictor: _Optional[str] = ..., predictor_candidates: _Optional[_Iterable[_Union[PredictorCandidate, _Mapping]]] = ...) -> None: ...
+    skipped_candidates: _containers.RepeatedScalarFieldContainer[str]
+    tuning_decision: str
+    tuning_sample: str
+    def __init__(self, model_version: _Optional[str] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., user_count: _Optional[int] = ..., movie_count: _Optional[int] = ..., rating_count: _Optional[int] = ..., fit_seconds: _Optional[float] = ..., ratings_since_model: _Optional[int] = ..., folded_in_user_count: _Optional[int] = ..., folded_in_movie_count: _Optional[int] = ..., min_rating: _Optional[float] = ..., max_rating: _Optional[float] = ..., rating_step: _Optional[float] = ..., ranker: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[RankerCandidate, _Mapping]]] = ..., tuning_seconds: _Optional[float] = ..., validation_split: _Optional[str] = ..., predictor: _Optional[str] = ..., predictor_candidates: _Optional[_Iterable[_Union[PredictorCandidate, _Mapping]]] = ..., skipped_candidates: _Optional[_Iterable[str]] = ..., tuning_decision: _Optional[str] = ..., tuning_sample: _Optional[str] = ...) -> None: ...
 
 class PredictorCandidate(_message.Message):
     __slots__ = ("name", "rmse", "mae")
@@ -98,8 +104,10 @@ class RankerCandidate(_message.Message):
     def __init__(self, name: _Optional[str] = ..., ndcg_at_10: _Optional[float] = ..., precision_at_10: _Optional[float] = ..., coverage: _Optional[float] = ...) -> None: ...
 
 class TriggerRetrainRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("retune",)
+    RETUNE_FIELD_NUMBER: _ClassVar[int]
+    retune: bool
+    def __init__(self, retune: _Optional[bool] = ...) -> None: ...
 
 class TriggerRetrainResponse(_message.Message):
     __slots__ = ("job", "already_running")
@@ -120,7 +128,7 @@ class GetRetrainStatusResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[RetrainJob, _Mapping]] = ...) -> None: ...
 
 class RetrainJob(_message.Message):
-    __slots__ = ("job_id", "state", "stage", "stage_number", "stage_count", "trigger", "started_at", "finished_at", "rating_count", "model_version", "error", "stage_seconds", "progress")
+    __slots__ = ("job_id", "state", "stage", "stage_number", "stage_count", "trigger", "started_at", "finished_at", "rating_count", "model_version", "error", "stage_seconds", "progress", "retune", "tuning")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +149,8 @@ class RetrainJob(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    RETUNE_FIELD_NUMBER: _ClassVar[int]
+    TUNING_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     state: RetrainState
     stage: str
@@ -154,7 +164,9 @@ class RetrainJob(_message.Message):
     error: str
     stage_seconds: _containers.ScalarMap[str, float]
     progress: float
-    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[RetrainState, str]] = ..., stage: _Optional[str] = ..., stage_number: _Optional[int] = ..., stage_count: _Optional[int] = ..., trigger: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating_count: _Optional[int] = ..., model_version: _Optional[str] = ..., error: _Optional[str] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., progress: _Optional[float] = ...) -> None: ...
+    retune: bool
+    tuning: str
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[RetrainState, str]] = ..., stage: _Optional[str] = ..., stage_number: _Optional[int] = ..., stage_count: _Optional[int] = ..., trigger: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating_count: _Optional[int] = ..., model_version: _Optional[str] = ..., error: _Optional[str] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., progress: _Optional[float] = ..., retune: _Optional[bool] = ..., tuning: _Optional[str] = ...) -> None: ...
 
 class QuerySqlRequest(_message.Message):
     __slots__ = ("sql", "max_rows")

@@ -166,6 +166,31 @@ export declare type GetModelInfoResponse = Message<"movierec.v1.GetModelInfoResp
    * @generated from field: repeated movierec.v1.PredictorCandidate predictor_candidates = 19;
    */
   predictorCandidates: PredictorCandidate[];
+
+  /**
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   *
+   * @generated from field: repeated string skipped_candidates = 20;
+   */
+  skippedCandidates: string[];
+
+  /**
+   * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+   * choice against the settings of the model it replaced (for example "kept the serving
+   * settings: ... validates below them"); empty when tuning was off.
+   *
+   * @generated from field: string tuning_decision = 21;
+   */
+  tuningDecision: string;
+
+  /**
+   * The ratings the tuning fitted on: all of them, or whole users sampled up to
+   * tuning_max_ratings.
+   *
+   * @generated from field: string tuning_sample = 22;
+   */
+  tuningSample: string;
 };
 
 /**
@@ -250,11 +275,18 @@ export declare type RankerCandidate = Message<"movierec.v1.RankerCandidate"> & {
 export declare const RankerCandidateSchema: GenMessage<RankerCandidate>;
 
 /**
- * TriggerRetrainRequest has no fields.
+ * TriggerRetrainRequest says whether the retrain must tune the ranker afresh.
  *
  * @generated from message movierec.v1.TriggerRetrainRequest
  */
 export declare type TriggerRetrainRequest = Message<"movierec.v1.TriggerRetrainRequest"> & {
+  /**
+   * True: tune again even where the serving model's tuning could be reused (the data grew
+   * less than tuning_retune_growth since it was made).
+   *
+   * @generated from field: bool retune = 1;
+   */
+  retune: boolean;
 };
 
 /**
@@ -421,6 +453,21 @@ export declare type RetrainJob = Message<"movierec.v1.RetrainJob"> & {
    * @generated from field: double progress = 13;
    */
   progress: number;
+
+  /**
+   * True when the request asked for a fresh tuning.
+   *
+   * @generated from field: bool retune = 14;
+   */
+  retune: boolean;
+
+  /**
+   * How the new model's ranker was chosen (known once trained), as in
+   * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+   *
+   * @generated from field: string tuning = 15;
+   */
+  tuning: string;
 };
 
 /**

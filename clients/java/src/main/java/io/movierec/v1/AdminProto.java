@@ -91,7 +91,7 @@ public final class AdminProto {
       "\n\027movierec/v1/admin.proto\022\013movierec.v1\032\034" +
       "google/protobuf/struct.proto\032\037google/pro" +
       "tobuf/timestamp.proto\"\025\n\023GetModelInfoReq" +
-      "uest\"\211\007\n\024GetModelInfoResponse\022#\n\rmodel_v" +
+      "uest\"\206\010\n\024GetModelInfoResponse\022#\n\rmodel_v" +
       "ersion\030\001 \001(\tR\014modelVersion\0229\n\ntrained_at" +
       "\030\002 \001(\0132\032.google.protobuf.TimestampR\ttrai" +
       "nedAt\022E\n\006params\030\003 \003(\0132-.movierec.v1.GetM" +
@@ -112,57 +112,62 @@ public final class AdminProto {
       "(\tR\017validationSplit\022\034\n\tpredictor\030\022 \001(\tR\t" +
       "predictor\022R\n\024predictor_candidates\030\023 \003(\0132" +
       "\037.movierec.v1.PredictorCandidateR\023predic" +
-      "torCandidates\0329\n\013ParamsEntry\022\020\n\003key\030\001 \001(" +
-      "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"N\n\022Pred" +
-      "ictorCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\022\n\004rm" +
-      "se\030\002 \001(\001R\004rmse\022\020\n\003mae\030\003 \001(\001R\003mae\"\207\001\n\017Ran" +
-      "kerCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\034\n\nndcg" +
-      "_at_10\030\002 \001(\001R\010ndcgAt10\022&\n\017precision_at_1" +
-      "0\030\003 \001(\001R\rprecisionAt10\022\032\n\010coverage\030\004 \001(\001" +
-      "R\010coverage\"\027\n\025TriggerRetrainRequest\"l\n\026T" +
-      "riggerRetrainResponse\022)\n\003job\030\001 \001(\0132\027.mov" +
-      "ierec.v1.RetrainJobR\003job\022\'\n\017already_runn" +
-      "ing\030\002 \001(\010R\016alreadyRunning\"\031\n\027GetRetrainS" +
-      "tatusRequest\"E\n\030GetRetrainStatusResponse" +
-      "\022)\n\003job\030\001 \001(\0132\027.movierec.v1.RetrainJobR\003" +
-      "job\"\313\004\n\nRetrainJob\022\025\n\006job_id\030\001 \001(\tR\005jobI" +
-      "d\022/\n\005state\030\002 \001(\0162\031.movierec.v1.RetrainSt" +
-      "ateR\005state\022\024\n\005stage\030\003 \001(\tR\005stage\022!\n\014stag" +
-      "e_number\030\004 \001(\005R\013stageNumber\022\037\n\013stage_cou" +
-      "nt\030\005 \001(\005R\nstageCount\022\030\n\007trigger\030\006 \001(\tR\007t" +
-      "rigger\0229\n\nstarted_at\030\007 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\tstartedAt\022;\n\013finished_at" +
-      "\030\010 \001(\0132\032.google.protobuf.TimestampR\nfini" +
-      "shedAt\022!\n\014rating_count\030\t \001(\003R\013ratingCoun" +
-      "t\022#\n\rmodel_version\030\n \001(\tR\014modelVersion\022\024" +
-      "\n\005error\030\013 \001(\tR\005error\022N\n\rstage_seconds\030\014 " +
-      "\003(\0132).movierec.v1.RetrainJob.StageSecond" +
-      "sEntryR\014stageSeconds\022\032\n\010progress\030\r \001(\001R\010" +
-      "progress\032?\n\021StageSecondsEntry\022\020\n\003key\030\001 \001" +
-      "(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\">\n\017Que" +
-      "rySqlRequest\022\020\n\003sql\030\001 \001(\tR\003sql\022\031\n\010max_ro" +
-      "ws\030\002 \001(\005R\007maxRows\"\235\001\n\020QuerySqlResponse\022\030" +
-      "\n\007columns\030\001 \003(\tR\007columns\022!\n\014column_types" +
-      "\030\002 \003(\tR\013columnTypes\022.\n\004rows\030\003 \003(\0132\032.goog" +
-      "le.protobuf.ListValueR\004rows\022\034\n\ttruncated" +
-      "\030\004 \001(\010R\ttruncated*\177\n\014RetrainState\022\035\n\031RET" +
-      "RAIN_STATE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STAT" +
-      "E_RUNNING\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002" +
-      "\022\030\n\024RETRAIN_STATE_FAILED\020\0032\350\002\n\014AdminServ" +
-      "ice\022S\n\014GetModelInfo\022 .movierec.v1.GetMod" +
-      "elInfoRequest\032!.movierec.v1.GetModelInfo" +
-      "Response\022Y\n\016TriggerRetrain\022\".movierec.v1" +
-      ".TriggerRetrainRequest\032#.movierec.v1.Tri" +
-      "ggerRetrainResponse\022_\n\020GetRetrainStatus\022" +
-      "$.movierec.v1.GetRetrainStatusRequest\032%." +
-      "movierec.v1.GetRetrainStatusResponse\022G\n\010" +
-      "QuerySql\022\034.movierec.v1.QuerySqlRequest\032\035" +
-      ".movierec.v1.QuerySqlResponseB\251\001\n\016io.mov" +
-      "ierec.v1B\nAdminProtoP\001Z>github.com/movie" +
-      "rec/movierec/clients/go/movierec/v1;movi" +
-      "erecv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1" +
-      "\342\002\027Movierec\\V1\\GPBMetadata\352\002\014Movierec::V" +
-      "1b\006proto3"
+      "torCandidates\022-\n\022skipped_candidates\030\024 \003(" +
+      "\tR\021skippedCandidates\022\'\n\017tuning_decision\030" +
+      "\025 \001(\tR\016tuningDecision\022#\n\rtuning_sample\030\026" +
+      " \001(\tR\014tuningSample\0329\n\013ParamsEntry\022\020\n\003key" +
+      "\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"N\n" +
+      "\022PredictorCandidate\022\022\n\004name\030\001 \001(\tR\004name\022" +
+      "\022\n\004rmse\030\002 \001(\001R\004rmse\022\020\n\003mae\030\003 \001(\001R\003mae\"\207\001" +
+      "\n\017RankerCandidate\022\022\n\004name\030\001 \001(\tR\004name\022\034\n" +
+      "\nndcg_at_10\030\002 \001(\001R\010ndcgAt10\022&\n\017precision" +
+      "_at_10\030\003 \001(\001R\rprecisionAt10\022\032\n\010coverage\030" +
+      "\004 \001(\001R\010coverage\"/\n\025TriggerRetrainRequest" +
+      "\022\026\n\006retune\030\001 \001(\010R\006retune\"l\n\026TriggerRetra" +
+      "inResponse\022)\n\003job\030\001 \001(\0132\027.movierec.v1.Re" +
+      "trainJobR\003job\022\'\n\017already_running\030\002 \001(\010R\016" +
+      "alreadyRunning\"\031\n\027GetRetrainStatusReques" +
+      "t\"E\n\030GetRetrainStatusResponse\022)\n\003job\030\001 \001" +
+      "(\0132\027.movierec.v1.RetrainJobR\003job\"\373\004\n\nRet" +
+      "rainJob\022\025\n\006job_id\030\001 \001(\tR\005jobId\022/\n\005state\030" +
+      "\002 \001(\0162\031.movierec.v1.RetrainStateR\005state\022" +
+      "\024\n\005stage\030\003 \001(\tR\005stage\022!\n\014stage_number\030\004 " +
+      "\001(\005R\013stageNumber\022\037\n\013stage_count\030\005 \001(\005R\ns" +
+      "tageCount\022\030\n\007trigger\030\006 \001(\tR\007trigger\0229\n\ns" +
+      "tarted_at\030\007 \001(\0132\032.google.protobuf.Timest" +
+      "ampR\tstartedAt\022;\n\013finished_at\030\010 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\nfinishedAt\022!\n\014r" +
+      "ating_count\030\t \001(\003R\013ratingCount\022#\n\rmodel_" +
+      "version\030\n \001(\tR\014modelVersion\022\024\n\005error\030\013 \001" +
+      "(\tR\005error\022N\n\rstage_seconds\030\014 \003(\0132).movie" +
+      "rec.v1.RetrainJob.StageSecondsEntryR\014sta" +
+      "geSeconds\022\032\n\010progress\030\r \001(\001R\010progress\022\026\n" +
+      "\006retune\030\016 \001(\010R\006retune\022\026\n\006tuning\030\017 \001(\tR\006t" +
+      "uning\032?\n\021StageSecondsEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\">\n\017QueryS" +
+      "qlRequest\022\020\n\003sql\030\001 \001(\tR\003sql\022\031\n\010max_rows\030" +
+      "\002 \001(\005R\007maxRows\"\235\001\n\020QuerySqlResponse\022\030\n\007c" +
+      "olumns\030\001 \003(\tR\007columns\022!\n\014column_types\030\002 " +
+      "\003(\tR\013columnTypes\022.\n\004rows\030\003 \003(\0132\032.google." +
+      "protobuf.ListValueR\004rows\022\034\n\ttruncated\030\004 " +
+      "\001(\010R\ttruncated*\177\n\014RetrainState\022\035\n\031RETRAI" +
+      "N_STATE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STATE_R" +
+      "UNNING\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002\022\030\n" +
+      "\024RETRAIN_STATE_FAILED\020\0032\350\002\n\014AdminService" +
+      "\022S\n\014GetModelInfo\022 .movierec.v1.GetModelI" +
+      "nfoRequest\032!.movierec.v1.GetModelInfoRes" +
+      "ponse\022Y\n\016TriggerRetrain\022\".movierec.v1.Tr" +
+      "iggerRetrainRequest\032#.movierec.v1.Trigge" +
+      "rRetrainResponse\022_\n\020GetRetrainStatus\022$.m" +
+      "ovierec.v1.GetRetrainStatusRequest\032%.mov" +
+      "ierec.v1.GetRetrainStatusResponse\022G\n\010Que" +
+      "rySql\022\034.movierec.v1.QuerySqlRequest\032\035.mo" +
+      "vierec.v1.QuerySqlResponseB\251\001\n\016io.movier" +
+      "ec.v1B\nAdminProtoP\001Z>github.com/movierec" +
+      "/movierec/clients/go/movierec/v1;moviere" +
+      "cv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027" +
+      "Movierec\\V1\\GPBMetadata\352\002\014Movierec::V1b\006" +
+      "proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -181,7 +186,7 @@ public final class AdminProto {
     internal_static_movierec_v1_GetModelInfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_GetModelInfoResponse_descriptor,
-        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", "Ranker", "Candidates", "TuningSeconds", "ValidationSplit", "Predictor", "PredictorCandidates", });
+        new java.lang.String[] { "ModelVersion", "TrainedAt", "Params", "UserCount", "MovieCount", "RatingCount", "FitSeconds", "RatingsSinceModel", "FoldedInUserCount", "FoldedInMovieCount", "MinRating", "MaxRating", "RatingStep", "Ranker", "Candidates", "TuningSeconds", "ValidationSplit", "Predictor", "PredictorCandidates", "SkippedCandidates", "TuningDecision", "TuningSample", });
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_descriptor =
       internal_static_movierec_v1_GetModelInfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_movierec_v1_GetModelInfoResponse_ParamsEntry_fieldAccessorTable = new
@@ -205,7 +210,7 @@ public final class AdminProto {
     internal_static_movierec_v1_TriggerRetrainRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_TriggerRetrainRequest_descriptor,
-        new java.lang.String[] { });
+        new java.lang.String[] { "Retune", });
     internal_static_movierec_v1_TriggerRetrainResponse_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_movierec_v1_TriggerRetrainResponse_fieldAccessorTable = new
@@ -229,7 +234,7 @@ public final class AdminProto {
     internal_static_movierec_v1_RetrainJob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_movierec_v1_RetrainJob_descriptor,
-        new java.lang.String[] { "JobId", "State", "Stage", "StageNumber", "StageCount", "Trigger", "StartedAt", "FinishedAt", "RatingCount", "ModelVersion", "Error", "StageSeconds", "Progress", });
+        new java.lang.String[] { "JobId", "State", "Stage", "StageNumber", "StageCount", "Trigger", "StartedAt", "FinishedAt", "RatingCount", "ModelVersion", "Error", "StageSeconds", "Progress", "Retune", "Tuning", });
     internal_static_movierec_v1_RetrainJob_StageSecondsEntry_descriptor =
       internal_static_movierec_v1_RetrainJob_descriptor.getNestedTypes().get(0);
     internal_static_movierec_v1_RetrainJob_StageSecondsEntry_fieldAccessorTable = new

@@ -26,6 +26,9 @@ private static final long serialVersionUID = 0L;
     validationSplit_ = "";
     predictor_ = "";
     predictorCandidates_ = java.util.Collections.emptyList();
+    skippedCandidates_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    tuningDecision_ = "";
+    tuningSample_ = "";
   }
 
   @java.lang.Override
@@ -679,6 +682,162 @@ java.lang.String defaultValue) {
     return predictorCandidates_.get(index);
   }
 
+  public static final int SKIPPED_CANDIDATES_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList skippedCandidates_;
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @return A list containing the skippedCandidates.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getSkippedCandidatesList() {
+    return skippedCandidates_;
+  }
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @return The count of skippedCandidates.
+   */
+  public int getSkippedCandidatesCount() {
+    return skippedCandidates_.size();
+  }
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @param index The index of the element to return.
+   * @return The skippedCandidates at the given index.
+   */
+  public java.lang.String getSkippedCandidates(int index) {
+    return skippedCandidates_.get(index);
+  }
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the skippedCandidates at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getSkippedCandidatesBytes(int index) {
+    return skippedCandidates_.getByteString(index);
+  }
+
+  public static final int TUNING_DECISION_FIELD_NUMBER = 21;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object tuningDecision_ = "";
+  /**
+   * <pre>
+   * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+   * choice against the settings of the model it replaced (for example "kept the serving
+   * settings: ... validates below them"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+   * @return The tuningDecision.
+   */
+  @java.lang.Override
+  public java.lang.String getTuningDecision() {
+    java.lang.Object ref = tuningDecision_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      tuningDecision_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+   * choice against the settings of the model it replaced (for example "kept the serving
+   * settings: ... validates below them"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+   * @return The bytes for tuningDecision.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTuningDecisionBytes() {
+    java.lang.Object ref = tuningDecision_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      tuningDecision_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int TUNING_SAMPLE_FIELD_NUMBER = 22;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object tuningSample_ = "";
+  /**
+   * <pre>
+   * The ratings the tuning fitted on: all of them, or whole users sampled up to
+   * tuning_max_ratings.
+   * </pre>
+   *
+   * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+   * @return The tuningSample.
+   */
+  @java.lang.Override
+  public java.lang.String getTuningSample() {
+    java.lang.Object ref = tuningSample_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      tuningSample_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The ratings the tuning fitted on: all of them, or whole users sampled up to
+   * tuning_max_ratings.
+   * </pre>
+   *
+   * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+   * @return The bytes for tuningSample.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTuningSampleBytes() {
+    java.lang.Object ref = tuningSample_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      tuningSample_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -752,6 +911,15 @@ java.lang.String defaultValue) {
     }
     for (int i = 0; i < predictorCandidates_.size(); i++) {
       output.writeMessage(19, predictorCandidates_.get(i));
+    }
+    for (int i = 0; i < skippedCandidates_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 20, skippedCandidates_.getRaw(i));
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuningDecision_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 21, tuningDecision_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuningSample_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 22, tuningSample_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -840,6 +1008,20 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(19, predictorCandidates_.get(i));
     }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < skippedCandidates_.size(); i++) {
+        dataSize += computeStringSizeNoTag(skippedCandidates_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getSkippedCandidatesList().size();
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuningDecision_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(21, tuningDecision_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuningSample_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(22, tuningSample_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -901,6 +1083,12 @@ java.lang.String defaultValue) {
         .equals(other.getPredictor())) return false;
     if (!getPredictorCandidatesList()
         .equals(other.getPredictorCandidatesList())) return false;
+    if (!getSkippedCandidatesList()
+        .equals(other.getSkippedCandidatesList())) return false;
+    if (!getTuningDecision()
+        .equals(other.getTuningDecision())) return false;
+    if (!getTuningSample()
+        .equals(other.getTuningSample())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -969,6 +1157,14 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + PREDICTOR_CANDIDATES_FIELD_NUMBER;
       hash = (53 * hash) + getPredictorCandidatesList().hashCode();
     }
+    if (getSkippedCandidatesCount() > 0) {
+      hash = (37 * hash) + SKIPPED_CANDIDATES_FIELD_NUMBER;
+      hash = (53 * hash) + getSkippedCandidatesList().hashCode();
+    }
+    hash = (37 * hash) + TUNING_DECISION_FIELD_NUMBER;
+    hash = (53 * hash) + getTuningDecision().hashCode();
+    hash = (37 * hash) + TUNING_SAMPLE_FIELD_NUMBER;
+    hash = (53 * hash) + getTuningSample().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1159,6 +1355,10 @@ java.lang.String defaultValue) {
         predictorCandidatesBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00040000);
+      skippedCandidates_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00080000);
+      tuningDecision_ = "";
+      tuningSample_ = "";
       return this;
     }
 
@@ -1210,6 +1410,11 @@ java.lang.String defaultValue) {
       } else {
         result.predictorCandidates_ = predictorCandidatesBuilder_.build();
       }
+      if (((bitField0_ & 0x00080000) != 0)) {
+        skippedCandidates_ = skippedCandidates_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00080000);
+      }
+      result.skippedCandidates_ = skippedCandidates_;
     }
 
     private void buildPartial0(io.movierec.v1.GetModelInfoResponse result) {
@@ -1267,6 +1472,12 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00020000) != 0)) {
         result.predictor_ = predictor_;
+      }
+      if (((from_bitField0_ & 0x00100000) != 0)) {
+        result.tuningDecision_ = tuningDecision_;
+      }
+      if (((from_bitField0_ & 0x00200000) != 0)) {
+        result.tuningSample_ = tuningSample_;
       }
     }
 
@@ -1425,6 +1636,26 @@ java.lang.String defaultValue) {
           }
         }
       }
+      if (!other.skippedCandidates_.isEmpty()) {
+        if (skippedCandidates_.isEmpty()) {
+          skippedCandidates_ = other.skippedCandidates_;
+          bitField0_ = (bitField0_ & ~0x00080000);
+        } else {
+          ensureSkippedCandidatesIsMutable();
+          skippedCandidates_.addAll(other.skippedCandidates_);
+        }
+        onChanged();
+      }
+      if (!other.getTuningDecision().isEmpty()) {
+        tuningDecision_ = other.tuningDecision_;
+        bitField0_ |= 0x00100000;
+        onChanged();
+      }
+      if (!other.getTuningSample().isEmpty()) {
+        tuningSample_ = other.tuningSample_;
+        bitField0_ |= 0x00200000;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1568,6 +1799,22 @@ java.lang.String defaultValue) {
               }
               break;
             } // case 154
+            case 162: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureSkippedCandidatesIsMutable();
+              skippedCandidates_.add(s);
+              break;
+            } // case 162
+            case 170: {
+              tuningDecision_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00100000;
+              break;
+            } // case 170
+            case 178: {
+              tuningSample_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00200000;
+              break;
+            } // case 178
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3384,6 +3631,354 @@ java.lang.String defaultValue) {
         predictorCandidates_ = null;
       }
       return predictorCandidatesBuilder_;
+    }
+
+    private com.google.protobuf.LazyStringList skippedCandidates_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureSkippedCandidatesIsMutable() {
+      if (!((bitField0_ & 0x00080000) != 0)) {
+        skippedCandidates_ = new com.google.protobuf.LazyStringArrayList(skippedCandidates_);
+        bitField0_ |= 0x00080000;
+       }
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @return A list containing the skippedCandidates.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getSkippedCandidatesList() {
+      return skippedCandidates_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @return The count of skippedCandidates.
+     */
+    public int getSkippedCandidatesCount() {
+      return skippedCandidates_.size();
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param index The index of the element to return.
+     * @return The skippedCandidates at the given index.
+     */
+    public java.lang.String getSkippedCandidates(int index) {
+      return skippedCandidates_.get(index);
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the skippedCandidates at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getSkippedCandidatesBytes(int index) {
+      return skippedCandidates_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param index The index to set the value at.
+     * @param value The skippedCandidates to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSkippedCandidates(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureSkippedCandidatesIsMutable();
+      skippedCandidates_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param value The skippedCandidates to add.
+     * @return This builder for chaining.
+     */
+    public Builder addSkippedCandidates(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureSkippedCandidatesIsMutable();
+      skippedCandidates_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param values The skippedCandidates to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllSkippedCandidates(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureSkippedCandidatesIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, skippedCandidates_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSkippedCandidates() {
+      skippedCandidates_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00080000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+     * empty when every candidate the settings name was measured.
+     * </pre>
+     *
+     * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+     * @param value The bytes of the skippedCandidates to add.
+     * @return This builder for chaining.
+     */
+    public Builder addSkippedCandidatesBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureSkippedCandidatesIsMutable();
+      skippedCandidates_.add(value);
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object tuningDecision_ = "";
+    /**
+     * <pre>
+     * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+     * choice against the settings of the model it replaced (for example "kept the serving
+     * settings: ... validates below them"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+     * @return The tuningDecision.
+     */
+    public java.lang.String getTuningDecision() {
+      java.lang.Object ref = tuningDecision_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        tuningDecision_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+     * choice against the settings of the model it replaced (for example "kept the serving
+     * settings: ... validates below them"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+     * @return The bytes for tuningDecision.
+     */
+    public com.google.protobuf.ByteString
+        getTuningDecisionBytes() {
+      java.lang.Object ref = tuningDecision_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        tuningDecision_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+     * choice against the settings of the model it replaced (for example "kept the serving
+     * settings: ... validates below them"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+     * @param value The tuningDecision to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningDecision(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      tuningDecision_ = value;
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+     * choice against the settings of the model it replaced (for example "kept the serving
+     * settings: ... validates below them"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTuningDecision() {
+      tuningDecision_ = getDefaultInstance().getTuningDecision();
+      bitField0_ = (bitField0_ & ~0x00100000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+     * choice against the settings of the model it replaced (for example "kept the serving
+     * settings: ... validates below them"); empty when tuning was off.
+     * </pre>
+     *
+     * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+     * @param value The bytes for tuningDecision to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningDecisionBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      tuningDecision_ = value;
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object tuningSample_ = "";
+    /**
+     * <pre>
+     * The ratings the tuning fitted on: all of them, or whole users sampled up to
+     * tuning_max_ratings.
+     * </pre>
+     *
+     * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+     * @return The tuningSample.
+     */
+    public java.lang.String getTuningSample() {
+      java.lang.Object ref = tuningSample_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        tuningSample_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The ratings the tuning fitted on: all of them, or whole users sampled up to
+     * tuning_max_ratings.
+     * </pre>
+     *
+     * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+     * @return The bytes for tuningSample.
+     */
+    public com.google.protobuf.ByteString
+        getTuningSampleBytes() {
+      java.lang.Object ref = tuningSample_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        tuningSample_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The ratings the tuning fitted on: all of them, or whole users sampled up to
+     * tuning_max_ratings.
+     * </pre>
+     *
+     * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+     * @param value The tuningSample to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningSample(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      tuningSample_ = value;
+      bitField0_ |= 0x00200000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ratings the tuning fitted on: all of them, or whole users sampled up to
+     * tuning_max_ratings.
+     * </pre>
+     *
+     * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTuningSample() {
+      tuningSample_ = getDefaultInstance().getTuningSample();
+      bitField0_ = (bitField0_ & ~0x00200000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ratings the tuning fitted on: all of them, or whole users sampled up to
+     * tuning_max_ratings.
+     * </pre>
+     *
+     * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+     * @param value The bytes for tuningSample to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningSampleBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      tuningSample_ = value;
+      bitField0_ |= 0x00200000;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

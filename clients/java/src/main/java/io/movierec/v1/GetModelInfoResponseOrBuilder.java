@@ -371,4 +371,95 @@ java.lang.String defaultValue);
    */
   io.movierec.v1.PredictorCandidateOrBuilder getPredictorCandidatesOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @return A list containing the skippedCandidates.
+   */
+  java.util.List<java.lang.String>
+      getSkippedCandidatesList();
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @return The count of skippedCandidates.
+   */
+  int getSkippedCandidatesCount();
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @param index The index of the element to return.
+   * @return The skippedCandidates at the given index.
+   */
+  java.lang.String getSkippedCandidates(int index);
+  /**
+   * <pre>
+   * Candidates the tuning did not measure, each with the reason (the tuning limit was hit);
+   * empty when every candidate the settings name was measured.
+   * </pre>
+   *
+   * <code>repeated string skipped_candidates = 20 [json_name = "skippedCandidates"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the skippedCandidates at the given index.
+   */
+  com.google.protobuf.ByteString
+      getSkippedCandidatesBytes(int index);
+
+  /**
+   * <pre>
+   * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+   * choice against the settings of the model it replaced (for example "kept the serving
+   * settings: ... validates below them"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+   * @return The tuningDecision.
+   */
+  java.lang.String getTuningDecision();
+  /**
+   * <pre>
+   * How the ranker was reached: tuned afresh or a previous tuning reused, and why, then the
+   * choice against the settings of the model it replaced (for example "kept the serving
+   * settings: ... validates below them"); empty when tuning was off.
+   * </pre>
+   *
+   * <code>string tuning_decision = 21 [json_name = "tuningDecision"];</code>
+   * @return The bytes for tuningDecision.
+   */
+  com.google.protobuf.ByteString
+      getTuningDecisionBytes();
+
+  /**
+   * <pre>
+   * The ratings the tuning fitted on: all of them, or whole users sampled up to
+   * tuning_max_ratings.
+   * </pre>
+   *
+   * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+   * @return The tuningSample.
+   */
+  java.lang.String getTuningSample();
+  /**
+   * <pre>
+   * The ratings the tuning fitted on: all of them, or whole users sampled up to
+   * tuning_max_ratings.
+   * </pre>
+   *
+   * <code>string tuning_sample = 22 [json_name = "tuningSample"];</code>
+   * @return The bytes for tuningSample.
+   */
+  com.google.protobuf.ByteString
+      getTuningSampleBytes();
 }

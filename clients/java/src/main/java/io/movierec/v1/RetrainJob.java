@@ -26,6 +26,7 @@ private static final long serialVersionUID = 0L;
     trigger_ = "";
     modelVersion_ = "";
     error_ = "";
+    tuning_ = "";
   }
 
   @java.lang.Override
@@ -556,6 +557,70 @@ private static final long serialVersionUID = 0L;
     return progress_;
   }
 
+  public static final int RETUNE_FIELD_NUMBER = 14;
+  private boolean retune_ = false;
+  /**
+   * <pre>
+   * True when the request asked for a fresh tuning.
+   * </pre>
+   *
+   * <code>bool retune = 14 [json_name = "retune"];</code>
+   * @return The retune.
+   */
+  @java.lang.Override
+  public boolean getRetune() {
+    return retune_;
+  }
+
+  public static final int TUNING_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object tuning_ = "";
+  /**
+   * <pre>
+   * How the new model's ranker was chosen (known once trained), as in
+   * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+   * </pre>
+   *
+   * <code>string tuning = 15 [json_name = "tuning"];</code>
+   * @return The tuning.
+   */
+  @java.lang.Override
+  public java.lang.String getTuning() {
+    java.lang.Object ref = tuning_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      tuning_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * How the new model's ranker was chosen (known once trained), as in
+   * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+   * </pre>
+   *
+   * <code>string tuning = 15 [json_name = "tuning"];</code>
+   * @return The bytes for tuning.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTuningBytes() {
+    java.lang.Object ref = tuning_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      tuning_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -611,6 +676,12 @@ private static final long serialVersionUID = 0L;
         12);
     if (java.lang.Double.doubleToRawLongBits(progress_) != 0) {
       output.writeDouble(13, progress_);
+    }
+    if (retune_ != false) {
+      output.writeBool(14, retune_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuning_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 15, tuning_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -674,6 +745,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(13, progress_);
     }
+    if (retune_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(14, retune_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(tuning_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(15, tuning_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -721,6 +799,10 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToLongBits(getProgress())
         != java.lang.Double.doubleToLongBits(
             other.getProgress())) return false;
+    if (getRetune()
+        != other.getRetune()) return false;
+    if (!getTuning()
+        .equals(other.getTuning())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -766,6 +848,11 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + PROGRESS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         java.lang.Double.doubleToLongBits(getProgress()));
+    hash = (37 * hash) + RETUNE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getRetune());
+    hash = (37 * hash) + TUNING_FIELD_NUMBER;
+    hash = (53 * hash) + getTuning().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -942,6 +1029,8 @@ private static final long serialVersionUID = 0L;
       error_ = "";
       internalGetMutableStageSeconds().clear();
       progress_ = 0D;
+      retune_ = false;
+      tuning_ = "";
       return this;
     }
 
@@ -1018,6 +1107,12 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.progress_ = progress_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.retune_ = retune_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.tuning_ = tuning_;
       }
     }
 
@@ -1113,6 +1208,14 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000800;
       if (other.getProgress() != 0D) {
         setProgress(other.getProgress());
+      }
+      if (other.getRetune() != false) {
+        setRetune(other.getRetune());
+      }
+      if (!other.getTuning().isEmpty()) {
+        tuning_ = other.tuning_;
+        bitField0_ |= 0x00004000;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1213,6 +1316,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 105
+            case 112: {
+              retune_ = input.readBool();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
+            case 122: {
+              tuning_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2401,6 +2514,147 @@ private static final long serialVersionUID = 0L;
     public Builder clearProgress() {
       bitField0_ = (bitField0_ & ~0x00001000);
       progress_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private boolean retune_ ;
+    /**
+     * <pre>
+     * True when the request asked for a fresh tuning.
+     * </pre>
+     *
+     * <code>bool retune = 14 [json_name = "retune"];</code>
+     * @return The retune.
+     */
+    @java.lang.Override
+    public boolean getRetune() {
+      return retune_;
+    }
+    /**
+     * <pre>
+     * True when the request asked for a fresh tuning.
+     * </pre>
+     *
+     * <code>bool retune = 14 [json_name = "retune"];</code>
+     * @param value The retune to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRetune(boolean value) {
+      
+      retune_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True when the request asked for a fresh tuning.
+     * </pre>
+     *
+     * <code>bool retune = 14 [json_name = "retune"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRetune() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      retune_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object tuning_ = "";
+    /**
+     * <pre>
+     * How the new model's ranker was chosen (known once trained), as in
+     * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+     * </pre>
+     *
+     * <code>string tuning = 15 [json_name = "tuning"];</code>
+     * @return The tuning.
+     */
+    public java.lang.String getTuning() {
+      java.lang.Object ref = tuning_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        tuning_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the new model's ranker was chosen (known once trained), as in
+     * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+     * </pre>
+     *
+     * <code>string tuning = 15 [json_name = "tuning"];</code>
+     * @return The bytes for tuning.
+     */
+    public com.google.protobuf.ByteString
+        getTuningBytes() {
+      java.lang.Object ref = tuning_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        tuning_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * How the new model's ranker was chosen (known once trained), as in
+     * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+     * </pre>
+     *
+     * <code>string tuning = 15 [json_name = "tuning"];</code>
+     * @param value The tuning to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuning(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      tuning_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the new model's ranker was chosen (known once trained), as in
+     * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+     * </pre>
+     *
+     * <code>string tuning = 15 [json_name = "tuning"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTuning() {
+      tuning_ = getDefaultInstance().getTuning();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How the new model's ranker was chosen (known once trained), as in
+     * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+     * </pre>
+     *
+     * <code>string tuning = 15 [json_name = "tuning"];</code>
+     * @param value The bytes for tuning to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTuningBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      tuning_ = value;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }

@@ -272,4 +272,36 @@ public interface RetrainJobOrBuilder extends
    * @return The progress.
    */
   double getProgress();
+
+  /**
+   * <pre>
+   * True when the request asked for a fresh tuning.
+   * </pre>
+   *
+   * <code>bool retune = 14 [json_name = "retune"];</code>
+   * @return The retune.
+   */
+  boolean getRetune();
+
+  /**
+   * <pre>
+   * How the new model's ranker was chosen (known once trained), as in
+   * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+   * </pre>
+   *
+   * <code>string tuning = 15 [json_name = "tuning"];</code>
+   * @return The tuning.
+   */
+  java.lang.String getTuning();
+  /**
+   * <pre>
+   * How the new model's ranker was chosen (known once trained), as in
+   * GetModelInfoResponse.tuning_decision; empty when tuning is off.
+   * </pre>
+   *
+   * <code>string tuning = 15 [json_name = "tuning"];</code>
+   * @return The bytes for tuning.
+   */
+  com.google.protobuf.ByteString
+      getTuningBytes();
 }

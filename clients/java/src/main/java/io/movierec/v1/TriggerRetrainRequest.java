@@ -5,7 +5,7 @@ package io.movierec.v1;
 
 /**
  * <pre>
- * TriggerRetrainRequest has no fields.
+ * TriggerRetrainRequest says whether the retrain must tune the ranker afresh.
  * </pre>
  *
  * Protobuf type {@code movierec.v1.TriggerRetrainRequest}
@@ -47,6 +47,22 @@ private static final long serialVersionUID = 0L;
             io.movierec.v1.TriggerRetrainRequest.class, io.movierec.v1.TriggerRetrainRequest.Builder.class);
   }
 
+  public static final int RETUNE_FIELD_NUMBER = 1;
+  private boolean retune_ = false;
+  /**
+   * <pre>
+   * True: tune again even where the serving model's tuning could be reused (the data grew
+   * less than tuning_retune_growth since it was made).
+   * </pre>
+   *
+   * <code>bool retune = 1 [json_name = "retune"];</code>
+   * @return The retune.
+   */
+  @java.lang.Override
+  public boolean getRetune() {
+    return retune_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -61,6 +77,9 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
+    if (retune_ != false) {
+      output.writeBool(1, retune_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -70,6 +89,10 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
+    if (retune_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(1, retune_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -85,6 +108,8 @@ private static final long serialVersionUID = 0L;
     }
     io.movierec.v1.TriggerRetrainRequest other = (io.movierec.v1.TriggerRetrainRequest) obj;
 
+    if (getRetune()
+        != other.getRetune()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -96,6 +121,9 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
+    hash = (37 * hash) + RETUNE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getRetune());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -193,7 +221,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * TriggerRetrainRequest has no fields.
+   * TriggerRetrainRequest says whether the retrain must tune the ranker afresh.
    * </pre>
    *
    * Protobuf type {@code movierec.v1.TriggerRetrainRequest}
@@ -228,6 +256,8 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public Builder clear() {
       super.clear();
+      bitField0_ = 0;
+      retune_ = false;
       return this;
     }
 
@@ -254,8 +284,16 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public io.movierec.v1.TriggerRetrainRequest buildPartial() {
       io.movierec.v1.TriggerRetrainRequest result = new io.movierec.v1.TriggerRetrainRequest(this);
+      if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartial0(io.movierec.v1.TriggerRetrainRequest result) {
+      int from_bitField0_ = bitField0_;
+      if (((from_bitField0_ & 0x00000001) != 0)) {
+        result.retune_ = retune_;
+      }
     }
 
     @java.lang.Override
@@ -302,6 +340,9 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(io.movierec.v1.TriggerRetrainRequest other) {
       if (other == io.movierec.v1.TriggerRetrainRequest.getDefaultInstance()) return this;
+      if (other.getRetune() != false) {
+        setRetune(other.getRetune());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -328,6 +369,11 @@ private static final long serialVersionUID = 0L;
             case 0:
               done = true;
               break;
+            case 8: {
+              retune_ = input.readBool();
+              bitField0_ |= 0x00000001;
+              break;
+            } // case 8
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -341,6 +387,54 @@ private static final long serialVersionUID = 0L;
       } finally {
         onChanged();
       } // finally
+      return this;
+    }
+    private int bitField0_;
+
+    private boolean retune_ ;
+    /**
+     * <pre>
+     * True: tune again even where the serving model's tuning could be reused (the data grew
+     * less than tuning_retune_growth since it was made).
+     * </pre>
+     *
+     * <code>bool retune = 1 [json_name = "retune"];</code>
+     * @return The retune.
+     */
+    @java.lang.Override
+    public boolean getRetune() {
+      return retune_;
+    }
+    /**
+     * <pre>
+     * True: tune again even where the serving model's tuning could be reused (the data grew
+     * less than tuning_retune_growth since it was made).
+     * </pre>
+     *
+     * <code>bool retune = 1 [json_name = "retune"];</code>
+     * @param value The retune to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRetune(boolean value) {
+      
+      retune_ = value;
+      bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True: tune again even where the serving model's tuning could be reused (the data grew
+     * less than tuning_retune_growth since it was made).
+     * </pre>
+     *
+     * <code>bool retune = 1 [json_name = "retune"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRetune() {
+      bitField0_ = (bitField0_ & ~0x00000001);
+      retune_ = false;
+      onChanged();
       return this;
     }
     @java.lang.Override

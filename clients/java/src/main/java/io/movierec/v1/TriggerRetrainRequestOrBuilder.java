@@ -6,4 +6,15 @@ package io.movierec.v1;
 public interface TriggerRetrainRequestOrBuilder extends
     // @@protoc_insertion_point(interface_extends:movierec.v1.TriggerRetrainRequest)
     com.google.protobuf.MessageOrBuilder {
+
+  /**
+   * <pre>
+   * True: tune again even where the serving model's tuning could be reused (the data grew
+   * less than tuning_retune_growth since it was made).
+   * </pre>
+   *
+   * <code>bool retune = 1 [json_name = "retune"];</code>
+   * @return The retune.
+   */
+  boolean getRetune();
 }
