@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
+from spark_store.columns import numeric_columns
 from spark_store.holdout import RatingSet
 from spark_store.list_store import SparkListStore, bulk_lists
 from spark_store.loaders import load_dataset
@@ -171,12 +172,9 @@ class SparkEngine:
             )
             for r in movie_rows
         ]
-        rows = indexed.select("user_idx", "item_idx", "rating").collect()
-        users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         # NaN: an interaction without a rating (ServingModel.rated_ratings)
-        values = np.fromiter(
-            (np.nan if r[2] is None else r[2] for r in rows), dtype=np.float32, count=len(rows)
+        users, items, values = numeric_columns(
+            indexed.select("user_idx", "item_idx", "rating"), (np.int64, np.int64, np.float32)
         )
         return LoadedVersion(
             factors, movies, (users, items, values), VersionTables(ratings, movies_df, indexed)

@@ -14,9 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from spark_store import ranking_metrics as metrics
 from spark_store.bias_als import biases_of_arrays, fit_biases, residuals
+from spark_store.columns import numeric_columns
 from spark_store.item_models import CoRatings, co_ratings, cosine_links
 from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RatingScale
 from spark_store.ranking import ItemNeighbours, ItemScorer, blend, top_n
@@ -71,13 +73,17 @@ class RatingSet:
 class RankingHoldout:
     """A training side indexed for Spark and, per user, the held-out movies to find."""
 
-    def __init__(self, train: RatingSet, test: RatingSet) -> None:
+    def __init__(
+        self, train: RatingSet, test: RatingSet, max_users: int = 0, seed: int = 0
+    ) -> None:
+        """With max_users, only that many held-out users are scored, a sample drawn by a hash
+        of (user, seed) in Spark, so no more than theirs reaches the driver."""
         self.spark = train.spark
         self.user_ids, self.item_ids, indexed = index_ids(self.spark, train.df)
         self.indexed = indexed.cache()
-        rows = self.indexed.select("user_idx", "item_idx").collect()
-        users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        users, items = numeric_columns(
+            self.indexed.select("user_idx", "item_idx"), (np.int64, np.int64)
+        )
         order = np.argsort(users, kind="stable")
         bounds = np.searchsorted(users[order], np.arange(len(self.user_ids) + 1))
         # Views into one sorted copy: slicing items[order] per user instead kept a whole copy
@@ -86,7 +92,13 @@ class RankingHoldout:
         self.counts = np.bincount(items, minlength=len(self.item_ids)).astype(np.float64)
         self.user_index = {u: i for i, u in enumerate(self.user_ids)}
         self.relevant: dict[str, set[str]] = {}
-        for row in test.df.select("user_id", "movie_id").toLocalIterator():
+        held_out = test.df.select("user_id", "movie_id")
+        if max_users > 0:
+            drawn = F.xxhash64("user_id", F.lit(seed))
+            held_out_users = held_out.select("user_id").distinct()
+            sample = held_out_users.orderBy(drawn, "user_id").limit(max_users)
+            held_out = held_out.join(sample, "user_id", "left_semi")
+        for row in held_out.toLocalIterator():
             self.relevant.setdefault(row.user_id, set()).add(row.movie_id)
 
     def lists(self, score: Scorer, k: int) -> dict[str, list[str]]:
@@ -153,11 +165,11 @@ class RatingHoldout:
         self.user_ids, self.item_ids, indexed = index_ids(spark, rated_train)
         self.indexed = indexed.cache()
         self.scale: RatingScale = rating_scale(rated_train)
-        pairs = apply_index(spark, rated_test, self.user_ids, self.item_ids).collect()
-        self.users = np.asarray([p.user_idx for p in pairs], dtype=np.int64)
-        self.items = np.asarray([p.item_idx for p in pairs], dtype=np.int64)
-        self.actual = np.asarray([p.rating for p in pairs], dtype=np.float64)
-        self.dropped = rated_test.count() - len(pairs)
+        pairs = apply_index(spark, rated_test, self.user_ids, self.item_ids)
+        self.users, self.items, self.actual = numeric_columns(
+            pairs.select("user_idx", "item_idx", "rating"), (np.int64, np.int64, np.float64)
+        )
+        self.dropped = rated_test.count() - len(self.users)
         self._fit_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def plain_als(self, params: AlsParams) -> np.ndarray:
@@ -181,12 +193,11 @@ class RatingHoldout:
         """The biases alone as the predictor (mean + user bias + movie bias), fitted on the
         driver: what a shrinkage setting does without an ALS fit."""
         if self._fit_arrays is None:
-            rows = self.indexed.select("user_idx", "item_idx", "rating").collect()
-            self._fit_arrays = (
-                np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-                np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
-                np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)),
+            users, items, ratings = numeric_columns(
+                self.indexed.select("user_idx", "item_idx", "rating"),
+                (np.int64, np.int64, np.float64),
             )
+            self._fit_arrays = (users, items, ratings)
         shape = (len(self.user_ids), len(self.item_ids))
         biases = biases_of_arrays(*self._fit_arrays, bias, shape)
         predicted: np.ndarray = biases.mean + biases.user[self.users] + biases.item[self.items]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
+from spark_store.columns import numeric_columns
 from spark_store.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
 
 log = logging.getLogger(__name__)
@@ -456,7 +457,5 @@ def _most_rated(counts: np.ndarray, limit: int) -> np.ndarray:
 
 
 def _pairs(ratings: DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    rows = ratings.collect()
-    users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    users, items = numeric_columns(ratings, (np.int64, np.int64))
     return users, items
