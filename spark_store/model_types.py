@@ -150,7 +150,8 @@ class TuningSettings:
     split: str = "random"  # validation per user: "random" share, or "time" (latest ratings)
     max_ratings: int = 1_000_000  # tuning fits on whole users, sampled up to this many ratings
     item_models: int = 8  # item-item candidates measured, in selection._item_models' order
-    rating_fits: int = 7  # PredictRating's optional ALS fits (selection: rating_selection)
+    blended_models: int = 2  # the best item models alone are blended with ALS and popularity
+    rating_fits: int = 4  # PredictRating's ALS fits beyond the configured (rating_selection)
     limit_s: float = 3600.0  # safety net: candidates left when it is hit are reported
     validation_fraction: float = 0.2
     ease_max_items: int = 5000  # EASE^R's dense item matrix covers the most-rated movies only

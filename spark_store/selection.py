@@ -11,7 +11,8 @@ depends on the data, the settings and the seed only, never on how busy the machi
   - candidates, in a fixed order: popularity (rating count) and the configured implicit ALS;
     the serving model's settings on a retrain; then the first `item_models` item-item models
     (item_models: cosine item-KNN, RP3beta, EASE^R over the `ease_max_items` most-rated
-    movies), each alone and blended with ALS and with popularity.
+    movies), each alone; then the `blended_models` best of them alone, each blended with ALS
+    and with popularity.
 `limit_s` is a safety net only: when it is hit, the candidates left are skipped and listed, at
 WARNING, in the model's tuning record (GetModelInfo) and in metrics.
 
@@ -141,8 +142,7 @@ def select(
     fit, validation, how = validation_split(
         source, tuning.split, tuning.validation_fraction, tuning.seed
     )
-    holdout = RankingHoldout(fit, validation)
-    _sample_users(holdout, tuning.max_validation_users, tuning.seed)
+    holdout = RankingHoldout(fit, validation, tuning.max_validation_users, tuning.seed)
     log.info("tuning on %s: validation split (%s) in %.1f s", sample, how, limit.elapsed())
     chooser = _Chooser(holdout, tuning.k)
     skipped: list[str] = []  # candidates the safety limit left unmeasured
@@ -179,27 +179,47 @@ def select(
                 f"EASE^R: {rated} rated movies, above ease_max_items {tuning.ease_max_items}; "
                 f"fitted on the {tuning.ease_max_items} most rated"
             )
-        for model in models:
+        # Each item model alone; only the best `blended_models` of them are kept (their
+        # links held, the others released at once) and blended: a blend of a weak model
+        # does not beat the blend of a strong one, and blends are most of the scorings.
+        strongest: list[tuple[float, int, ItemScorer, ModelSettings]] = []
+        for order, model in enumerate(models):
             if limit.hit():
                 skipped.append(f"{model.describe()}: {limit.reason()}")
                 continue
             fitted = limit.elapsed()
             links = co.links(model, tuning.ease_max_items)
-            fitted = limit.elapsed() - fitted
             settings = dataclasses.replace(
                 base,
                 item_model=model.kind,
                 item_model_param=model.param,
                 item_model_links=model.neighbours,
+                blend_als_weight=0.0,
+                blend_popularity_weight=0.0,
             )
+            ndcg = chooser.measure(model.describe(), _item_scorer(links), settings)
+            strongest.append((ndcg, -order, links, settings))
+            strongest = sorted(strongest, key=lambda s: s[:2], reverse=True)
+            strongest = strongest[: tuning.blended_models]
+            log.info("tuning: %s measured in %.1f s", model.describe(), limit.elapsed() - fitted)
+        for _, _, links, settings in strongest:
+            if limit.hit():
+                skipped.append(f"the blends of {describe_ranker(settings)}: {limit.reason()}")
+                continue
             scored = limit.elapsed()
-            _blends(chooser, links, als, holdout.counts, settings)
+            _blends(
+                chooser,
+                links,
+                als,
+                holdout.counts,
+                dataclasses.replace(settings, blend_als_weight=base.blend_als_weight),
+            )
             log.info(
-                "tuning: %s fitted in %.1f s, its blends scored in %.1f s",
-                model.describe(),
-                fitted,
+                "tuning: the blends of %s scored in %.1f s",
+                describe_ranker(settings),
                 limit.elapsed() - scored,
             )
+        del strongest
         co.release()  # its driver memory is not wanted while PredictRating's ALS fits run
         co = None
         # A retrain starts PredictRating's search from the serving settings, which it then
@@ -357,7 +377,7 @@ def _blends(
 ) -> None:
     """The item-item model alone, then its best ALS weight, then popularity on top of that:
     a coordinate search, a few dozen scorings instead of a full grid."""
-    items = _cached(lambda _u, rated: links.scores(rated, links.items))
+    items = _cached(_item_scorer(links))
 
     def blended(als_weight: float, popularity_weight: float) -> Scorer:
         return lambda u, rated: blend(
@@ -431,6 +451,11 @@ def served_scorer(
     )
 
 
+def _item_scorer(links: ItemScorer) -> Scorer:
+    """An item-item model's scores for a user: the user's rated movies times its matrix."""
+    return lambda _u, rated: links.scores(rated, links.items)
+
+
 def _cached(score: Scorer) -> Scorer:
     """A scorer that remembers each user's scores: the blends reuse them many times."""
     memo: dict[int, np.ndarray] = {}
@@ -441,12 +466,3 @@ def _cached(score: Scorer) -> Scorer:
         return memo[u]
 
     return cached
-
-
-def _sample_users(holdout: RankingHoldout, limit: int, seed: int) -> None:
-    """Keeps at most `limit` validation users, a reproducible random sample."""
-    if len(holdout.relevant) <= limit:
-        return
-    users = sorted(holdout.relevant)
-    keep = np.random.default_rng(seed).choice(len(users), size=limit, replace=False)
-    holdout.relevant = {users[i]: holdout.relevant[users[i]] for i in sorted(keep)}

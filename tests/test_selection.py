@@ -79,6 +79,13 @@ def test_where_tastes_differ_an_item_model_beats_popularity(spark: SparkSession)
     figures = _by_name(chosen)
     assert figures[chosen.chosen] > figures["popularity"] * 1.5
     assert chosen.chosen != "popularity" and chosen.settings.blend_popularity_weight < 1.0
+    # Every item model alone; blends of the two best alone only.
+    names = [row["ranker"] for row in chosen.candidates]
+    alone = names[2 : 2 + RANKER_ONLY.item_models]
+    assert not any("+" in name for name in alone)
+    blended = {name.split(" + ")[0] for name in names if " + " in name}
+    best_alone = sorted(alone, key=lambda name: -figures[name])[:2]
+    assert blended <= set(best_alone) and len(blended) == 2
 
 
 def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None:
@@ -193,9 +200,9 @@ def test_evaluation_tunes_on_its_training_side_only(
     seen: list[set[tuple[str, str]]] = []
 
     class Recording(RankingHoldout):
-        def __init__(self, train: RatingSet, test: RatingSet) -> None:
+        def __init__(self, train: RatingSet, test: RatingSet, *sample: int) -> None:
             seen.extend([train.pairs(), test.pairs()])
-            super().__init__(train, test)
+            super().__init__(train, test, *sample)
 
     monkeypatch.setattr(selection, "RankingHoldout", Recording)
     ratings = RatingSet(spark, two_tastes(spark))

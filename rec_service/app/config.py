@@ -434,10 +434,14 @@ class TuningConfig:
     """How many item-item models are measured, each alone and blended: the first ones of the
     fixed list cosine, EASE^R (lambda 10x the mean count), RP3beta 0.3, EASE^R 25x, 3x, 60x,
     RP3beta 0.5, 0.7."""
-    rating_fits: int = 7
+    blended_models: int = 2
+    """Of the item-item models, the ones best alone on validation are blended with ALS and
+    popularity (a coordinate search, ten scorings each): this many."""
+    rating_fits: int = 4
     """PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation RMSE) makes
     at most this many ALS fits beyond the configured settings and the configured ALS on the
-    chosen biases (7 covers its whole grid)."""
+    chosen biases: the regParams nearest the configured one first (7 covers the whole grid,
+    ranks included; each fit costs about as much as training PredictRating's model)."""
     limit_s: float = 3600.0
     """A safety net, not a budget: tuning that runs this long stops measuring; what it left is
     logged at WARNING, counted in metrics and listed in GetModelInfo."""
@@ -458,7 +462,7 @@ class TuningConfig:
 
     def __post_init__(self) -> None:
         _at_least(self, 1, "ease_max_items", "max_validation_users", "max_ratings")
-        _at_least(self, 0, "item_models", "rating_fits", "retune_every")
+        _at_least(self, 0, "item_models", "blended_models", "rating_fits", "retune_every")
         if self.split not in ("random", "time"):
             raise ValueError(f"tuning_split must be one of random, time, not {self.split!r}")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -476,6 +480,7 @@ class TuningConfig:
             split=self.split,
             max_ratings=self.max_ratings,
             item_models=self.item_models,
+            blended_models=self.blended_models,
             rating_fits=self.rating_fits,
             limit_s=self.limit_s,
             retune_growth=self.retune_growth,
