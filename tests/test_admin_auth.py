@@ -49,6 +49,17 @@ def test_bad_token_settings_are_refused(
         ((("authorization", "right"),), "right", grpc.StatusCode.PERMISSION_DENIED),
         ((("authorization", "Basic right"),), "right", grpc.StatusCode.PERMISSION_DENIED),
         ((("authorization", "Bearer right"),), "", grpc.StatusCode.PERMISSION_DENIED),
+        # Two credentials: neither is taken, whichever order and whatever the second says.
+        (
+            (("authorization", "Bearer right"), ("authorization", "Bearer wrong")),
+            "right",
+            grpc.StatusCode.UNAUTHENTICATED,
+        ),
+        (
+            (("authorization", "Bearer right"), ("authorization", "Bearer right")),
+            "right",
+            grpc.StatusCode.UNAUTHENTICATED,
+        ),
     ],
 )
 def test_token_checks(

@@ -49,11 +49,14 @@ def check_token(
             grpc.StatusCode.PERMISSION_DENIED,
             "admin calls are disabled: the server has no admin token set",
         )
-    presented = ""
-    for key, value in metadata or ():
-        if key == "authorization":
-            presented = value if isinstance(value, str) else ""
-            break
+    offered = [value for key, value in metadata or () if key == "authorization"]
+    if len(offered) > 1:
+        # Which one a proxy or library would act on differs; none is taken.
+        return (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "admin calls take exactly one 'authorization' header",
+        )
+    presented = offered[0] if offered and isinstance(offered[0], str) else ""
     if not presented:
         return (
             grpc.StatusCode.UNAUTHENTICATED,
