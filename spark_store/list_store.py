@@ -71,13 +71,6 @@ class SparkListStore:
                 installed += 1
         return installed
 
-    def forget(self, user_id: str) -> None:
-        """Drops the user's list from the index (the next read computes one); the table keeps
-        its row until a new list replaces it."""
-        with self._lock:
-            self._index.remove(user_id)
-            self._pending.discard(user_id)
-
     def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int:
         """Installs bulk-computed lists and writes them to the table now."""
         count = self.put_many(lists)

@@ -13,6 +13,14 @@ from rec_service.edge.servicer import RecommendationServicer
 from spark_store.model_types import RecList
 
 
+def forget(lists: object, user_id: str) -> None:
+    """Drops a user's list from the Spark store's index, as if none had been computed (the
+    table keeps its row until a new list replaces it)."""
+    with lists._lock:  # type: ignore[attr-defined]
+        lists._index.remove(user_id)  # type: ignore[attr-defined]
+        lists._pending.discard(user_id)  # type: ignore[attr-defined]
+
+
 def _micros(ts) -> int:  # type: ignore[no-untyped-def]
     return ts.seconds * 1_000_000 + ts.nanos // 1000
 
@@ -47,7 +55,7 @@ def test_activity_after_list_time_recomputes_and_writes_back(
     model = rec.model
     # An old list with made-up contents, then activity after it: the next read must replace it.
     bogus = RecList(("1", "2", "3"), (9.0, 8.0, 7.0), now_us() - 10_000_000, model.version)
-    rec.lists.forget("15")  # type: ignore[attr-defined]
+    forget(rec.lists, "15")
     rec.lists.put("15", bogus)
     demo_state.flush()
     assert list(_table_row(spark, "15").movie_ids) == ["1", "2", "3"]
@@ -74,7 +82,7 @@ def test_missing_list_is_computed_on_read(
     stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
-    rec.lists.forget("21")  # type: ignore[attr-defined]
+    forget(rec.lists, "21")
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="21", page_size=3))
     assert resp.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
     assert rec.lists.get("21") is not None
@@ -84,7 +92,7 @@ def test_list_from_an_older_model_version_is_stale(
     stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
-    rec.lists.forget("22")  # type: ignore[attr-defined]
+    forget(rec.lists, "22")
     rec.lists.put("22", RecList(("1",), (1.0,), now_us(), "some-older-version"))
     resp = stub.GetTopN(pb.GetTopNRequest(user_id="22", page_size=3))
     assert resp.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED

@@ -26,6 +26,7 @@ from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.app.jetstream_log import JetStreamLog
 from rec_service.app.log_follower import LocalLog, LogFollower
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.operator_queries import OperatorQueries
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
@@ -37,7 +38,7 @@ from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files
 from spark_store.activity_store import ActivityStore
 from spark_store.engine import Catalogue, SessionSettings, SparkEngine
-from spark_store.operator_sql import OperatorSql, SqlLimits
+from spark_store.operator_sql import SqlLimits
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "movierec.v1.RecommendationService"
@@ -171,7 +172,7 @@ class Operations:
 
     recommender: Recommender
     retrainer: Retrainer
-    operator_sql: OperatorSql
+    operator_sql: OperatorQueries
     flush_tables: Callable[[], None]  # so a query sees every change made so far
 
 
@@ -208,13 +209,10 @@ class Service:
     def recommender(self) -> Recommender:
         return self.read_write.get().recommender
 
-    def ingestor(self) -> Ingestor:
-        return self.read_write.get().ingestor
-
     def retrainer(self) -> Retrainer:
         return self.operations.get().retrainer
 
-    def operator_sql(self) -> OperatorSql:
+    def operator_sql(self) -> OperatorQueries:
         return self.operations.get().operator_sql
 
     @property
@@ -231,13 +229,6 @@ class Service:
         thread = threading.Thread(target=self._load_guarded, name="movierec-load", daemon=True)
         thread.start()
         return thread
-
-    def wait_ready(self, timeout: float | None = None) -> None:
-        """Blocks until loaded; re-raises a load failure."""
-        if not self._ready.wait(timeout):
-            raise TimeoutError("service did not load in time")
-        if self._load_error is not None:
-            raise RuntimeError("service failed to load") from self._load_error
 
     def _load_guarded(self) -> None:
         try:
@@ -341,7 +332,12 @@ class Service:
         self._retrainer = retrainer
         self.read_write.set(ReadWrite(recommender, ingestor, cfg.ingest.ingest_batch, replica))
         self.operations.set(
-            Operations(recommender, retrainer, operator_sql, lambda: self.flush(counts=True))
+            Operations(
+                recommender,
+                retrainer,
+                OperatorQueries(operator_sql, self.telemetry.sql_queries),
+                lambda: self.flush(counts=True),
+            )
         )
         self._writer = threading.Thread(
             target=self._write_back, name="movierec-writeback", daemon=True

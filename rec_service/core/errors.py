@@ -66,15 +66,3 @@ class DeadlineExceeded(ServiceError):
     """The work ran past its time limit and was cancelled."""
 
     code = grpc.StatusCode.DEADLINE_EXCEEDED
-
-
-class Unauthenticated(ServiceError):
-    """The call needs credentials it did not carry."""
-
-    code = grpc.StatusCode.UNAUTHENTICATED
-
-
-class PermissionDenied(ServiceError):
-    """The credentials do not allow the call (or the call is disabled)."""
-
-    code = grpc.StatusCode.PERMISSION_DENIED

@@ -10,15 +10,12 @@ import grpc
 from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
-from prometheus_client import Counter
 
 from rec_service.app.retrain import STAGES, RetrainJob, tuning_summary
 from rec_service.app.service import Operations
-from rec_service.core.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
+from rec_service.core.errors import InvalidArgument
 from rec_service.core.loaded import Loaded
 from rec_service.edge.servicer import timestamp_from_us
-from spark_store.operator_sql import QueryFailed, QueryTimedOut, TooManyQueries
-from spark_store.sql_guard import UnsafeQuery
 
 DEFAULT_MAX_ROWS = 100
 MAX_ROWS = 10_000
@@ -54,9 +51,8 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
 class AdminServicer(apb_grpc.AdminServiceServicer):
     """Operator calls; each is refused without the admin token."""
 
-    def __init__(self, parts: Loaded[Operations], sql_queries: Counter) -> None:
+    def __init__(self, parts: Loaded[Operations]) -> None:
         self._parts = parts
-        self._sql_queries = sql_queries  # by outcome
 
     def GetModelInfo(
         self, request: apb.GetModelInfoRequest, context: grpc.ServicerContext
@@ -127,22 +123,7 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
         limit = request.max_rows or DEFAULT_MAX_ROWS
         parts = self._parts.get()
         parts.flush_tables()
-        counted = self._sql_queries
-        try:
-            result = parts.operator_sql.run(request.sql, limit, context.add_callback)
-        except UnsafeQuery as exc:
-            counted.labels("refused").inc()
-            raise InvalidArgument([("sql", str(exc))]) from None
-        except QueryFailed as exc:
-            counted.labels("failed").inc()
-            raise InvalidArgument([("sql", str(exc))]) from None
-        except QueryTimedOut as exc:
-            counted.labels("timed_out").inc()
-            raise DeadlineExceeded(str(exc)) from None
-        except TooManyQueries as exc:
-            counted.labels("busy").inc()
-            raise ResourceExhausted(str(exc)) from None
-        counted.labels("ok").inc()
+        result = parts.operator_sql.run(request.sql, limit, context.add_callback)
         response = apb.QuerySqlResponse(
             columns=result.columns, column_types=result.column_types, truncated=result.truncated
         )

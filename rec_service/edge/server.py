@@ -88,7 +88,7 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         maximum_concurrent_rpcs=config.server.grpc_max_concurrent_rpcs,
     )
     recommendations = RecommendationServicer(service.read_write, service.telemetry.topn_answers)
-    admin = AdminServicer(service.operations, service.telemetry.sql_queries)
+    admin = AdminServicer(service.operations)
     pb_grpc.add_RecommendationServiceServicer_to_server(recommendations, server)
     apb_grpc.add_AdminServiceServicer_to_server(admin, server)
     health_pb2_grpc.add_HealthServicer_to_server(service.health, server)
