@@ -48,7 +48,7 @@ def test_admin_needs_the_token(own: tuple[Service, grpc.Channel], channel: grpc.
         ((), grpc.StatusCode.UNAUTHENTICATED),
         ((("authorization", "Bearer wrong"),), grpc.StatusCode.PERMISSION_DENIED),
         ((("authorization", TOKEN),), grpc.StatusCode.PERMISSION_DENIED),  # no scheme
-        (AUTH + (("authorization", "Bearer wrong"),), grpc.StatusCode.UNAUTHENTICATED),
+        ((*AUTH, ("authorization", "Bearer wrong")), grpc.StatusCode.UNAUTHENTICATED),
     ):
         with pytest.raises(grpc.RpcError) as err:
             admin.GetModelInfo(apb.GetModelInfoRequest(), metadata=metadata)
