@@ -231,6 +231,7 @@ def write(data: dict) -> None:
             ("training-growth.md", "Training time and memory at 1M, 5M and 25M ratings", None),
             ("quality-cap.md", "The quality cost of a lower co-rating cap", None),
             ("rmse-folds-ml-100k.md", "PredictRating RMSE, five folds on MovieLens 100K", None),
+            ("tuning-determinism.md", "Tuning's choice on a quiet machine and under load", None),
         ],
         start=7,
     ):
