@@ -5,10 +5,12 @@ checksum is refused."""
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from rec_service.app.jetstream_log import JetStreamLog, _chunks, _records
-from rec_service.core.rating_log import LogCorrupted, NewRating, encode_record
+from rec_service.core.rating_log import NewRating, encode_record
 
 
 def _ratings(n: int, user: str = "u") -> list[NewRating]:
@@ -55,11 +57,45 @@ def test_a_large_batch_is_split_into_messages(
 def test_chunks_respect_the_size_and_keep_the_order() -> None:
     chunks = list(_chunks(_ratings(100), 1_000, max_bytes=300))
     assert all(sum(map(len, c)) <= 300 or len(c) == 1 for c in chunks)
-    records = [r for i, c in enumerate(chunks) for r in _records(i + 1, b"".join(c))]
+    records = [r for i, c in enumerate(chunks) for r in _records(i + 1, b"".join(c))[0]]
     assert [r.user_id for r in records] == [f"u{i}" for i in range(100)]
 
 
-def test_a_damaged_record_is_refused() -> None:
+def test_lines_that_are_not_valid_ratings_are_skipped_not_applied() -> None:
     good = encode_record(1, 1, "u1", "1", 4.0)
-    with pytest.raises(LogCorrupted, match="message 7, record 1"):
-        _records(7, good + good.replace(b"u1", b"u2", 1))
+    damaged = good.replace(b"u1", b"u2", 1)  # the checksum no longer matches
+    forged_id = encode_record(1, 1, "u 1; drop", "1", 4.0)  # a valid checksum, a bad id
+    forged_value = encode_record(1, 1, "u3", "1", 4.0).replace(b"\t4.0\t", b"\tnan\t")
+    not_a_number = (
+        b"1\t1\tu4\t1\tfour\t" + f"{zlib.crc32(b'1	1	u4	1	four'):08x}".encode()
+    )
+    records, bad = _records(7, good + damaged + forged_id + forged_value + not_a_number + b"\n")
+    assert [(r.user_id, r.position) for r in records] == [("u1", (7, 0))]
+    assert bad == 4
+
+
+def test_a_publisher_of_garbage_never_stops_a_reader(nats_url: str) -> None:
+    """Another client publishes lines that are not ratings into the stream: the reader skips
+    them, counts them once however often it reads them, and goes on to the valid ones."""
+    import asyncio
+
+    import nats
+
+    log = JetStreamLog(nats_url, "GARBAGE_TEST")
+    try:
+        first = log.append(_ratings(2), accepted_us=1_000)
+
+        async def publish() -> None:
+            client = await nats.connect(nats_url)
+            try:
+                await client.jetstream().publish(log.subject, b"not a rating\n\x00\xff\n")
+            finally:
+                await client.close()
+
+        asyncio.run(publish())
+        after = log.append(_ratings(1, "w"), accepted_us=2_000)
+        assert list(log.read()) == first + after
+        assert list(log.read()) == first + after  # read again: counted once
+        assert log.skipped_records == 2
+    finally:
+        log.close()

@@ -57,6 +57,9 @@ class JetStreamLog:
         self.name = f"jetstream:{stream}"
         self.subject = f"movierec.ratings.{stream}"
         self.on_fsync: Callable[[float], None] | None = None  # seconds per acknowledged publish
+        self.skipped_records = 0  # lines of the stream that were not valid ratings
+        self._skipped_messages: set[int] = set()  # counted once, however often read
+        self._skipped_lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="movierec-nats", daemon=True
@@ -193,6 +196,28 @@ class JetStreamLog:
         sub = self.call(self._js.subscribe(self.subject, ordered_consumer=True, config=config))
         return Reader(self, sub)
 
+    def valid_records(self, seq: int, data: bytes) -> list[LoggedRating]:
+        """Message `seq`'s valid records. Anyone with the stream's credentials can publish to
+        it: a line that is not a valid rating is skipped, never applied, said at WARNING and
+        counted once per message (skipped_records), and never stops a reader."""
+        records, bad = _records(seq, data)
+        if bad:
+            with self._skipped_lock:
+                first_time = seq not in self._skipped_messages
+                if first_time:
+                    self._skipped_messages.add(seq)
+                    self.skipped_records += bad
+            if first_time:
+                log.warning(
+                    "rating log: stream %s message %d: %d of %d lines are not valid ratings "
+                    "(another publisher, or a damaged write); skipped, never applied",
+                    self.stream,
+                    seq,
+                    bad,
+                    bad + len(records),
+                )
+        return records
+
     def close(self) -> None:
         try:
             self.call(self._nc.drain(), timeout=5)
@@ -212,7 +237,7 @@ class Reader:
         """Up to `limit` messages as (sequence, records): waits up to `wait` seconds for the
         first, then takes only what has arrived."""
         messages = self._owner.call(self._take(limit, wait), timeout=wait + OPERATION_TIMEOUT_S)
-        return [(seq, _records(seq, data)) for seq, data in messages]
+        return [(seq, self._owner.valid_records(seq, data)) for seq, data in messages]
 
     async def _take(self, limit: int, wait: float) -> list[tuple[int, bytes]]:
         out: list[tuple[int, bytes]] = []
@@ -251,11 +276,13 @@ def _chunks(
         yield chunk
 
 
-def _records(seq: int, data: bytes) -> list[LoggedRating]:
-    records = []
+def _records(seq: int, data: bytes) -> tuple[list[LoggedRating], int]:
+    """A message's valid records, and how many of its lines are not a valid record."""
+    records, bad = [], 0
     for i, line in enumerate(data.splitlines(keepends=True)):
         record = decode_record(line, (seq, i))
         if record is None:
-            raise LogCorrupted(f"message {seq}, record {i}: checksum or shape is wrong")
-        records.append(record)
-    return records
+            bad += 1
+        else:
+            records.append(record)
+    return records, bad

@@ -393,6 +393,7 @@ class Service:
             values["spark_up"] = float(self.engine.is_up())
         if self.rating_log is not None:
             values["rating_log_bytes"] = float(self.rating_log.size_bytes())
+            values["rating_log_skipped_records"] = float(self.rating_log.skipped_records)
         parts = self.read_write.peek()
         if parts is not None:
             rec = parts.recommender

@@ -119,6 +119,8 @@ class Telemetry:
 
 GAUGES = {
     "rating_log_bytes": "Bytes in the rating log's segments on disk",
+    "rating_log_skipped_records": "Lines of the rating log that were not valid ratings, "
+    "skipped and never applied (another publisher on a shared stream)",
     "writeback_queue_lists": "Rewritten lists waiting to be merged into rec_lists",
     "writeback_lag_seconds": "Age of the oldest list waiting to reach rec_lists",
     "activity_queue_users": "Users whose last activity waits to reach user_activity",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import re
 import threading
@@ -28,6 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from rec_service.core.validation import id_problem
 
 SEGMENT_RE = re.compile(r"ratings-(\d{8})\.log")
 
@@ -69,6 +72,7 @@ class DurableLog(Protocol):
 
     name: str  # what TrainingData.log calls it: positions of one log mean nothing in another
     on_fsync: Callable[[float], None] | None
+    skipped_records: int  # lines read that were not valid ratings, skipped (never applied)
 
     def append(self, ratings: Sequence[NewRating], accepted_us: int) -> list[LoggedRating]: ...
 
@@ -102,7 +106,8 @@ def encode_record(accepted_us: int, event_us: int, user: str, movie: str, rating
 
 
 def decode_record(line: bytes, position: tuple[int, int]) -> LoggedRating | None:
-    """The record of a complete line, or None when its checksum or shape is wrong."""
+    """The record of a complete line, or None when its checksum, shape or values are wrong
+    (a log another publisher can write must not crash or mislead its readers)."""
     text = line.decode("ascii", errors="replace").rstrip("\n")
     body, _, crc = text.rpartition("\t")
     if not crc or f"{zlib.crc32(body.encode()):08x}" != crc:
@@ -111,7 +116,15 @@ def decode_record(line: bytes, position: tuple[int, int]) -> LoggedRating | None
     if len(parts) != 5:
         return None
     accepted, event, user, movie, rating = parts
-    return LoggedRating(user, movie, float(rating), int(event), int(accepted), position)
+    if id_problem(user) is not None or id_problem(movie) is not None:
+        return None
+    try:
+        value, event_us, accepted_us = float(rating), int(event), int(accepted)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return LoggedRating(user, movie, value, event_us, accepted_us, position)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -126,6 +139,9 @@ class RatingLog:
     """The log directory: append with durable group commit, rotate, read back, delete."""
 
     name = "file"
+    # Only this process writes the file log: a damaged record there is a fault it refuses
+    # (LogCorrupted), never one it skips, unlike a shared stream other publishers can reach.
+    skipped_records = 0
 
     def __init__(self, directory: str | Path, sync: bool = True) -> None:
         self.directory = Path(directory)
