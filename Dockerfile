@@ -41,8 +41,11 @@ ENV MOVIEREC_HOST=0.0.0.0 \
 VOLUME ["/app/var"]
 USER 10001:10001
 EXPOSE 50051 9464
-# A first start trains three models before it serves: about 2 minutes on 2 quiet cores here
-# (86 s training, 30 s to SERVING); longer on busy ones. The start period allows 15 minutes.
+# A first start tunes and trains the models before it serves: minutes on 2 cores (the
+# benchmark report has the figures). The start period allows 15 minutes. With TLS on, the check
+# reads the client commands' settings from the environment: MOVIEREC_TLS_CA (and
+# MOVIEREC_TLS_CERT / MOVIEREC_TLS_KEY for mutual TLS; MOVIEREC_TLS_SERVER_NAME where the
+# server's certificate does not name 127.0.0.1), as README's TLS `docker run` line sets them.
 HEALTHCHECK --interval=15s --timeout=10s --start-period=900s --retries=3 \
   CMD ["movierec", "health", "--target", "127.0.0.1:50051", "--timeout", "5"]
 # SIGTERM: NOT_SERVING, 1 s drain, up to 20 s for in-flight calls, flush, exit 0.

@@ -5,6 +5,9 @@ Go example clients work over TLS."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -139,6 +142,35 @@ def test_the_cli_talks_tls(mtls_server: int, pki: dict) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "MODEL" in done.stdout
+
+
+def test_the_images_health_check_works_over_mutual_tls(mtls_server: int, pki: dict) -> None:
+    """The Dockerfile's HEALTHCHECK command as written, with the environment README's TLS
+    `docker run` line gives it; without that environment it reports the server unhealthy."""
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    command = json.loads(re.search(r"HEALTHCHECK .*?CMD (\[.*?\])", dockerfile, re.S)[1])
+    assert command[:2] == ["movierec", "health"]
+    args = [a.replace("127.0.0.1:50051", f"127.0.0.1:{mtls_server}") for a in command[2:]]
+    run = [sys.executable, "-m", "rec_service.edge.cli", "health", *args]
+    good = pki["client"]
+    tls = {
+        "MOVIEREC_TLS_CA": str(pki["ca"].cert),
+        "MOVIEREC_TLS_CERT": str(good.cert),
+        "MOVIEREC_TLS_KEY": str(good.key),
+        "MOVIEREC_TLS_SERVER_NAME": "localhost",  # a name the certificate carries
+    }
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("MOVIEREC_TLS")}
+    healthy = subprocess.run(
+        run, env={**plain, **tls}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert healthy.returncode == 0 and healthy.stdout.strip() == "SERVING", healthy.stderr
+    wrong_name = {**tls, "MOVIEREC_TLS_SERVER_NAME": "not-this-server.example"}
+    unhealthy = [
+        subprocess.run(run, env={**plain, **env}, cwd=PROJECT_ROOT, capture_output=True,
+                       text=True, timeout=60)
+        for env in ({}, wrong_name)
+    ]  # fmt: skip
+    assert all(done.returncode == 1 and "unreachable" in done.stdout for done in unhealthy)
 
 
 @pytest.mark.parametrize("language", ["python", "go"])

@@ -333,7 +333,11 @@ def _client_args(
         "--tls-cert", default=env("MOVIEREC_TLS_CERT", ""), help="client certificate (mTLS)"
     )
     parser.add_argument("--tls-key", default=env("MOVIEREC_TLS_KEY", ""), help="its key")
-    parser.add_argument("--tls-server-name", default="", help="name to check the server as")
+    parser.add_argument(
+        "--tls-server-name",
+        default=env("MOVIEREC_TLS_SERVER_NAME", ""),
+        help="name to check the server's certificate against",
+    )
     for name, kwargs in extra:
         parser.add_argument(name, **kwargs)  # type: ignore[arg-type]
     return parser.parse_args(list(argv))
