@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -135,6 +137,9 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("stress-ng") is None:
         raise SystemExit("stress-ng is needed (apt-get install stress-ng)")
+    # A SIGTERM (pkill) must run load()'s cleanup: a stress-ng left behind loaded this machine
+    # for an hour after an interrupted run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = run(args.sets.split(","), args.runs)
     result.update(runs=args.runs, date=datetime.now(UTC).strftime("%Y-%m-%d"), machine=machine())
     (RESULTS / "tuning-determinism.json").write_text(json.dumps(result, indent=2) + "\n")
