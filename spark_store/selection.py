@@ -136,7 +136,8 @@ def select(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Selection:
     """Measures the candidates TuningSettings fixes and returns the pick's settings; with
-    `serving` (a retrain), measures those too and keeps them unless the pick is not worse."""
+    `serving` (a retrain), measures those too and keeps them while they are within noise of
+    the best (and whenever they could not be measured)."""
     limit = TuningLimit(tuning.limit_s, clock)
     source, sample = _tuning_ratings(RatingSet(spark, ratings), tuning)
     fit, validation, how = validation_split(
@@ -170,7 +171,7 @@ def select(
                     f"the serving settings ({describe_ranker(serving)}): {limit.reason()}"
                 )
             else:
-                scorer = served_scorer(holdout, serving, co, tuning.ease_max_items)
+                scorer = served_scorer(holdout, serving, co, tuning.ease_max_items, (base, als))
                 chooser.measure(describe_ranker(serving), scorer, serving)
         models = _item_models(base, holdout)[: tuning.item_models]
         rated = int(np.count_nonzero(holdout.counts))
@@ -429,19 +430,28 @@ def _item_models(base: ModelSettings, holdout: RankingHoldout) -> list[ItemModel
 
 
 def served_scorer(
-    holdout: RankingHoldout, settings: ModelSettings, co: CoRatings, ease_max_items: int
+    holdout: RankingHoldout,
+    settings: ModelSettings,
+    co: CoRatings,
+    ease_max_items: int,
+    fitted_als: tuple[ModelSettings, Scorer] | None = None,
 ) -> Scorer:
     """GetTopN's ranker with these settings, fitted on the holdout's training side: what
-    ServingModel.scores computes, for measuring it."""
-    if settings.blend_als_weight >= 1.0:
+    ServingModel.scores computes, for measuring it. `fitted_als`: an ALS scorer already fitted
+    on this holdout, reused when its settings' ranking ALS is the same."""
+    if settings.blend_popularity_weight >= 1.0:
+        return holdout.popularity()
+
+    def als_fit() -> Scorer:
+        if fitted_als is not None and fitted_als[0].ranking == settings.ranking:
+            return fitted_als[1]
         return als_scorer(*holdout.factors(settings.ranking))
+
+    if settings.blend_als_weight >= 1.0:
+        return als_fit()
     model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
     links = co.links(model, ease_max_items)
-    als = (
-        als_scorer(*holdout.factors(settings.ranking))
-        if settings.blend_als_weight > 0
-        else (lambda _u, _rated: holdout.counts * 0.0)
-    )
+    als = als_fit() if settings.blend_als_weight > 0 else (lambda _u, _rated: holdout.counts * 0.0)
     return lambda u, rated: blend(
         als(u, rated),
         links.scores(rated, links.items),

@@ -143,11 +143,11 @@ def test_a_retrain_keeps_the_serving_settings_where_they_validate_best(
     again = selection.select(spark, two_tastes(spark), SMALL, tuning, serving=wider.settings)
     served = selection.describe_ranker(wider.settings)
     assert served in {row["ranker"] for row in again.candidates}
-    assert again.settings.ranker() in (wider.settings.ranker(), first.settings.ranker())
-    if again.settings.ranker() == wider.settings.ranker():
-        assert again.result in ("unchanged", "kept") and again.outcome
-    else:  # the narrower pick is clearly better by the paired rule
-        assert again.result == "changed" and "changed from" in again.outcome
+    # Alone, the narrower tuning picks another ranker; with the serving settings measured
+    # beside it (within noise of its best), they stay.
+    assert first.settings.ranker() != wider.settings.ranker()
+    assert again.settings.ranker() == wider.settings.ranker()
+    assert (again.result, again.outcome) == ("unchanged", "the serving settings again")
 
 
 def test_a_retrain_that_could_not_measure_the_serving_settings_keeps_them(
