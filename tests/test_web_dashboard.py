@@ -209,11 +209,18 @@ def test_the_dashboard_speaks_tls_with_the_servers_certificate(
             assert cookie_rules is not None
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
-        # A request line beyond the header limit is refused before the app sees it.
-        with pytest.raises(urllib.error.HTTPError) as refused:
+        # A request line beyond the header limit is refused before the app sees it. cheroot
+        # answers 414 and closes; over TLS a client still sending its 100 KB line may meet the
+        # close first (CI, on a busy machine: "EOF occurred in violation of protocol"), so
+        # either is the refusal, never a page.
+        with pytest.raises(urllib.error.URLError) as refused:
             urllib.request.urlopen(
                 f"https://127.0.0.1:{port}/login?id={'x' * 100_000}", context=trusting
             )
-        assert refused.value.code in (413, 414)
+        if isinstance(refused.value, urllib.error.HTTPError):
+            assert refused.value.code in (413, 414)
+        else:
+            reason = refused.value.reason
+            assert isinstance(reason, (ssl.SSLEOFError, ConnectionError)), reason
     finally:
         dashboard.stop()
