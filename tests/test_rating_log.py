@@ -1,13 +1,20 @@
 """The rating log on its own: durable appends read back, torn tails cut, corruption refused,
-rotation and deletion, group commit across threads, one owner at a time."""
+rotation and deletion, group commit across threads, one owner at a time; a failing fsync and a
+full disk acknowledge nothing that is not durable and recover by themselves."""
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
 import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from rec_service.core.errors import Unavailable
 from rec_service.core.rating_log import LogCorrupted, LogInUse, NewRating, RatingLog, segment_name
 
 
@@ -104,3 +111,97 @@ def test_the_active_segment_moves_past_segments_a_model_holds(tmp_path: Path) ->
     with pytest.raises(LogCorrupted, match="holds ratings"):
         log.advance_past(4)  # segment 4 has data the model cannot hold
     log.close()
+
+
+def test_a_failed_fsync_acknowledges_nothing_unsynced_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EIO from fsync while two writers' batches wait on it: both are refused (the page cache
+    is not trusted after a failed fsync), neither is in the log afterwards, and appends work
+    again once fsync does."""
+    log = RatingLog(tmp_path)
+    kept = log.append(_ratings(3), accepted_us=1)
+    real_fsync = os.fsync
+    in_fsync, release = threading.Event(), threading.Event()
+
+    def failing_fsync(fd: int) -> None:
+        in_fsync.set()
+        release.wait(10)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    outcomes: dict[str, str] = {}
+
+    def append(user: str) -> None:
+        try:
+            log.append(_ratings(2, user), accepted_us=2)
+            outcomes[user] = "acknowledged"
+        except Unavailable as exc:
+            outcomes[user] = str(exc)
+
+    first = threading.Thread(target=append, args=("a",))
+    first.start()
+    assert in_fsync.wait(10)  # a's fsync runs (and will fail)
+    second = threading.Thread(target=append, args=("b",))
+    second.start()
+    _wait_until(lambda: log._written > kept[-1].position[1] + 100)  # b's bytes are written too
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert set(outcomes) == {"a", "b"}
+    assert all(
+        "EIO" in text and "none of them is acknowledged" in text for text in outcomes.values()
+    )
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    after = log.append(_ratings(1, "c"), accepted_us=3)
+    log.close()
+    again = RatingLog(tmp_path)
+    assert list(again.read()) == kept + after
+    again.close()
+
+
+def test_a_full_disk_refuses_writers_and_recovers_when_space_returns(small_fs: Path) -> None:
+    """A real 64 KiB filesystem: appends until it is full are acknowledged, the one that does
+    not fit answers UNAVAILABLE naming ENOSPC and leaves nothing, and once space is freed
+    ingestion goes on by itself; the log reopens with exactly what was acknowledged."""
+    filler = small_fs / "filler"
+    filler.write_bytes(b"\0" * 40_000)
+    log = RatingLog(small_fs / "log")
+    acknowledged: list = []
+    with pytest.raises(Unavailable, match="ENOSPC"):
+        for batch in range(1000):
+            acknowledged += log.append(_ratings(20, f"b{batch}-"), accepted_us=batch + 1)
+    assert acknowledged
+    with pytest.raises(Unavailable, match="ENOSPC"):  # still full
+        log.append(_ratings(20, "again-"), accepted_us=5_000)
+    filler.unlink()
+    acknowledged += log.append(_ratings(5, "after-"), accepted_us=6_000)
+    log.close()
+    again = RatingLog(small_fs / "log")
+    assert list(again.read()) == acknowledged
+    again.close()
+
+
+@pytest.fixture()
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs of 64 KiB, where this machine lets the test mount one (root)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

@@ -13,12 +13,21 @@ ones is corruption, not a torn tail, and refuses to open rather than drop data s
 
 Writers share the fsync (group commit): a batch is written under the lock, then one fsync
 covers every batch written before it, so concurrent streams do not queue one fsync each.
+
+A disk that fails (ENOSPC, EIO) is answered UNAVAILABLE with the reason and acknowledges
+nothing that is not durable. A failed write is cut off the segment again. After a failed fsync
+the page cache is not trusted (PostgreSQL's fsync lesson: the kernel may have dropped the
+pages and will not say so twice): the segment is cut back to the last successful fsync and
+every batch written after it is refused, whoever wrote it. Until the disk takes writes again,
+each append tries that repair first; ingestion resumes by itself once it succeeds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import logging
 import math
 import os
 import re
@@ -30,7 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rec_service.core.errors import Unavailable
 from rec_service.core.validation import id_problem
+
+log = logging.getLogger(__name__)
 
 SEGMENT_RE = re.compile(r"ratings-(\d{8})\.log")
 
@@ -151,6 +163,9 @@ class RatingLog:
         self._sync_lock = threading.Lock()
         self._written = 0  # bytes written to the active segment
         self._synced = 0  # bytes of the active segment known to be on disk
+        # Bumped when a failed fsync cut the segment back: batches written before are refused.
+        self._epoch = 0
+        self._failure = ""  # why the disk refuses writes now; "" while it takes them
         self.directory.mkdir(parents=True, exist_ok=True)
         # One owner at a time: two writers would interleave records and both compact.
         self._owner = open(self.directory / "LOCK", "a")  # noqa: SIM115 (held for our life)
@@ -236,8 +251,10 @@ class RatingLog:
         if not ratings:
             return []
         with self._write_lock:
-            number = self._active
-            offset = self._written
+            if self._failure:
+                self._repair()
+            number, epoch = self._active, self._epoch
+            offset = start = self._written
             logged = []
             chunks = []
             for r in ratings:
@@ -250,27 +267,93 @@ class RatingLog:
                     )
                 )
                 offset += len(line)
-            self._file.write(b"".join(chunks))
-            self._file.flush()
+            try:
+                self._file.write(b"".join(chunks))
+                self._file.flush()
+            except OSError as exc:
+                self._failed("a write", exc, cut_to=start)
+                raise self._refusal() from None
             self._written = offset
             target = offset
-        self._sync_through(number, target)
+        self._sync_through(number, target, epoch)
         return logged
 
-    def _sync_through(self, number: int, target: int) -> None:
+    def _sync_through(self, number: int, target: int, epoch: int) -> None:
         """Group commit: one fsync makes every byte written before it durable."""
         with self._sync_lock:
+            if epoch != self._epoch:
+                raise self._refusal()  # a failed fsync since: those bytes were cut off
             if number != self._active or self._synced >= target:
                 return  # rotated (rotation syncs) or another writer's fsync covered us
             with self._write_lock:
+                if epoch != self._epoch:  # an append repaired the log meanwhile
+                    raise self._refusal()
                 covered = self._written
                 fd = self._file.fileno()
             if self._sync:
                 started = time.perf_counter()
-                os.fsync(fd)
+                try:
+                    os.fsync(fd)
+                except OSError as exc:
+                    with self._write_lock:
+                        if epoch == self._epoch:
+                            self._failed("an fsync", exc, cut_to=self._synced)
+                    raise self._refusal() from None
                 if self.on_fsync is not None:
                     self.on_fsync(time.perf_counter() - started)
-            self._synced = covered
+            with self._write_lock:
+                if epoch != self._epoch:  # cut back while this fsync ran: not durable
+                    raise self._refusal()
+                self._synced = covered
+
+    def _failed(self, what: str, exc: OSError, cut_to: int) -> None:
+        """After a failed write or fsync (write lock held): the active segment is cut back to
+        `cut_to` and reopened; after an fsync, batches written since the last good one are
+        refused (epoch). If even that fails, the log stays failed (appends repair first)."""
+        reason = f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror or exc}"
+        if not self._failure:
+            log.warning(
+                "rating log: %s of %s failed (%s); nothing unsynced is acknowledged, and "
+                "ingestion answers UNAVAILABLE until the disk takes writes again",
+                what,
+                self._path(self._active),
+                reason,
+            )
+        self._failure = reason
+        if what == "an fsync":
+            self._epoch += 1
+        self._cut_back(cut_to)
+
+    def _cut_back(self, offset: int) -> None:
+        with contextlib.suppress(OSError):  # its buffer may fail to flush again: dropped
+            self._file.close()
+        try:
+            path = self._path(self._active)
+            with open(path, "r+b") as fh:
+                fh.truncate(offset)
+                os.fsync(fh.fileno())
+            self._file = open(path, "ab")  # noqa: SIM115 (held open)
+        except OSError as exc:
+            self._failure = f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror}"
+            return
+        self._written = offset
+        self._synced = min(self._synced, offset)
+
+    def _repair(self) -> None:
+        """While failed (write lock held): the segment cut back to its last good fsync; the
+        failure stays (Unavailable) if the disk still refuses."""
+        self._epoch += 1
+        self._failure = ""
+        self._cut_back(self._synced)
+        if self._failure:
+            raise self._refusal()
+        log.warning("rating log: %s takes writes again", self._path(self._active))
+
+    def _refusal(self) -> Unavailable:
+        return Unavailable(
+            f"the rating log could not store the ratings ({self._failure or 'a disk error'}); "
+            "none of them is acknowledged: retry later"
+        )
 
     def rotate(self) -> tuple[int, int]:
         """Closes the active segment (synced) and starts the next. Returns the closed segment's
