@@ -6,6 +6,7 @@ Go example clients work over TLS."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -20,7 +21,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app.config import PROJECT_ROOT
 from rec_service.app.service import Service
-from rec_service.edge.tls import client_channel
+from rec_service.edge.tls import client_channel, fingerprint
 
 from .certs import Authority, Issued
 from .conftest import second_server
@@ -124,6 +125,29 @@ def test_renewed_certificates_are_served_without_a_restart(
         with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
             assert refused(channel) == grpc.StatusCode.UNAVAILABLE  # the old CA no longer fits
     finally:  # the module's other tests, in any order, expect the original certificate
+        (live / "server.key").write_bytes(original.key.read_bytes())
+        (live / "server.crt").write_bytes(original.cert.read_bytes())
+    with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
+        assert top(channel).movies
+
+
+def test_renewed_files_that_cannot_be_served_keep_the_old_certificate(
+    tls_server: tuple[int, Path], pki: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    port, live = tls_server
+    target = f"127.0.0.1:{port}"
+    renewal_ca = Authority(Path(pki["root"]) / "mismatch", "movierec-mismatch-ca")
+    renewed = renewal_ca.issue("server-mismatch", server=True)
+    original = pki["server"]
+    caplog.set_level(logging.INFO, logger="rec_service.edge.tls")
+    try:
+        (live / "server.crt").write_bytes(renewed.cert.read_bytes())  # the key stays the old one
+        with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
+            assert top(channel).movies  # still the old certificate
+        assert "gRPC: the TLS files changed on disk but cannot be served" in caplog.text
+        assert f"still serving certificate {fingerprint(str(original.cert))}" in caplog.text
+        assert "changed on disk: serving certificate" not in caplog.text
+    finally:
         (live / "server.key").write_bytes(original.key.read_bytes())
         (live / "server.crt").write_bytes(original.cert.read_bytes())
     with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:

@@ -4,6 +4,9 @@ canned messages; the browser tests (test_dashboard_browser.py) run it against a 
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -24,8 +27,9 @@ from rec_service.edge.dashboard.history import MetricHistory
 from rec_service.edge.dashboard.http import Dashboard
 from rec_service.edge.dashboard.web import LOGIN_FAILURES_ALLOWED, create_app
 from rec_service.edge.server import check_listen_settings
+from rec_service.edge.tls import fingerprint
 
-from .certs import Authority
+from .certs import Authority, Issued
 
 TOKEN = "dashboard-test-token"
 EVIL = "<script>alert(1)</script>"
@@ -224,3 +228,58 @@ def test_the_dashboard_speaks_tls_with_the_servers_certificate(
             assert isinstance(reason, (ssl.SSLEOFError, ConnectionError)), reason
     finally:
         dashboard.stop()
+
+
+def test_the_dashboard_serves_renewed_certificates_and_keeps_unusable_ones_out(
+    tmp_path: Path, gateway: CannedGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the gRPC port does: renewed files are served from the next connection on, files
+    that cannot be served (a key of another certificate) are not, and the log names the
+    certificate actually served."""
+    ca = Authority(tmp_path / "ca", "dashboard-ca")
+    first, second = ca.issue("server", server=True), ca.issue("renewed", server=True)
+    live = tmp_path / "live"
+    live.mkdir()
+    _install(first, live)
+    config = Config().replace(
+        admin_token=TOKEN, dashboard_port=0, tls_cert_file=str(live / "server.crt"),
+        tls_key_file=str(live / "server.key"),
+    )  # fmt: skip
+    dashboard = Dashboard(config, TOKEN, gateway, CollectorRegistry())  # type: ignore[arg-type]
+    port = dashboard.start()
+    caplog.set_level(logging.INFO, logger="rec_service.edge.tls")
+    try:
+        assert _served_fingerprint(port, ca) == fingerprint(str(first.cert))
+        _install(second, live)
+        assert _served_fingerprint(port, ca) == fingerprint(str(second.cert))
+        renewed = fingerprint(str(second.cert))
+        assert f"dashboard: TLS files changed on disk: serving certificate {renewed}" in caplog.text
+        (live / "server.key").write_bytes(first.key.read_bytes())  # not this certificate's key
+        assert _served_fingerprint(port, ca) == fingerprint(str(second.cert))
+        assert "cannot be served" in caplog.text
+        assert caplog.text.count("cannot be served") == 1  # once, however many connections
+        assert _served_fingerprint(port, ca) == fingerprint(str(second.cert))
+        assert caplog.text.count("cannot be served") == 1
+    finally:
+        dashboard.stop()
+
+
+def _install(issued: Issued, live: Path) -> None:
+    """New files renamed into place whole, as a renewal should write them."""
+    for source, name in ((issued.cert, "server.crt"), (issued.key, "server.key")):
+        staged = live / f".{name}.new"
+        staged.write_bytes(source.read_bytes())
+        staged.replace(live / name)
+
+
+def _served_fingerprint(port: int, ca: Authority) -> str:
+    """The certificate a new connection to the dashboard is served, as tls.fingerprint names it."""
+    context = ssl.create_default_context(cafile=str(ca.cert))
+    context.check_hostname = False
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return "sha256:" + hashlib.sha256(der).hexdigest()[:16]

@@ -5,7 +5,6 @@ admin_allow_plaintext says a mesh terminates TLS, as for the gRPC port)."""
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 
 from cheroot import wsgi
@@ -16,6 +15,7 @@ from rec_service.app.config import Config
 from rec_service.edge.dashboard.gateway import Gateway
 from rec_service.edge.dashboard.history import MetricHistory
 from rec_service.edge.dashboard.web import create_app
+from rec_service.edge.tls import TlsFiles, renewing_server_context
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,10 @@ class Dashboard:
         tls = config.tls
         if tls.enabled:
             adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file)
-            if tls.client_ca_file:  # mutual TLS on gRPC: the dashboard asks for a certificate too
-                adapter.context.load_verify_locations(tls.client_ca_file)
-                adapter.context.verify_mode = ssl.CERT_REQUIRED
+            # The gRPC port's files, renewed the same way; mutual TLS on gRPC asks the
+            # dashboard's visitors for a certificate too.
+            files = TlsFiles(tls.cert_file, tls.key_file, tls.client_ca_file)
+            adapter.context = renewing_server_context(files, "dashboard")
             self._server.ssl_adapter = adapter
         self.scheme = "https" if tls.enabled else "http"
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)
