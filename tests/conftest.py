@@ -154,25 +154,49 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class NatsServer:
+    """A nats-server of a test's own, JetStream on, storing under `store`; it can be stopped
+    and started again on the same port with the same store (an outage)."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.store / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
+        self.proc = subprocess.Popen(
+            [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
+             str(self.store / "js")],
+            stdout=log,
+            stderr=log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, (self.store / "nats.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "nats-server did not start"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
 @pytest.fixture()
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    """A nats-server of this test's own, JetStream on, storing under tmp_path."""
-    port = free_port()
-    log = open(tmp_path / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
-    proc = subprocess.Popen(
-        [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(tmp_path / "js")],
-        stdout=log,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, (tmp_path / "nats.log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "nats-server did not start"
-            time.sleep(0.2)
-    yield f"nats://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def nats_url(nats_server: NatsServer) -> str:
+    """The URL of a nats-server of this test's own, JetStream on, storing under tmp_path."""
+    return nats_server.url

@@ -1,16 +1,25 @@
 """The JetStream rating log against a nats-server this test starts: what is appended is read
 back in order with (sequence, index) positions, a cut and reads after it behave as the file
 log's segments, a batch larger than one message's room is split, and a record that fails its
-checksum is refused."""
+checksum is refused. NATS stopped and started under it, and not there at start."""
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+import time
 import zlib
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from rec_service.app.jetstream_log import JetStreamLog, _chunks, _records
+from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable, _chunks, _records
+from rec_service.core.errors import Unavailable
 from rec_service.core.rating_log import NewRating, encode_record
+
+from .conftest import NatsServer
 
 
 def _ratings(n: int, user: str = "u") -> list[NewRating]:
@@ -99,3 +108,58 @@ def test_a_publisher_of_garbage_never_stops_a_reader(nats_url: str) -> None:
         assert log.skipped_records == 2
     finally:
         log.close()
+
+
+def test_an_outage_is_told_once_refused_clearly_and_recovered(
+    nats_server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NATS stopped and started under the log: writers are refused at once with the URL, the
+    connection's changes are heard (health) and logged once each without a traceback, and
+    what was acknowledged before is all there after."""
+    changes: list[bool] = []
+    log = JetStreamLog(nats_server.url, "OUTAGE_TEST", on_connection=changes.append)
+    try:
+        before = log.append(_ratings(3), accepted_us=1_000)
+        caplog.set_level(logging.INFO, logger="rec_service.app.jetstream_log")
+        nats_server.stop()
+        _wait_for(lambda: changes[-1] is False)
+        time.sleep(3)  # a few of nats-py's reconnect attempts fail meanwhile
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match=re.escape(nats_server.url)):
+            log.append(_ratings(1, "lost"), accepted_us=2_000)
+        assert time.monotonic() - started < 1.0  # no timeout waited out
+        nats_server.start()
+        _wait_for(lambda: changes[-1] is True)
+        after = log.append(_ratings(2, "w"), accepted_us=3_000)
+        assert list(log.read()) == before + after
+    finally:
+        log.close()
+    assert changes == [True, False, True]
+    said = [r for r in caplog.records if r.name == "rec_service.app.jetstream_log"]
+    assert sum("disconnected" in r.getMessage() for r in said) == 1
+    assert sum("reconnected" in r.getMessage() for r in said) == 1
+    assert len([r for r in said if r.levelno >= logging.WARNING]) <= 3  # the reason once
+    assert all(r.exc_info is None for r in caplog.records)
+    assert all(nats_server.url in r.getMessage() for r in said if r.levelno >= logging.WARNING)
+
+
+def test_a_start_while_nats_is_down_waits_for_it_then_names_the_url(tmp_path: Path) -> None:
+    down = NatsServer(tmp_path)  # never started
+    started = time.monotonic()
+    with pytest.raises(LogUnreachable, match=re.escape(down.url) + ".*log_connect_timeout_s"):
+        JetStreamLog(down.url, "DOWN_TEST", connect_timeout_s=2.0)
+    assert time.monotonic() - started < 15
+    threading.Timer(2.0, down.start).start()  # comes up while the next one retries
+    try:
+        log = JetStreamLog(down.url, "DOWN_TEST", connect_timeout_s=60.0)
+        log.close()
+    finally:
+        time.sleep(0.1)
+        down.stop()
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 import nats
+from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
@@ -47,12 +48,26 @@ T = TypeVar("T")
 OPERATION_TIMEOUT_S = 10.0
 # Messages handed over per read call: bounds what a catch-up holds in memory at once.
 READ_CHUNK = 256
+# Seconds one attempt to reach NATS may take, and between attempts (nats-py's own retries).
+CONNECT_RETRY_S = 2
+
+
+class LogUnreachable(RuntimeError):
+    """NATS could not be reached at start-up within log_connect_timeout_s; names the URL."""
 
 
 class JetStreamLog:
     """A JetStream stream as the rating log: append (durable on ack), cut, read back, follow."""
 
-    def __init__(self, url: str, stream: str, replicas: int = 1) -> None:
+    def __init__(
+        self,
+        url: str,
+        stream: str,
+        replicas: int = 1,
+        connect_timeout_s: float = 60.0,
+        on_connection: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.url = url
         self.stream = stream
         self.name = f"jetstream:{stream}"
         self.subject = f"movierec.ratings.{stream}"
@@ -60,21 +75,82 @@ class JetStreamLog:
         self.skipped_records = 0  # lines of the stream that were not valid ratings
         self._skipped_messages: set[int] = set()  # counted once, however often read
         self._skipped_lock = threading.Lock()
+        # Whether NATS is reachable now: its changes are logged once each, with the URL (not
+        # nats-py's traceback per reconnect attempt) and told to on_connection (health).
+        self.connected = False
+        self._on_connection = on_connection
+        self._last_error = ""  # the last error said, so a repeated one is not said again
+        self._seen_error = ""  # the last error nats-py reported, said or not
+        self._closing = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="movierec-nats", daemon=True
         )
         self._thread.start()
         try:
-            self._nc = self.call(
-                nats.connect(servers=url.split(","), connect_timeout=5, max_reconnect_attempts=-1)
-            )
+            self._nc = self._connect(connect_timeout_s)
             self._js = self._nc.jetstream()
             self.call(self._ensure_stream(replicas))
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
             raise
         log.info("rating log: JetStream stream %s at %s", stream, url)
+
+    def _connect(self, timeout_s: float) -> NatsClient:
+        """The NATS connection. nats-py retries on its own (every CONNECT_RETRY_S, each
+        failure heard by _error, said once per reason); a replica started while NATS is down
+        so waits for it up to `timeout_s`, then gets LogUnreachable naming the URL."""
+        attempt = asyncio.run_coroutine_threadsafe(
+            nats.connect(
+                servers=self.url.split(","),
+                connect_timeout=CONNECT_RETRY_S,
+                reconnect_time_wait=CONNECT_RETRY_S,
+                max_reconnect_attempts=-1,  # at start until timeout_s; once connected, ever
+                disconnected_cb=self._disconnected,
+                reconnected_cb=self._reconnected,
+                error_cb=self._error,
+                closed_cb=self._disconnected,
+            ),
+            self._loop,
+        )
+        try:
+            connection = attempt.result(timeout_s)
+        except Exception as exc:  # whatever stopped it, the URL is named
+            attempt.cancel()
+            reason = self._seen_error or _describe(exc)  # nats-py's is the more telling
+            raise LogUnreachable(
+                f"cannot reach NATS at {self.url} (log_nats_url): {reason}; tried for "
+                f"{timeout_s:g} s (log_connect_timeout_s)"
+            ) from None
+        self.connected = True
+        if self._on_connection is not None:
+            self._on_connection(True)
+        return connection
+
+    async def _disconnected(self) -> None:
+        self._connection_changed(False, "disconnected: ratings cannot be stored until it is back")
+
+    async def _reconnected(self) -> None:
+        self._connection_changed(True, "reconnected")
+
+    async def _error(self, exc: Exception) -> None:
+        """nats-py's errors (each failed reconnect attempt among them): said once while they
+        repeat, without a traceback."""
+        reason = self._seen_error = _describe(exc)
+        if self.connected or self._closing:
+            return  # a stray error on a working link; or at start-up, _connect says it
+        if reason != self._last_error:
+            self._last_error = reason
+            log.warning("rating log: NATS at %s: %s", self.url, reason)
+
+    def _connection_changed(self, connected: bool, what: str) -> None:
+        if connected == self.connected or self._closing:
+            return
+        self.connected = connected
+        self._last_error = ""
+        log.warning("rating log: NATS at %s %s", self.url, what)
+        if self._on_connection is not None:
+            self._on_connection(connected)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT_S) -> T:
         """Runs a nats-py coroutine on this log's event loop and waits for its result."""
@@ -104,6 +180,11 @@ class JetStreamLog:
         JetStream acknowledged every one. If a later message fails, the earlier ones are
         stored but nothing is acknowledged: a retry re-sends them, and they replace
         themselves."""
+        if not self.connected:  # nothing could be stored: say so now rather than after a timeout
+            raise Unavailable(
+                f"the rating log (JetStream) cannot store ratings: NATS at {self.url} is "
+                "unreachable; retry later"
+            )
         logged: list[LoggedRating] = []
         for chunk in _chunks(ratings, accepted_us, self._max_message_bytes()):
             published = ratings[len(logged) : len(logged) + len(chunk)]
@@ -219,6 +300,7 @@ class JetStreamLog:
         return records
 
     def close(self) -> None:
+        self._closing = True
         try:
             self.call(self._nc.drain(), timeout=5)
         except Exception:  # closing anyway
@@ -256,6 +338,12 @@ class Reader:
             self._owner.call(self._sub.unsubscribe(), timeout=5)
         except Exception:
             log.warning("rating log: a JetStream reader did not unsubscribe", exc_info=True)
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception in one line: its type, and its message where it has one."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _chunks(
