@@ -211,6 +211,26 @@ def test_the_user_page_matches_get_top_n_and_shows_a_rating_recomputed(
     assert rated not in after and len(after) == 10
     assert "since the model" in text(browser, "ratings")  # the new rating is listed
 
+    # A movie rated again since the model is listed once, as rated last; times are in UTC.
+    again = next(
+        row.find_elements(By.TAG_NAME, "td")[0].text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#ratings tr")[1:]
+        if row.find_elements(By.TAG_NAME, "td")[4].text == "training data"
+    )
+    stub.IngestRatings(
+        iter([pb.IngestRatingsRequest(
+            events=[pb.RatingEvent(user_id=USER, movie_id=again, rating=0.5)]
+        )])
+    )  # fmt: skip
+    browser.refresh()
+    rows = [
+        [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "#ratings tr")[1:]
+    ]
+    listed = [row for row in rows if row[0] == again]
+    assert len(listed) == 1 and listed[0][2] == "0.5" and listed[0][4] == "since the model"
+    assert rows and all(row[3].endswith(" UTC") for row in rows)
+
 
 def test_the_movie_page_shows_its_facts_and_similar_movies(
     browser: WebDriver, signed_in: tuple[str, grpc.Channel]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import socket
 import ssl
 import urllib.error
@@ -68,11 +69,8 @@ class CannedGateway:
             source=pb.RECOMMENDATION_SOURCE_PRECOMPUTED,
         )
 
-    def user_ratings(self, user_id: str) -> Table:
-        return Table(["movie_id", "title", "rating", "rated_at", "source"], [], False)
-
-    def user_activity(self, user_id: str) -> dict[str, Any] | None:
-        return None
+    def user_page(self, user_id: str) -> tuple[Table, dict[str, Any] | None]:
+        return Table(["movie_id", "title", "rating", "rated_at", "source"], [], False), None
 
     def query(self, sql: str, max_rows: int = 0) -> Table:
         self.queries.append(sql)
@@ -167,6 +165,16 @@ def test_an_id_enters_a_fixed_query_as_hex_digits_only() -> None:
     hex_part = literal.removeprefix("CAST(unhex('").removesuffix("') AS STRING)")
     assert set(hex_part) <= set("0123456789abcdef")
     assert bytes.fromhex(hex_part).decode() == hostile
+
+
+def test_a_long_label_fits_whole_in_its_chart() -> None:
+    """A blend's name is drawn right-aligned before its bar: its start must stay inside."""
+    long_name = "item-KNN cosine (50) + ALS 0.3 + popularity 0.2 + more"
+    svg = str(charts.bar_chart([(long_name, 0.4), ("popularity", 0.1)]))
+    label_end = float(re.search(r'<text x="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert label_end - 7 * len(long_name) >= 0  # at 7 px a character, nothing left of x=0
+    width = float(re.search(r'width="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert width > label_end + 90
 
 
 def test_chart_labels_are_escaped() -> None:

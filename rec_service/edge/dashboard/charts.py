@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 PALETTE = ("#2f6fb0", "#e08a1e", "#3a9a5b", "#b5443c", "#7a5ab5", "#5a6b7a")
 WIDTH = 640
+LABEL_CHAR_PX = 7  # a generous width of one character of a 12 px sans-serif label
 
 
 def _number(value: float) -> str:
@@ -28,13 +29,17 @@ def bar_chart(rows: Sequence[tuple[str, float]], unit: str = "", title: str = ""
     """Horizontal bars, one per (label, value), scaled to the largest value."""
     if not rows:
         return Markup("")
-    label_w, bar_h, gap = 190, 18, 6
+    bar_h, gap = 18, 6
+    # Labels whole (a blend's name runs to 50 characters): the label column is as wide as the
+    # longest one needs at 12 px, and the chart widens with it rather than cutting it off.
+    label_w = max(190, LABEL_CHAR_PX * max(len(label) for label, _ in rows) + 16)
+    width = max(WIDTH, label_w + WIDTH - 190)
     height = len(rows) * (bar_h + gap) + gap
     top = max(max(v for _, v in rows), 1e-12)
-    room = WIDTH - label_w - 90
+    room = width - label_w - 90
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, value) in enumerate(rows):

@@ -100,26 +100,42 @@ class Gateway:
 
     # --- fixed queries over the service's Spark SQL tables ---
 
-    def user_ratings(self, user_id: str) -> Table:
-        """The user's ratings, newest first: the training data's and those since the model."""
+    def user_page(self, user_id: str) -> tuple[Table, dict[str, Any] | None]:
+        """The user's ratings, newest first and the latest one per movie (a movie rated again
+        since the model is listed once, as rated last), each time in UTC; and the user's row
+        of user_activity (last_active_us, access_count), or None."""
         user = sql_text(user_id)
-        return self.query(
-            "SELECT r.movie_id, m.title, r.rating, r.rated_at, r.source FROM ("
-            " SELECT movie_id, rating, timestamp_seconds(timestamp) AS rated_at,"
-            " 'training data' AS source FROM ratings WHERE user_id = " + user + " UNION ALL"
-            " SELECT movie_id, rating, event_time, 'since the model' FROM rating_log"
-            " WHERE user_id = " + user + ") r LEFT JOIN movies m ON r.movie_id = m.movie_id"
-            " ORDER BY r.rated_at DESC",
+        rated = self.query(
+            "SELECT r.movie_id, m.title, r.rating,"
+            " date_format(r.rated_at, 'yyyy-MM-dd HH:mm:ss') || ' UTC' AS rated_at, r.source"
+            " FROM (SELECT movie_id, rating, timestamp_seconds(timestamp) AS rated_at,"
+            " 'training data' AS source, 0 AS newer FROM ratings WHERE user_id = "
+            + user
+            + " UNION ALL SELECT movie_id, rating, event_time, 'since the model', 1"
+            " FROM rating_log WHERE user_id = " + user + ") r"
+            " LEFT JOIN movies m ON r.movie_id = m.movie_id"
+            " ORDER BY r.rated_at DESC, r.newer DESC",
             USER_RATINGS_SHOWN,
         )
-
-    def user_activity(self, user_id: str) -> dict[str, Any] | None:
-        """The user's row of user_activity (last_active_us, access_count), or None."""
+        seen: set[Any] = set()
+        latest = []
+        for row in rated.rows:  # newest first: the first row of a movie is its latest rating
+            if row[0] not in seen:
+                seen.add(row[0])
+                latest.append(row)
         rows = self.query(
             "SELECT unix_micros(last_active) AS last_active_us, access_count FROM user_activity"
-            " WHERE user_id = " + sql_text(user_id)
+            " WHERE user_id = " + user
         ).records()
-        return rows[0] if rows else None
+        activity = (
+            {
+                "last_active_us": int(rows[0]["last_active_us"]),
+                "access_count": int(rows[0]["access_count"]),
+            }
+            if rows
+            else None
+        )
+        return Table(rated.columns, latest, rated.truncated), activity
 
     def movie(self, movie_id: str) -> dict[str, Any] | None:
         """The movie's row of the movies table (title, genres, rating count and mean)."""

@@ -228,9 +228,9 @@ def create_app(gateway: Gateway, history: MetricHistory, token: str, secure: boo
         if not user_id:
             return render_template("user.html", user_id="", top=None, error="")
         try:
+            # The tables first: a read queues write-backs that the next query would flush.
+            ratings, activity = gateway.user_page(user_id)
             top = gateway.top_n(user_id)
-            ratings = gateway.user_ratings(user_id)
-            activity = gateway.user_activity(user_id)
         except PageError as exc:
             page = render_template("user.html", user_id=user_id, top=None, error=str(exc))
             return page, PAGE_STATUS.get(exc.code, 500)
