@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from spark_store import model_files, tables
 from spark_store.activity_store import ActivityStore
+from spark_store.cancellation import Cancellable
 from spark_store.columns import numeric_columns
 from spark_store.holdout import RatingSet
 from spark_store.list_store import SparkListStore, bulk_lists
@@ -119,6 +120,10 @@ class SparkEngine:
 
     def stop(self) -> None:
         self.session.stop()
+
+    def cancellable(self, what: str) -> Cancellable:
+        """A piece of background work (`what`: retrain, load) shutdown can cancel."""
+        return Cancellable(self.session, what)
 
     # --- start-up and model versions ---
 

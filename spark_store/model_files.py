@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pyspark.ml.recommendation import ALSModel
@@ -68,6 +69,24 @@ def save_model(
     ).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
     staging = target.staging()
+    try:
+        _write_model(trained, staging, version, trained_at, training_data, data_cut_us)
+    except BaseException:
+        staging.remove()  # a failed or cancelled save leaves nothing beside the model
+        raise
+    target.replace_with(staging)
+    return version
+
+
+def _write_model(
+    trained: TrainedModels,
+    staging: ModelDir,
+    version: str,
+    trained_at: datetime,
+    training_data: TrainingData,
+    data_cut_us: int,
+) -> None:
+    """Every file of the model into `staging`, metadata.json (which makes it a model) last."""
     trained.ranking.write().overwrite().save(staging.child("ranking"))
     trained.rating.write().overwrite().save(staging.child("rating"))
     save_links(trained.neighbours, staging, ITEM_CF)
@@ -93,8 +112,6 @@ def save_model(
         "implicit_weight": trained.implicit_weight,
     }
     staging.write_text("metadata.json", json.dumps(metadata, indent=2))
-    target.replace_with(staging)
-    return version
 
 
 def read_metadata(spark: SparkSession | None, model_dir: str) -> dict[str, Any]:
@@ -106,22 +123,42 @@ def _metadata(root: ModelDir) -> dict[str, Any]:
     return data
 
 
+class ModelDirDamaged(RuntimeError):
+    """A file of a saved model is missing or cannot be read; the message names it."""
+
+
+T = TypeVar("T")
+
+
+def _part(root: ModelDir, name: str, read: Callable[[], T]) -> T:
+    """`read()` of the model's entry `name`, any failure of it as ModelDirDamaged naming it."""
+    try:
+        return read()
+    except Exception as exc:  # a missing file, a cut-off array, bad JSON, Spark's own errors
+        detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise ModelDirDamaged(
+            f"model directory {root.location}: {name} is missing or damaged "
+            f"({type(exc).__name__}{': ' + detail if detail else ''}); restore it, or move the "
+            "directory away to train a new model"
+        ) from None
+
+
 def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
-    """Loads a saved model and collects its factors into NumPy arrays on the driver."""
+    """Loads a saved model and collects its factors into NumPy arrays on the driver;
+    ModelDirDamaged names the file when one is missing or damaged."""
     root = open_model_dir(spark, model_dir)
-    meta = _metadata(root)
-    user_ids = json.loads(root.read_text("user_ids.json"))
-    item_ids = json.loads(root.read_text("item_ids.json"))
-    with _read_arrays(root, "biases.npz") as saved:
-        biases = Biases(float(saved["mean"]), saved["user"], saved["item"])
-    arrays = collect_arrays(
-        ALSModel.load(root.child("ranking")),
-        ALSModel.load(root.child("rating")),
-        biases,
-        _links_file(root, ITEM_CF, len(item_ids)),
-        len(user_ids),
-        len(item_ids),
-        load_links(root, RANKING_LINKS, len(item_ids)),
+    meta = _part(root, "metadata.json", lambda: _metadata(root))
+    user_ids = _part(root, "user_ids.json", lambda: json.loads(root.read_text("user_ids.json")))
+    item_ids = _part(root, "item_ids.json", lambda: json.loads(root.read_text("item_ids.json")))
+    biases = _part(root, "biases.npz", lambda: _biases(root, len(user_ids), len(item_ids)))
+    ranking = _part(root, "ranking", lambda: ALSModel.load(root.child("ranking")))
+    rating = _part(root, "rating", lambda: ALSModel.load(root.child("rating")))
+    cf = _part(root, ITEM_CF, lambda: _links_file(root, ITEM_CF, len(item_ids)))
+    links = _part(root, RANKING_LINKS, lambda: load_links(root, RANKING_LINKS, len(item_ids)))
+    arrays = _part(
+        root,
+        "ranking or rating",
+        lambda: collect_arrays(ranking, rating, biases, cf, len(user_ids), len(item_ids), links),
     )
     return FactorModel(
         version=meta["version"],
@@ -135,6 +172,17 @@ def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
         data_cut_us=int(meta["data_cut_us"]),
         metadata=meta,
     )
+
+
+def _biases(root: ModelDir, users: int, items: int) -> Biases:
+    with _read_arrays(root, "biases.npz") as saved:
+        biases = Biases(float(saved["mean"]), saved["user"], saved["item"])
+    if biases.user.shape != (users,) or biases.item.shape != (items,):
+        raise ValueError(
+            f"{biases.user.shape[0]} user and {biases.item.shape[0]} movie biases for "
+            f"{users} users and {items} movies"
+        )
+    return biases
 
 
 def _write_arrays(root: ModelDir, name: str, **arrays: Any) -> None:

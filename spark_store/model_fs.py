@@ -56,6 +56,10 @@ class ModelDir(ABC):
     def replace_with(self, staging: ModelDir) -> None:
         """Puts `staging` at this directory's place, then removes what was there."""
 
+    @abstractmethod
+    def remove(self) -> None:
+        """Deletes this directory and all in it (a staging one a cancelled save leaves)."""
+
     def read_text(self, name: str) -> str:
         return self.read_bytes(name).decode("utf-8")
 
@@ -96,6 +100,9 @@ class LocalDir(ModelDir):
         self.path.rename(retired)
         staging.path.rename(self.path)
         shutil.rmtree(retired, ignore_errors=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 class HadoopDir(ModelDir):
@@ -150,6 +157,9 @@ class HadoopDir(ModelDir):
         self._rename(staging._root, self._root)
         if retired is not None:
             self._fs.delete(retired, True)
+
+    def remove(self) -> None:
+        self._fs.delete(self._root, True)
 
     def _rename(self, source: Any, target: Any) -> None:
         if not self._fs.rename(source, target):

@@ -30,6 +30,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from spark_store import retune
 from spark_store.bias_als import fit_biases, residuals
+from spark_store.cancellation import checkpoint
 from spark_store.item_models import ItemModel, co_ratings, cosine_links
 from spark_store.model_types import (
     Biases,
@@ -101,15 +102,20 @@ def train_models(
         len(item_ids),
         settings,
     )
+    checkpoint()
     weight = implicit_weight(indexed)
     ranking = fit_als(ranking_input(indexed, weight), settings.ranking)
+    checkpoint()
     rated = rated_only(indexed)
     biases = fit_biases(rated, settings.bias, len(user_ids), len(item_ids))
+    checkpoint()
     rating = fit_als(residuals(rated, biases), settings.rating)
+    checkpoint()
     co = co_ratings(
         spark, indexed, settings.cf_ratings_per_user, len(item_ids), settings.cf_pairs_per_rating
     )
     ease_max_items = (tuning or TuningSettings()).ease_max_items
+    checkpoint()
     neighbours = cosine_links(co, settings.cf_neighbours)
     ranking_links = None
     if not settings.ranking_uses_cf_neighbours:

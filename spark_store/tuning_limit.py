@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from spark_store.cancellation import checkpoint
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,9 @@ class TuningLimit:
         return self.clock() - self.started
 
     def hit(self) -> bool:
-        """Whether the limit is passed; the first time, says so at WARNING."""
+        """Whether the limit is passed; the first time, says so at WARNING. Asked before each
+        candidate, so it is where a cancelled tuning stops (Cancelled)."""
+        checkpoint()
         if self.elapsed() <= self.seconds:
             return False
         if not self.was_hit:

@@ -42,7 +42,7 @@ class Server:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, wait_serving: bool = True) -> None:
         args = [
             sys.executable, "-m", "rec_service.edge.cli", "serve",
             "--port", str(self.port),
@@ -57,6 +57,8 @@ class Server:
         ]  # fmt: skip
         log = open(self.tmp / "server.log", "ab")  # noqa: SIM115 (the child writes to it)
         self.proc = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=log, stderr=log)
+        if not wait_serving:
+            return
         deadline = time.monotonic() + 240
         with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -73,6 +75,9 @@ class Server:
             "server did not start: " + (self.tmp / "server.log").read_text()[-3000:]
         )
 
+    def log_text(self) -> str:
+        return (self.tmp / "server.log").read_text()
+
     def kill9(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -84,12 +89,18 @@ class Server:
             self.proc.wait(timeout=60)
 
 
-@pytest.fixture()
-def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(demo_state.config.models.model_dir, tmp_path / "model")  # skip training
-    srv = Server(tmp_path)
+def on_demo_model(demo_state: Service, tmp: Path, *flags: str) -> Iterator[Server]:
+    """A Server (not started) on a copy of the suite's demo model, so it skips training;
+    stopped after the test."""
+    shutil.copytree(demo_state.config.models.model_dir, tmp / "model")
+    srv = Server(tmp, *flags)
     yield srv
     srv.stop()
+
+
+@pytest.fixture()
+def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
+    yield from on_demo_model(demo_state, tmp_path)
 
 
 def _event(i: int) -> pb.RatingEvent:

@@ -3,6 +3,7 @@ port with SO_REUSEPORT; refused where it would not be correct."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -99,8 +100,8 @@ def test_two_processes_serve_one_port_and_stop_together(
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 600
-        # Both children up: each listens (NOT_SERVING) before it serves, and new connections
-        # land on either, so twenty SERVING answers in a row on fresh connections means both.
+        # Both children up: each binds the port only once it serves, so twenty SERVING
+        # answers in a row with two children running means both may answer.
         while not (len(_children(parent.pid)) == 2 and all(_serving(port) for _ in range(20))):
             assert parent.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
@@ -119,6 +120,7 @@ def test_two_processes_serve_one_port_and_stop_together(
                     pb.GetTopNRequest(user_id="proc-user", min_log_position=answer.log_position)
                 )
             assert "1" not in [m.movie_id for m in top.movies]
+        _restart_loses_no_call(parent.pid, port, tmp_path / "serve.log")
         children = _children(parent.pid)
         parent.send_signal(signal.SIGTERM)
         assert parent.wait(timeout=180) == 0
@@ -128,3 +130,30 @@ def test_two_processes_serve_one_port_and_stop_together(
             parent.kill()
         for child in _children(parent.pid):
             subprocess.run(["kill", "-9", str(child)], check=False)
+
+
+def _restart_loses_no_call(parent: int, port: int, log_file: Path) -> None:
+    """kill -9 of one child under steady reads on fresh connections: the parent starts it
+    again, and it binds the shared port only once it serves, so not one call fails."""
+    listening = log_file.read_text().count("listening on")
+    os.kill(_children(parent)[-1], signal.SIGKILL)
+    time.sleep(0.5)  # its socket is closed with it; calls in flight to it are not counted
+    failures: list[str] = []
+    calls_after = 0
+    deadline = time.monotonic() + 300
+    while calls_after < 40:
+        # A connection of its own each time, so the kernel picks a process for every call.
+        with grpc.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        ) as channel:
+            try:
+                pb_grpc.RecommendationServiceStub(channel).GetTopN(
+                    pb.GetTopNRequest(user_id="1"), timeout=10
+                )
+            except grpc.RpcError as exc:
+                failures.append(f"{exc.code().name}: {exc.details()}")
+        if log_file.read_text().count("listening on") > listening:
+            calls_after += 1  # the restarted child serves: these may land on it
+        assert time.monotonic() < deadline, log_file.read_text()[-3000:]
+        time.sleep(0.05)
+    assert failures == []

@@ -17,7 +17,7 @@ import pytest
 from movierec.v1 import admin_pb2 as apb
 
 from rec_service.app.config import PROJECT_ROOT
-from rec_service.app.retrain import stage_weights
+from rec_service.app.retrain import STAGES, Retrainer, stage_weights
 from rec_service.app.service import START_STAGES, Service
 from rec_service.edge.cli import follow_retrain
 from rec_service.edge.progress import StageProgress
@@ -205,3 +205,17 @@ def test_serve_progress_names_every_start_up_stage_in_order(demo_state: Service)
     ran = [name for name in demo_state.timings.stages if name != "total"]
     # The suite's services share one Spark session: theirs started none.
     assert ran == list(START_STAGES[1:]) and START_STAGES[0] == "spark session"
+
+
+def test_the_first_retrains_progress_follows_what_this_start_measured() -> None:
+    """Before any retrain the weights come from the serving model's fit and this start-up's
+    load and precompute, not equal steps: training is most of the bar."""
+    retrainer = Retrainer.__new__(Retrainer)  # only the progress weights are exercised
+    retrainer._last_stage_seconds = {}
+    retrainer.expect_stage_seconds(
+        {"train models": 60.0, "load model": 14.0, "precompute lists": 4.0, "swap model": 0.0}
+    )
+    weights = stage_weights(STAGES, retrainer._last_stage_seconds)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert weights["train models"] > 0.5
+    assert weights["cut the log"] + weights["merge ratings"] < 0.1

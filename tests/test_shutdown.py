@@ -6,7 +6,6 @@ that would expose admin in clear beyond loopback refuses to start, naming the se
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.app.config import PROJECT_ROOT
 from rec_service.app.service import Service
 
-from .test_crash import AUTH, Server
+from .test_crash import AUTH, Server, on_demo_model
 
 DRAIN_S = 1.0
 GRACE_S = 15.0
@@ -47,10 +46,8 @@ def test_admin_in_clear_beyond_loopback_is_refused_at_start() -> None:
 
 @pytest.fixture()
 def server(demo_state: Service, tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(demo_state.config.models.model_dir, tmp_path / "model")  # skip training
-    srv = Server(tmp_path, "--shutdown-drain-s", str(DRAIN_S), "--shutdown-grace-s", str(GRACE_S))
-    yield srv
-    srv.stop()
+    flags = ("--shutdown-drain-s", str(DRAIN_S), "--shutdown-grace-s", str(GRACE_S))
+    yield from on_demo_model(demo_state, tmp_path, *flags)
 
 
 def test_sigterm_drains_calls_and_loses_no_acknowledged_rating(server: Server) -> None:

@@ -74,7 +74,9 @@ class ServerSettings:
     by its GIL); more than 1 needs log_backend = jetstream (README "Scaling out")."""
     reuse_port: bool = False
     """Let other processes bind the same port (SO_REUSEPORT); serve --processes sets it for its
-    processes. Off, a second server on a taken port fails instead of sharing it."""
+    processes. Off, a second server on a taken port fails instead of sharing it. On, the
+    process binds the port only once its model is loaded (SERVING), so the kernel never hands
+    it connections it would refuse; off, it binds first and reports NOT_SERVING meanwhile."""
 
     def __post_init__(self) -> None:
         _at_least(
@@ -390,6 +392,9 @@ class LogSettings:
     read_wait_s: float = 2.0
     """How long a read that asks for at least a log position (min_log_position) waits for
     this replica to apply it before answering UNAVAILABLE."""
+    connect_timeout_s: float = 60.0
+    """JetStream only: at start, how long NATS is retried (with backoff) before the process
+    exits naming the URL; once connected, a lost connection is retried without end."""
     lease_ttl_s: float = 60.0
     """JetStream only: the retrain lease lapses this long after its holder stopped renewing
     it (a replica that died mid-retrain); the holder renews it every third of this."""
@@ -399,6 +404,10 @@ class LogSettings:
         _at_least(self, 1, "replicas")
         if self.lease_ttl_s < 3:
             raise ValueError(f"log_lease_ttl_s must be at least 3, not {self.lease_ttl_s}")
+        if self.connect_timeout_s < 0:
+            raise ValueError(
+                f"log_connect_timeout_s must be at least 0, not {self.connect_timeout_s}"
+            )
         if self.read_wait_s < 0:
             raise ValueError(f"log_read_wait_s must be at least 0, not {self.read_wait_s}")
 

@@ -32,6 +32,7 @@ from rec_service.app.replica_control import Lease, ReplicaControl
 from rec_service.core.live_model import LiveModel
 from rec_service.core.rating_log import DurableLog, LoggedRating
 from rec_service.core.recommender import Recommender, now_us
+from spark_store.cancellation import Cancellable
 from spark_store.engine import Catalogue, SparkEngine
 from spark_store.model_types import (
     AlsParams,
@@ -151,17 +152,22 @@ def build_model(
     else:
         data = replace(base, segments_through=closed, log=rating_log.name)
     log.info("training data: %s (%d logged (user, movie) ratings merged)", data.path, len(logged))
-    stage("train models")
-    trained = engine.train(
-        data,
-        model_settings(config),
-        fixed_scale(config),
-        config.tuning.selection(),
-        engine.saved_choice(config.models.model_dir),
-        retune,
-    )
-    stage("save model")
-    version = engine.save(trained, config.models.model_dir, data, cut_us)
+    try:
+        stage("train models")
+        trained = engine.train(
+            data,
+            model_settings(config),
+            fixed_scale(config),
+            config.tuning.selection(),
+            engine.saved_choice(config.models.model_dir),
+            retune,
+        )
+        stage("save model")
+        version = engine.save(trained, config.models.model_dir, data, cut_us)
+    except BaseException:
+        if logged:  # no model names the snapshot: it would only fill the disk
+            engine.delete_path(data.path)
+        raise
     log.info("model %s saved to %s", version, config.models.model_dir)
     record = trained.tuning or {}
     return Built(
@@ -233,7 +239,7 @@ class RetrainJob:
     started_us: int
     stage: str = ""
     stage_number: int = 0
-    state: str = "running"  # running, succeeded, failed
+    state: str = "running"  # running, succeeded, failed, cancelled
     finished_us: int = 0
     rating_count: int = 0
     model_version: str = ""
@@ -287,10 +293,24 @@ class Retrainer:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stop = threading.Event()
+        self._stop_reason = ""
+        self._work: Cancellable | None = None  # the running job's, for cancel
+        self._thread: threading.Thread | None = None  # the running job's, for wait
         self._scheduler: threading.Thread | None = None
         self._last_model_at = time.monotonic()
         # Each stage's seconds in the last successful job that ran it: progress weights.
         self._last_stage_seconds: dict[str, float] = {}
+
+    def expect_stage_seconds(self, known: dict[str, float]) -> None:
+        """Before the first retrain: the seconds some stages are expected to take (training
+        from the serving model's own fit, loading and precompute from this start-up), so the
+        first retrain's progress is not equal steps that sit at 25% through the training.
+        Stages with no estimate are expected to be as short as the shortest known one."""
+        known = {name: seconds for name, seconds in known.items() if seconds > 0}
+        if self._last_stage_seconds or not known:
+            return
+        shortest = min(known.values())
+        self._last_stage_seconds = {name: known.get(name, shortest) for name in STAGES}
 
     def trigger(self, reason: str, retune: bool = False) -> tuple[RetrainJob, bool]:
         """Starts a retrain unless one runs; returns the job and whether it was already running.
@@ -300,9 +320,10 @@ class Retrainer:
                 return self.job, True
             job = RetrainJob(f"retrain-{next(self._ids)}", reason, now_us(), retune=retune)
             self.job = job
-        threading.Thread(
-            target=self._run, args=(job, None), name="movierec-retrain", daemon=True
-        ).start()
+            self._thread = threading.Thread(
+                target=self._run, args=(job, None), name="movierec-retrain", daemon=True
+            )
+            self._thread.start()
         return job, False
 
     def adopt(self, version: str) -> None:
@@ -315,18 +336,25 @@ class Retrainer:
             self._adopted.add(version)
             job = RetrainJob(f"retrain-{next(self._ids)}", f"announced {version}", now_us())
             self.job = job
-        threading.Thread(
-            target=self._run, args=(job, version), name="movierec-adopt", daemon=True
-        ).start()
+            self._thread = threading.Thread(
+                target=self._run, args=(job, version), name="movierec-adopt", daemon=True
+            )
+            self._thread.start()
 
     def _run(self, job: RetrainJob, announced: str | None) -> None:
         """A retrain (announced None): build, load, precompute, swap, compact; or the last
-        four stages for a version another replica built and announced."""
+        four stages for a version another replica built and announced. Shutdown cancels it
+        (cancel): its Spark jobs stop, it unwinds cleaning up, and the old model stays."""
         stage_started = time.perf_counter()
         weights = stage_weights(
             STAGES if announced is None else STAGES[STAGES.index("load model") :],
             self._last_stage_seconds,
         )
+        work = self.engine.cancellable("retrain")
+        with self._lock:
+            self._work = work
+            if self._stop.is_set():
+                work.cancel(self._stop_reason)
 
         def stage(name: str) -> None:
             nonlocal stage_started
@@ -335,29 +363,22 @@ class Retrainer:
                 job.stage_seconds[job.stage] = now - stage_started
                 job.progress += weights[job.stage]
             stage_started = now
+            work.check()  # a cancelled job goes no further
             job.stage, job.stage_number = name, STAGES.index(name) + 1
             log.info("%s: stage %d/%d %s", job.job_id, job.stage_number, len(STAGES), name)
 
         started = time.perf_counter()
         lease = None
         try:
-            if announced is None:
-                lease = self._take_lease()
-                built = build_model(self.engine, self.config, self.log, stage, job.retune)
-                job.rating_count, job.model_version = built.rating_count, built.version
-                job.tuning = built.tuning
-                job.tuning_result, job.tuning_skipped = built.tuning_result, built.tuning_skipped
-            stage("load model")
-            generation = load_generation(self.engine, self.config, self.catalogue)
-            job.model_version = generation.factors.version
-            stage("precompute lists")
-            lists = precompute(self.engine, self.config, generation)
-            stage("swap model")
-            self._swap(generation, lists)
-            stage("compact log")
-            compact(self.engine, self.config, self.log, generation.factors.training_data)
-            if self.control is not None and announced is None:
-                self.control.announce(generation.factors.version)
+            with work.running():
+                if announced is None:
+                    lease = self._take_lease()
+                    built = build_model(self.engine, self.config, self.log, stage, job.retune)
+                    job.rating_count, job.model_version = built.rating_count, built.version
+                    job.tuning = built.tuning
+                    job.tuning_result = built.tuning_result
+                    job.tuning_skipped = built.tuning_skipped
+                self._install(job, announced, stage)
             job.stage_seconds[job.stage] = time.perf_counter() - stage_started
             job.progress = 1.0
             self._last_stage_seconds.update(job.stage_seconds)
@@ -369,11 +390,22 @@ class Retrainer:
                 time.perf_counter() - started,
             )
         except Exception as exc:
-            job.state = "failed"
-            job.error = f"{type(exc).__name__}: {exc}"
-            log.error(
-                "%s failed; the old model keeps serving\n%s", job.job_id, traceback.format_exc()
-            )
+            if work.cancelled:  # whatever the stopped Spark job raised: not a failure
+                job.state, job.error = "cancelled", work.reason
+                log.warning(
+                    "%s: %s in stage %r; the old model keeps serving",
+                    job.job_id,
+                    work.reason,
+                    job.stage,
+                )
+            else:
+                job.state = "failed"
+                job.error = f"{type(exc).__name__}: {exc}"
+                log.error(
+                    "%s failed; the old model keeps serving\n%s",
+                    job.job_id,
+                    traceback.format_exc(),
+                )
         finally:
             if lease is not None:
                 lease.release()
@@ -381,6 +413,29 @@ class Retrainer:
             self._last_model_at = time.monotonic()
             if self._on_finished is not None:
                 self._on_finished(job)
+
+    def _install(
+        self, job: RetrainJob, announced: str | None, stage: Callable[[str], None]
+    ) -> None:
+        """Stages 5-8: load the saved model, precompute, swap it in, compact the log."""
+        stage("load model")
+        generation = load_generation(self.engine, self.config, self.catalogue)
+        job.model_version = generation.factors.version
+        try:
+            stage("precompute lists")
+            lists = precompute(self.engine, self.config, generation)
+            stage("swap model")
+        except BaseException:
+            generation.release()  # its cached tables; the serving generation's stay
+            raise
+        self._swap(generation, lists)
+        # The new model serves from here on: the compaction is not cancelled (and a crash
+        # before it is finished at the next start, ensure_model).
+        job.stage, job.stage_number = "compact log", len(STAGES)
+        log.info("%s: stage %d/%d compact log", job.job_id, len(STAGES), len(STAGES))
+        compact(self.engine, self.config, self.log, generation.factors.training_data)
+        if self.control is not None and announced is None:
+            self.control.announce(generation.factors.version)
 
     def _take_lease(self) -> Lease | None:
         """The replicas' retrain lease (None when alone); LeaseHeld when another holds it."""
@@ -435,5 +490,23 @@ class Retrainer:
             ):
                 self.trigger("schedule")
 
+    def cancel(self, reason: str) -> None:
+        """No retrain starts from now on and the running one (if any) is cancelled: it stops
+        at its next Spark job or stage and says `reason` in GetRetrainStatus and the log."""
+        with self._lock:
+            if not self._stop.is_set():  # the first reason is the one that stays
+                self._stop_reason = reason
+                self._stop.set()
+            work = self._work
+        if work is not None:
+            work.cancel(reason)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Whether no retrain runs, after waiting up to `timeout_s` for the running one."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+        return thread is None or not thread.is_alive()
+
     def close(self) -> None:
-        self._stop.set()
+        self.cancel("stopped")

@@ -23,7 +23,7 @@ from grpc_health.v1 import health, health_pb2
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
-from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable
 from rec_service.app.log_follower import LocalLog, LogFollower
 from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
 from rec_service.app.operator_queries import OperatorQueries
@@ -37,12 +37,20 @@ from rec_service.core.rating_log import DurableLog, LoggedRating, RatingLog
 from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files
 from spark_store.activity_store import ActivityStore
+from spark_store.cancellation import Cancellable, checkpoint
 from spark_store.engine import Catalogue, SessionSettings, SparkEngine
+from spark_store.model_files import ModelDirDamaged
 from spark_store.operator_sql import SqlLimits
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "movierec.v1.RecommendationService"
+# Writers' health: NOT_SERVING while the rating log cannot store ratings (NATS unreachable),
+# while reads, answered from memory, stay SERVING under the other names.
+INGESTION_SERVICE_NAME = "movierec.v1.RecommendationService/IngestRatings"
 ADMIN_SERVICE_NAME = "movierec.v1.AdminService"
+HEALTH_NAMES = ("", SERVICE_NAME, ADMIN_SERVICE_NAME, INGESTION_SERVICE_NAME)
+SHUTDOWN = "cancelled by shutdown"  # what a cancelled load or retrain says
+JVM_CHECK_S = 2.0  # how often a serving process checks that its Spark JVM is alive
 
 
 def start_engine(config: Config) -> SparkEngine:
@@ -58,10 +66,19 @@ def start_engine(config: Config) -> SparkEngine:
     )
 
 
-def open_rating_log(config: Config) -> DurableLog:
-    """The configured rating log: the file log under ingest_dir, or the shared JetStream one."""
+def open_rating_log(
+    config: Config, on_connection: Callable[[bool], None] | None = None
+) -> DurableLog:
+    """The configured rating log: the file log under ingest_dir, or the shared JetStream one
+    (`on_connection` hears whether NATS is reachable, as that changes)."""
     if config.log.backend == "jetstream":
-        return JetStreamLog(config.log.nats_url, config.log.stream, config.log.replicas)
+        return JetStreamLog(
+            config.log.nats_url,
+            config.log.stream,
+            config.log.replicas,
+            config.log.connect_timeout_s,
+            on_connection,
+        )
     return RatingLog(Path(config.ingest.ingest_dir) / "log")
 
 
@@ -142,6 +159,7 @@ class LoadTimings:
     on_stage: Callable[[str], None] | None = None
 
     def run(self, name: str, step: Callable[[], object]) -> object:
+        checkpoint()  # a load cancelled by shutdown stops here, if not in a Spark job
         log.info("start-up: %s ...", name)
         if self.on_stage is not None:
             self.on_stage(name)
@@ -188,7 +206,7 @@ class Service:
         self.dashboard_port: int | None = None  # bound by create_server when the dashboard is on
         self._closers: list[Callable[[], None]] = []  # what the edge started beside the service
         self.health = health.HealthServicer()
-        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
+        for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.engine: SparkEngine | None = None
         self.timings = LoadTimings()
@@ -200,7 +218,15 @@ class Service:
         self._stop = threading.Event()
         self._retrainer: Retrainer | None = None
         self._draining = False
+        # Set by the edge when shutdown's grace period is over: calls still running then are
+        # ended by the server (their clients see UNAVAILABLE), and recorded so.
+        self.grace_over = threading.Event()
+        self._log_reachable = True  # whether the rating log can store ratings now
+        self.fatal = ""  # why this process must exit for its supervisor (the JVM died)
         self._load_error: BaseException | None = None
+        self._loading: Cancellable | None = None  # the load's Spark work, which shutdown cancels
+        self._load_thread: threading.Thread | None = None
+        self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._follower: LogFollower | None = None
         self._control: ReplicaControl | None = None
@@ -227,15 +253,31 @@ class Service:
 
     def start_loading(self) -> threading.Thread:
         thread = threading.Thread(target=self._load_guarded, name="movierec-load", daemon=True)
+        self._load_thread = thread
         thread.start()
         return thread
 
     def _load_guarded(self) -> None:
+        work = None
         try:
-            self.load()
+            work = self.start_spark().cancellable("load")
+            with self._lock:
+                self._loading = work
+                if self._draining:
+                    work.cancel(SHUTDOWN)
+            with work.running():
+                self.load()
+            with self._lock:
+                self._loading = None  # loaded: nothing left to cancel
         except BaseException as exc:  # the server must report it, not die silently
-            log.exception("loading failed")
-            self._load_error = exc
+            if work is not None and work.cancelled:  # an ordinary shutdown, not a failure
+                log.warning("start-up: loading %s", work.reason)
+            elif isinstance(exc, LogUnreachable | ModelDirDamaged):  # says what and where
+                log.error("start-up failed: %s", exc)
+                self._load_error = exc
+            else:
+                log.exception("loading failed")
+                self._load_error = exc
             self._ready.set()
 
     def start_spark(self) -> SparkEngine:
@@ -252,7 +294,9 @@ class Service:
         t = self.timings
         started = time.perf_counter()
         engine = self.start_spark()
-        rating_log: DurableLog = t.run("open rating log", lambda: open_rating_log(cfg))  # type: ignore[assignment]
+        rating_log: DurableLog = t.run(  # type: ignore[assignment]
+            "open rating log", lambda: open_rating_log(cfg, self._log_connection)
+        )
         rating_log.on_fsync = self.telemetry.fsync_seconds.observe
         self.rating_log = rating_log
         catalogue: Catalogue = t.run(  # type: ignore[assignment]
@@ -315,6 +359,13 @@ class Service:
             control=control,
             holder=f"{socket.gethostname()}:{os.getpid()}",
         )
+        retrainer.expect_stage_seconds(
+            {
+                "train models": float(generation.factors.metadata.get("fit_seconds", 0.0)),
+                "load model": self.timings.stages.get("load model", 0.0),
+                "precompute lists": self.timings.stages.get("precompute lists", 0.0),
+            }
+        )
         if control is not None:  # a version another replica built is loaded here too
             control.watch(serving=lambda: recommender.live.version, adopt=retrainer.adopt)
             self._control = control
@@ -346,11 +397,38 @@ class Service:
         retrainer.start_schedule()
         self.timings.stages["total"] = time.perf_counter() - started
         tune_gc()
-        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
+        for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()
+        self._log_connection(self._log_reachable)
+        threading.Thread(target=self._watch_jvm, name="movierec-jvm-watch", daemon=True).start()
         log.info("serving model %s (start-up %.1f s)", live.version, self.timings.stages["total"])
         return recommender
+
+    def _watch_jvm(self) -> None:
+        """The Spark JVM is part of this process's health: once it is gone (died, killed by the
+        kernel's OOM killer) retrains, queries and list write-back cannot work, so health turns
+        NOT_SERVING within JVM_CHECK_S and `fatal` tells serve to drain and exit non-zero for
+        its supervisor to start it again. Reads from memory are answered meanwhile."""
+        engine = self.engine
+        while engine is not None and not self._stop.wait(JVM_CHECK_S):
+            if engine.is_up() or self._draining:
+                continue
+            self.fatal = "the Spark JVM is gone (it died or was killed)"
+            log.error("%s: health is NOT_SERVING; the process exits for a restart", self.fatal)
+            for name in HEALTH_NAMES:
+                self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+            return
+
+    def _log_connection(self, reachable: bool) -> None:
+        """The rating log's connection changed (JetStream): writers' health follows it once
+        the service serves; reads are unaffected."""
+        self._log_reachable = reachable
+        if self._ready.is_set() and self._load_error is None and not self._draining:
+            status = health_pb2.HealthCheckResponse
+            self.health.set(
+                INGESTION_SERVICE_NAME, status.SERVING if reachable else status.NOT_SERVING
+            )
 
     def _replica(
         self, rating_log: DurableLog, recommender: Recommender, next_position: int
@@ -410,6 +488,17 @@ class Service:
         """Health says NOT_SERVING for every service name from now on, whatever loads later."""
         self._draining = True
         self.health.enter_graceful_shutdown()
+        self._cancel_background(SHUTDOWN)
+
+    def _cancel_background(self, reason: str) -> None:
+        """Cancels a load or retrain in progress: its Spark jobs stop, it cleans up after
+        itself and ends (close waits for that before Spark may be stopped)."""
+        with self._lock:
+            loading = self._loading
+        if loading is not None:
+            loading.cancel(reason)
+        if self._retrainer is not None:
+            self._retrainer.cancel(reason)
 
     def flush(self, counts: bool = True) -> None:
         """Writes queued lists and activity (with read counts, unless counts=False) now."""
@@ -422,6 +511,8 @@ class Service:
     def _write_back(self) -> None:
         last_counts = time.monotonic()
         while not self._stop.wait(self.config.serving.writeback_interval_s):
+            if self.fatal:
+                return  # nothing to write to
             try:
                 counts = time.monotonic() - last_counts >= self.config.serving.access_count_flush_s
                 self.flush(counts=counts)
@@ -434,31 +525,41 @@ class Service:
         """Runs `closer` first when the service closes (the dashboard's HTTP server)."""
         self._closers.append(closer)
 
-    def close(self) -> None:
-        """Stops the threads after one last flush and releases the rating log."""
+    def close(self, wait_s: float = 30.0) -> bool:
+        """Stops the threads after one last flush and releases the rating log. A load or
+        retrain in progress is cancelled first and given up to `wait_s` to end; returns whether
+        it did (if not, Spark must not be stopped under it: the process should just exit)."""
         for closer in self._closers:
             closer()
         self._closers.clear()
         self._stop.set()
+        self._cancel_background("stopped")
+        deadline = time.monotonic() + wait_s
+        load_thread = self._load_thread
+        if load_thread is not None and load_thread is not threading.current_thread():
+            load_thread.join(max(deadline - time.monotonic(), 0.0))
+        ended = load_thread is None or not load_thread.is_alive()
         if self._retrainer is not None:
-            self._retrainer.close()
+            ended = self._retrainer.wait(max(deadline - time.monotonic(), 0.0)) and ended
         if self._writer is not None:
             self._writer.join(timeout=30)
         if self._follower is not None:
             self._follower.stop()
         if self._control is not None:
             self._control.stop()
-        try:
-            self.flush()
-        except Exception:
-            log.exception("final write-back failed")
+        if not self.fatal:  # with the JVM gone, its tables and caches went with it
+            try:
+                self.flush()
+            except Exception:
+                log.exception("final write-back failed")
         if self.rating_log is not None:
             self.rating_log.close()
         # The serving generation's cached DataFrames go too: a process (the test suite) that
         # runs services one after another in one JVM would otherwise keep every one cached.
-        if self._retrainer is not None:
+        if self._retrainer is not None and not self.fatal:
             self._retrainer.generation.release()
-        if self._catalogue is not None:
+        if self._catalogue is not None and not self.fatal:
             self._catalogue.release()
-        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
+        for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        return ended

@@ -70,7 +70,7 @@ class Telemetry:
             "timed_out, busy)", ["outcome"], registry=r,
         )  # fmt: skip
         self.retrain_runs = Counter(
-            "movierec_retrain_runs", "Finished retrains by outcome (succeeded/failed)",
+            "movierec_retrain_runs", "Finished retrains by outcome (succeeded/failed/cancelled)",
             ["outcome"], registry=r,
         )  # fmt: skip
         self.retrain_stage_seconds = Gauge(
@@ -96,7 +96,7 @@ class Telemetry:
             self.retrain_tuning.labels(result)
         for outcome in ("accepted", "rejected"):
             self.ingest_events.labels(outcome)
-        for outcome in ("succeeded", "failed"):
+        for outcome in ("succeeded", "failed", "cancelled"):
             self.retrain_runs.labels(outcome)
 
     def events_checked(self, accepted: int, rejected: int) -> None:

@@ -23,6 +23,7 @@ from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import base_data, build_model, compact
 from rec_service.app.service import open_rating_log, start_engine
 from spark_store import model_files
+from spark_store.cancellation import Cancellable
 from spark_store.engine import SparkEngine
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,14 @@ def follow(config: Config, stop: threading.Event) -> None:
     control = ReplicaControl(rating_log, config.log.lease_ttl_s)
     try:
         holder = f"trainer {socket.gethostname()}:{os.getpid()}"
-        FollowingTrainer(start_engine(config), config, rating_log, control, holder).run(stop)
+        trainer = FollowingTrainer(start_engine(config), config, rating_log, control, holder)
+
+        def cancel_on_stop() -> None:  # a retrain in progress stops within the grace period
+            stop.wait()
+            trainer.cancel("cancelled by shutdown")
+
+        threading.Thread(target=cancel_on_stop, name="movierec-trainer-stop", daemon=True).start()
+        trainer.run(stop)
     finally:
         control.stop()
         rating_log.close()
@@ -70,6 +78,9 @@ class FollowingTrainer:
         self.pending = 0  # ratings after the cut of the model the replicas serve
         self._last_model_at = time.monotonic()
         self._not_before = 0.0  # monotonic time before which no retrain is tried
+        self._lock = threading.Lock()
+        self._work: Cancellable | None = None  # the running retrain's, for cancel
+        self._cancelled = ""  # why retraining stopped for good ("" while it goes on)
 
     def run(self, stop: threading.Event) -> None:
         """Retrains when due until `stop` is set; the first model at once if none exists."""
@@ -81,6 +92,14 @@ class FollowingTrainer:
                 self.retrain_once()
             due = False
             stop.wait(POLL_S)
+
+    def cancel(self, reason: str) -> None:
+        """From any thread: the running retrain stops (its Spark jobs at once), none follows."""
+        with self._lock:
+            self._cancelled = self._cancelled or reason
+            work = self._work
+        if work is not None:
+            work.cancel(reason)
 
     def _follow_announcements(self) -> None:
         """A model a replica built (it held the lease when its own schedule was due) moves the
@@ -119,11 +138,20 @@ class FollowingTrainer:
         if isinstance(lease, str):
             log.info("trainer: %s holds the retrain lease; waiting for the next turn", lease)
             return None
+        work = self.engine.cancellable("retrain")
+        with self._lock:
+            self._work = work
+            if self._cancelled:
+                work.cancel(self._cancelled)
         try:
-            built = build_model(self.engine, self.config, self.log)
+            with work.running():
+                built = build_model(self.engine, self.config, self.log, lambda _: work.check())
             compact(self.engine, self.config, self.log, built.data)
             self.control.announce(built.version)
         except Exception:
+            if work.cancelled:
+                log.warning("trainer: retrain %s; the replicas keep their model", work.reason)
+                return None
             log.exception("trainer: retrain failed; the replicas keep their model")
             self._not_before = time.monotonic() + RETRY_AFTER_FAILURE_S
             return None

@@ -23,6 +23,7 @@ STATES = {
     "running": apb.RETRAIN_STATE_RUNNING,
     "succeeded": apb.RETRAIN_STATE_SUCCEEDED,
     "failed": apb.RETRAIN_STATE_FAILED,
+    "cancelled": apb.RETRAIN_STATE_CANCELLED,
 }
 
 

@@ -4,6 +4,7 @@ for each failed or slow call."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,10 +33,15 @@ class TelemetryInterceptor(WrappingInterceptor):
     """Counts and times every RPC by method and final status, and logs one line for each failed
     or slow call with a request id (the caller's x-request-id, or a new one)."""
 
-    def __init__(self, telemetry: Telemetry, slow_s: float) -> None:
+    def __init__(
+        self, telemetry: Telemetry, slow_s: float, grace_over: threading.Event | None = None
+    ) -> None:
         super().__init__()
         self._telemetry = telemetry
         self._slow_s = slow_s
+        # Set when shutdown's grace period is over: a call still running then is ended by the
+        # server, and its client sees UNAVAILABLE, however the handler itself ended.
+        self._grace_over = grace_over or threading.Event()
 
     def wrap(self, handler: Handler, method: str) -> Handler:
         def timed(behavior: Callable[..., Any], streams_out: bool) -> Callable[..., Any]:
@@ -50,10 +56,10 @@ class TelemetryInterceptor(WrappingInterceptor):
             code = grpc.StatusCode.OK
             try:
                 response = behavior(request, context)
-                code = _final_code(context, grpc.StatusCode.OK)
+                code = self._final_code(context, grpc.StatusCode.OK)
                 return response
             except BaseException:
-                code = _final_code(context, grpc.StatusCode.UNKNOWN)
+                code = self._final_code(context, grpc.StatusCode.UNKNOWN)
                 raise
             finally:
                 self._record(method, code, started, context)
@@ -66,9 +72,9 @@ class TelemetryInterceptor(WrappingInterceptor):
             code = grpc.StatusCode.OK
             try:
                 yield from behavior(request, context)
-                code = _final_code(context, grpc.StatusCode.OK)
+                code = self._final_code(context, grpc.StatusCode.OK)
             except BaseException:
-                code = _final_code(context, grpc.StatusCode.UNKNOWN)
+                code = self._final_code(context, grpc.StatusCode.UNKNOWN)
                 raise
             finally:
                 self._record(method, code, started, context)
@@ -82,11 +88,12 @@ class TelemetryInterceptor(WrappingInterceptor):
         self._telemetry.rpc_requests.labels(method, code.name).inc()
         self._telemetry.rpc_seconds.labels(method).observe(seconds)
         failed = code is not grpc.StatusCode.OK and code not in CLIENT_ENDED
+        by_shutdown = self._grace_over.is_set()  # an ordinary end, not a fault
         if failed or seconds >= self._slow_s:
             log.log(
-                logging.WARNING if code in SERVER_FAULTS else logging.INFO,
+                logging.WARNING if code in SERVER_FAULTS and not by_shutdown else logging.INFO,
                 "%s call %s: %s in %.1f ms",
-                "failed" if failed else "slow",
+                "shutdown-ended" if by_shutdown else "failed" if failed else "slow",
                 method,
                 code.name,
                 seconds * 1000,
@@ -98,15 +105,20 @@ class TelemetryInterceptor(WrappingInterceptor):
                 },
             )
 
-
-def _final_code(context: grpc.ServicerContext, default: grpc.StatusCode) -> grpc.StatusCode:
-    """The status the call ends with: what the handler set or aborted with, else `default`."""
-    code = context.code()  # type: ignore[attr-defined]  # grpc >= 1.38; not in the stubs
-    if isinstance(code, grpc.StatusCode):
-        return code
-    if default is grpc.StatusCode.OK and not context.is_active():
-        return grpc.StatusCode.CANCELLED
-    return default
+    def _final_code(
+        self, context: grpc.ServicerContext, default: grpc.StatusCode
+    ) -> grpc.StatusCode:
+        """The status the client sees: UNAVAILABLE for a call the server ended at shutdown,
+        else what the handler set or aborted with, else `default` (CANCELLED where the client
+        went away first)."""
+        if self._grace_over.is_set():
+            return grpc.StatusCode.UNAVAILABLE
+        code = context.code()  # type: ignore[attr-defined]  # grpc >= 1.38; not in the stubs
+        if isinstance(code, grpc.StatusCode):
+            return code
+        if default is grpc.StatusCode.OK and not context.is_active():
+            return grpc.StatusCode.CANCELLED
+        return default
 
 
 def request_id(context: grpc.ServicerContext) -> str:

@@ -23,6 +23,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app import config as config_mod
+from rec_service.app.jetstream_log import LogUnreachable
 from rec_service.app.logs import setup_logging
 from rec_service.app.retrain import STAGES, build_model, compact, model_settings
 from rec_service.app.service import START_STAGES, Service, open_rating_log, start_engine
@@ -121,41 +122,80 @@ def serve(argv: Sequence[str]) -> int:
     if progress is not None:
         service.timings.on_stage = progress.stage
     service.start_spark()
-    server, port = create_server(cfg, service)
-    server.start()
-    logging.info(
-        "listening on %s:%d with %s (NOT_SERVING until the model is loaded)",
-        cfg.server.host,
-        port,
-        "TLS" if cfg.tls.enabled else "plaintext",
-    )
+    # A process sharing its port (reuse_port: a --processes child, a restarted one) would be
+    # handed new connections by the kernel as soon as it binds, and answer them UNAVAILABLE
+    # while it loads: it binds only once it serves. Alone on its port, it binds first, so
+    # health checks and clients see NOT_SERVING meanwhile rather than a refused connection.
+    server = None if cfg.server.reuse_port else listen(cfg, service)
     service.start_loading()
     while not stopped.wait(0.5):
         if progress is not None and service.load_ended:
             progress.finish("failed" if service.load_failed else "serving")
             progress = None
         if service.load_failed:
-            logging.error("exiting: the model could not be loaded")
-            server.stop(0)
+            logging.error("exiting: start-up failed (the line above says why)")
+            if server is not None:
+                server.stop(0)
             return 1
-    shut_down(cfg, service, server)
+        if server is None and service.load_ended:
+            server = listen(cfg, service)
+        if service.fatal:
+            break
+    if not shut_down(cfg, service, server):
+        # A Spark job that ignored its cancellation: stopping the JVM or finalizing Python
+        # under it can crash the process, so it ends here, its log written out.
+        logging.shutdown()
+        os._exit(1)
+    if service.fatal:
+        logging.error("exiting: %s", service.fatal)
+        return 1
     return 0
 
 
-def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server) -> None:
-    """Health NOT_SERVING first (load balancers stop sending), then new calls refused while
-    in-flight ones get the grace period, then lists and activity flushed into the Spark SQL
-    tables, the rating log closed and Spark stopped. Acknowledged ratings are already on disk
-    (an answer is sent only after fsync), so no moment of the signal loses one."""
+def listen(cfg: config_mod.Config, service: Service) -> grpc.Server:
+    """The gRPC server (with metrics and the dashboard) bound and started."""
+    server, port = create_server(cfg, service)
+    server.start()
+    logging.info(
+        "listening on %s:%d with %s (%s)",
+        cfg.server.host,
+        port,
+        "TLS" if cfg.tls.enabled else "plaintext",
+        "SERVING" if service.load_ended else "NOT_SERVING until the model is loaded",
+    )
+    return server
+
+
+def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server | None) -> bool:
+    """Health NOT_SERVING first (load balancers stop sending) and a load or retrain in
+    progress cancelled, then new calls refused while in-flight ones get the grace period, then
+    lists and activity flushed into the Spark SQL tables, the rating log closed and Spark
+    stopped. Acknowledged ratings are already on disk (an answer is sent only after fsync), so
+    no moment of the signal loses one. Returns False when the cancelled work did not end
+    within the grace period (Spark is left running then)."""
     started = time.perf_counter()
     service.begin_shutdown()
-    time.sleep(cfg.server.shutdown_drain_s)
-    server.stop(grace=cfg.server.shutdown_grace_s).wait()
+    if server is not None:
+        time.sleep(cfg.server.shutdown_drain_s)
+        grace = threading.Timer(cfg.server.shutdown_grace_s, service.grace_over.set)
+        grace.start()
+        server.stop(grace=cfg.server.shutdown_grace_s).wait()
+        grace.cancel()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
-    service.close()
-    if service.engine is not None:
+    left_s = (
+        cfg.server.shutdown_drain_s + cfg.server.shutdown_grace_s - (time.perf_counter() - started)
+    )
+    if not service.close(wait_s=max(left_s, 1.0)):
+        logging.warning(
+            "shutdown: the cancelled load or retrain did not end within the grace period "
+            "(shutdown_grace_s = %g); exiting without stopping Spark",
+            cfg.server.shutdown_grace_s,
+        )
+        return False
+    if service.engine is not None and not service.fatal:
         service.engine.stop()
     logging.info("shutdown: done in %.1f s", time.perf_counter() - started)
+    return True
 
 
 def train(argv: Sequence[str]) -> int:
@@ -525,8 +565,9 @@ def follow_retrain(
             apb.GetRetrainStatusRequest(), metadata=metadata, timeout=timeout
         ).job
     succeeded = job.state == apb.RETRAIN_STATE_SUCCEEDED
+    outcome = "cancelled" if job.state == apb.RETRAIN_STATE_CANCELLED else "failed"
     progress.finish(
-        f"succeeded: model {job.model_version}" if succeeded else f"failed: {job.error}"
+        f"succeeded: model {job.model_version}" if succeeded else f"{outcome}: {job.error}"
     )
     return 0 if succeeded else 1
 
@@ -586,6 +627,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:  # a setting that cannot work, named in the message
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except LogUnreachable as err:  # names the URL and the setting; retried already
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -74,7 +74,9 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         ),
         # Metrics see every call's final status; authentication comes before any servicer.
         interceptors=[
-            TelemetryInterceptor(service.telemetry, config.telemetry.slow_call_ms / 1000),
+            TelemetryInterceptor(
+                service.telemetry, config.telemetry.slow_call_ms / 1000, service.grace_over
+            ),
             AdminAuthInterceptor(token),
             ExceptionToStatusInterceptor(),
         ],

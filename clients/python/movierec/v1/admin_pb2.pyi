@@ -17,10 +17,12 @@ class RetrainState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RETRAIN_STATE_RUNNING: _ClassVar[RetrainState]
     RETRAIN_STATE_SUCCEEDED: _ClassVar[RetrainState]
     RETRAIN_STATE_FAILED: _ClassVar[RetrainState]
+    RETRAIN_STATE_CANCELLED: _ClassVar[RetrainState]
 RETRAIN_STATE_UNSPECIFIED: RetrainState
 RETRAIN_STATE_RUNNING: RetrainState
 RETRAIN_STATE_SUCCEEDED: RetrainState
 RETRAIN_STATE_FAILED: RetrainState
+RETRAIN_STATE_CANCELLED: RetrainState
 
 class GetModelInfoRequest(_message.Message):
     __slots__ = ()

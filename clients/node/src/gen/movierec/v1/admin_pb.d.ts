@@ -433,7 +433,7 @@ export declare type RetrainJob = Message<"movierec.v1.RetrainJob"> & {
   modelVersion: string;
 
   /**
-   * Why it failed; empty unless FAILED.
+   * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
    *
    * @generated from field: string error = 11;
    */
@@ -579,6 +579,13 @@ export enum RetrainState {
    * @generated from enum value: RETRAIN_STATE_FAILED = 3;
    */
   FAILED = 3,
+
+  /**
+   * Cancelled (by the server's shutdown): the old model keeps serving; error says why.
+   *
+   * @generated from enum value: RETRAIN_STATE_CANCELLED = 4;
+   */
+  CANCELLED = 4,
 }
 
 /**

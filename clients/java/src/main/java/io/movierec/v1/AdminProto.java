@@ -150,24 +150,24 @@ public final class AdminProto {
       "olumns\030\001 \003(\tR\007columns\022!\n\014column_types\030\002 " +
       "\003(\tR\013columnTypes\022.\n\004rows\030\003 \003(\0132\032.google." +
       "protobuf.ListValueR\004rows\022\034\n\ttruncated\030\004 " +
-      "\001(\010R\ttruncated*\177\n\014RetrainState\022\035\n\031RETRAI" +
-      "N_STATE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STATE_R" +
-      "UNNING\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002\022\030\n" +
-      "\024RETRAIN_STATE_FAILED\020\0032\350\002\n\014AdminService" +
-      "\022S\n\014GetModelInfo\022 .movierec.v1.GetModelI" +
-      "nfoRequest\032!.movierec.v1.GetModelInfoRes" +
-      "ponse\022Y\n\016TriggerRetrain\022\".movierec.v1.Tr" +
-      "iggerRetrainRequest\032#.movierec.v1.Trigge" +
-      "rRetrainResponse\022_\n\020GetRetrainStatus\022$.m" +
-      "ovierec.v1.GetRetrainStatusRequest\032%.mov" +
-      "ierec.v1.GetRetrainStatusResponse\022G\n\010Que" +
-      "rySql\022\034.movierec.v1.QuerySqlRequest\032\035.mo" +
-      "vierec.v1.QuerySqlResponseB\251\001\n\016io.movier" +
-      "ec.v1B\nAdminProtoP\001Z>github.com/movierec" +
-      "/movierec/clients/go/movierec/v1;moviere" +
-      "cv1\242\002\003MXX\252\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027" +
-      "Movierec\\V1\\GPBMetadata\352\002\014Movierec::V1b\006" +
-      "proto3"
+      "\001(\010R\ttruncated*\234\001\n\014RetrainState\022\035\n\031RETRA" +
+      "IN_STATE_UNSPECIFIED\020\000\022\031\n\025RETRAIN_STATE_" +
+      "RUNNING\020\001\022\033\n\027RETRAIN_STATE_SUCCEEDED\020\002\022\030" +
+      "\n\024RETRAIN_STATE_FAILED\020\003\022\033\n\027RETRAIN_STAT" +
+      "E_CANCELLED\020\0042\350\002\n\014AdminService\022S\n\014GetMod" +
+      "elInfo\022 .movierec.v1.GetModelInfoRequest" +
+      "\032!.movierec.v1.GetModelInfoResponse\022Y\n\016T" +
+      "riggerRetrain\022\".movierec.v1.TriggerRetra" +
+      "inRequest\032#.movierec.v1.TriggerRetrainRe" +
+      "sponse\022_\n\020GetRetrainStatus\022$.movierec.v1" +
+      ".GetRetrainStatusRequest\032%.movierec.v1.G" +
+      "etRetrainStatusResponse\022G\n\010QuerySql\022\034.mo" +
+      "vierec.v1.QuerySqlRequest\032\035.movierec.v1." +
+      "QuerySqlResponseB\251\001\n\016io.movierec.v1B\nAdm" +
+      "inProtoP\001Z>github.com/movierec/movierec/" +
+      "clients/go/movierec/v1;movierecv1\242\002\003MXX\252" +
+      "\002\013Movierec.V1\312\002\013Movierec\\V1\342\002\027Movierec\\V" +
+      "1\\GPBMetadata\352\002\014Movierec::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

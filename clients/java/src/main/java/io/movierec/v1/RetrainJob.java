@@ -406,7 +406,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object error_ = "";
   /**
    * <pre>
-   * Why it failed; empty unless FAILED.
+   * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
    * </pre>
    *
    * <code>string error = 11 [json_name = "error"];</code>
@@ -427,7 +427,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why it failed; empty unless FAILED.
+   * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
    * </pre>
    *
    * <code>string error = 11 [json_name = "error"];</code>
@@ -2229,7 +2229,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object error_ = "";
     /**
      * <pre>
-     * Why it failed; empty unless FAILED.
+     * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
      * </pre>
      *
      * <code>string error = 11 [json_name = "error"];</code>
@@ -2249,7 +2249,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why it failed; empty unless FAILED.
+     * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
      * </pre>
      *
      * <code>string error = 11 [json_name = "error"];</code>
@@ -2270,7 +2270,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why it failed; empty unless FAILED.
+     * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
      * </pre>
      *
      * <code>string error = 11 [json_name = "error"];</code>
@@ -2287,7 +2287,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why it failed; empty unless FAILED.
+     * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
      * </pre>
      *
      * <code>string error = 11 [json_name = "error"];</code>
@@ -2301,7 +2301,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why it failed; empty unless FAILED.
+     * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
      * </pre>
      *
      * <code>string error = 11 [json_name = "error"];</code>

@@ -192,7 +192,7 @@ public interface RetrainJobOrBuilder extends
 
   /**
    * <pre>
-   * Why it failed; empty unless FAILED.
+   * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
    * </pre>
    *
    * <code>string error = 11 [json_name = "error"];</code>
@@ -201,7 +201,7 @@ public interface RetrainJobOrBuilder extends
   java.lang.String getError();
   /**
    * <pre>
-   * Why it failed; empty unless FAILED.
+   * Why it failed or was cancelled; empty unless FAILED or CANCELLED.
    * </pre>
    *
    * <code>string error = 11 [json_name = "error"];</code>

@@ -44,6 +44,14 @@ public enum RetrainState
    * <code>RETRAIN_STATE_FAILED = 3;</code>
    */
   RETRAIN_STATE_FAILED(3),
+  /**
+   * <pre>
+   * Cancelled (by the server's shutdown): the old model keeps serving; error says why.
+   * </pre>
+   *
+   * <code>RETRAIN_STATE_CANCELLED = 4;</code>
+   */
+  RETRAIN_STATE_CANCELLED(4),
   UNRECOGNIZED(-1),
   ;
 
@@ -79,6 +87,14 @@ public enum RetrainState
    * <code>RETRAIN_STATE_FAILED = 3;</code>
    */
   public static final int RETRAIN_STATE_FAILED_VALUE = 3;
+  /**
+   * <pre>
+   * Cancelled (by the server's shutdown): the old model keeps serving; error says why.
+   * </pre>
+   *
+   * <code>RETRAIN_STATE_CANCELLED = 4;</code>
+   */
+  public static final int RETRAIN_STATE_CANCELLED_VALUE = 4;
 
 
   public final int getNumber() {
@@ -109,6 +125,7 @@ public enum RetrainState
       case 1: return RETRAIN_STATE_RUNNING;
       case 2: return RETRAIN_STATE_SUCCEEDED;
       case 3: return RETRAIN_STATE_FAILED;
+      case 4: return RETRAIN_STATE_CANCELLED;
       default: return null;
     }
   }
