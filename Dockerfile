@@ -9,7 +9,7 @@ FROM python:3.11-slim-bookworm
 # hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      openjdk-17-jre-headless procps \
+      openjdk-17-jre-headless libopenblas0-pthread procps \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 movierec \

@@ -43,6 +43,11 @@ def build_session(
         # Local Python workers must be this interpreter (with NumPy), not whatever python3 is first
         # on PATH. On a cluster, set spark.pyspark.python for the executors instead.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Spark's linear algebra uses the system's OpenBLAS when it is there (scripts/install and
+    # the image put it there; ALS trains in 0.67x the time, benchmarks/results/blas.md). Spark
+    # runs one task per core already: one OpenBLAS thread per call, or they oversubscribe.
+    # The JVM (and the Python workers it starts) read this when they start, NumPy here not.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
