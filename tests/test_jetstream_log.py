@@ -18,6 +18,7 @@ import pytest
 from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable, _chunks, _records
 from rec_service.core.errors import Unavailable
 from rec_service.core.rating_log import NewRating, encode_record
+from spark_store.model_types import RatingScale
 
 from .conftest import NatsServer
 
@@ -84,20 +85,25 @@ def test_lines_that_are_not_valid_ratings_are_skipped_not_applied() -> None:
 
 
 def test_a_publisher_of_garbage_never_stops_a_reader(nats_url: str) -> None:
-    """Another client publishes lines that are not ratings into the stream: the reader skips
-    them, counts them once however often it reads them, and goes on to the valid ones."""
+    """Another client publishes lines that are not ratings into the stream (garbage, and a
+    well-formed rating outside the model's scale): the reader skips them, counts them once
+    however often it reads them, and goes on to the valid ones."""
     import asyncio
 
     import nats
 
     log = JetStreamLog(nats_url, "GARBAGE_TEST")
+    log.rating_scale = RatingScale(0.5, 5.0, 0.5)  # as the service sets it from its model
     try:
         first = log.append(_ratings(2), accepted_us=1_000)
 
         async def publish() -> None:
             client = await nats.connect(nats_url)
             try:
-                await client.jetstream().publish(log.subject, b"not a rating\n\x00\xff\n")
+                garbage = b"not a rating\n\x00\xff\n"
+                await client.jetstream().publish(log.subject, garbage)
+                too_high = encode_record(1_500, 1_500, "forger", "1", 99.0)  # a valid checksum
+                await client.jetstream().publish(log.subject, too_high)
             finally:
                 await client.close()
 
@@ -105,7 +111,7 @@ def test_a_publisher_of_garbage_never_stops_a_reader(nats_url: str) -> None:
         after = log.append(_ratings(1, "w"), accepted_us=2_000)
         assert list(log.read()) == first + after
         assert list(log.read()) == first + after  # read again: counted once
-        assert log.skipped_records == 2
+        assert log.skipped_records == 3
     finally:
         log.close()
 

@@ -39,6 +39,7 @@ from rec_service.core.rating_log import (
     decode_record,
     encode_record,
 )
+from spark_store.model_types import RatingScale
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class JetStreamLog:
         self.subject = f"movierec.ratings.{stream}"
         self.on_fsync: Callable[[float], None] | None = None  # seconds per acknowledged publish
         self.skipped_records = 0  # lines of the stream that were not valid ratings
+        # Ratings outside it are not valid ratings either (another publisher's): set once the
+        # model's scale is known; ingestion never logs one.
+        self.rating_scale: RatingScale | None = None
         self._skipped_messages: set[int] = set()  # counted once, however often read
         self._skipped_lock = threading.Lock()
         # Whether NATS is reachable now: its changes are logged once each, with the URL (not
@@ -282,6 +286,10 @@ class JetStreamLog:
         it: a line that is not a valid rating is skipped, never applied, said at WARNING and
         counted once per message (skipped_records), and never stops a reader."""
         records, bad = _records(seq, data)
+        scale = self.rating_scale
+        if scale is not None:
+            in_scale = [r for r in records if scale.low <= r.rating <= scale.high]
+            bad, records = bad + len(records) - len(in_scale), in_scale
         if bad:
             with self._skipped_lock:
                 first_time = seq not in self._skipped_messages

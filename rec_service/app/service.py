@@ -311,6 +311,8 @@ class Service:
             "load model", lambda: load_generation(engine, cfg, catalogue)
         )
         generation.tables.publish()
+        if isinstance(rating_log, JetStreamLog):  # another publisher's ratings must fit it too
+            rating_log.rating_scale = generation.factors.scale
         activity: ActivityStore = t.run(  # type: ignore[assignment]
             "user_activity table",
             lambda: engine.activity_store(generation.tables, generation.factors.data_cut_us),

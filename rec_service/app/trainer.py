@@ -20,11 +20,12 @@ import time
 from rec_service.app.config import Config
 from rec_service.app.jetstream_log import JetStreamLog
 from rec_service.app.replica_control import ReplicaControl
-from rec_service.app.retrain import base_data, build_model, compact
+from rec_service.app.retrain import base_data, build_model, compact, fixed_scale
 from rec_service.app.service import open_rating_log, start_engine
 from spark_store import model_files
 from spark_store.cancellation import Cancellable
 from spark_store.engine import SparkEngine
+from spark_store.model_types import RatingScale
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ def follow(config: Config, stop: threading.Event) -> None:
     control = ReplicaControl(rating_log, config.log.lease_ttl_s)
     try:
         holder = f"trainer {socket.gethostname()}:{os.getpid()}"
-        trainer = FollowingTrainer(start_engine(config), config, rating_log, control, holder)
+        engine = start_engine(config)
+        rating_log.rating_scale = serving_scale(engine, config)
+        trainer = FollowingTrainer(engine, config, rating_log, control, holder)
 
         def cancel_on_stop() -> None:  # a retrain in progress stops within the grace period
             stop.wait()
@@ -55,6 +58,15 @@ def follow(config: Config, stop: threading.Event) -> None:
     finally:
         control.stop()
         rating_log.close()
+
+
+def serving_scale(engine: SparkEngine, config: Config) -> RatingScale | None:
+    """The rating scale the stream's ratings must fit (another publisher's may not): the
+    configured one, else the saved model's; None before any model (read off the data)."""
+    scale = fixed_scale(config)
+    if scale is None and engine.model_exists(config.models.model_dir):
+        scale = RatingScale(**engine.model_metadata(config.models.model_dir)["scale"])
+    return scale
 
 
 class FollowingTrainer:
