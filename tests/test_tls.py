@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -109,6 +110,17 @@ def test_mutual_tls_serves_only_clients_the_client_ca_signed(mtls_server: int, p
         assert top(channel).movies
 
 
+@contextmanager
+def original_restored(live: Path, original: Issued) -> Iterator[None]:
+    """Puts the original certificate files back after the block: the module's other tests, in
+    any order, expect them."""
+    try:
+        yield
+    finally:
+        (live / "server.key").write_bytes(original.key.read_bytes())
+        (live / "server.crt").write_bytes(original.cert.read_bytes())
+
+
 def test_renewed_certificates_are_served_without_a_restart(
     tls_server: tuple[int, Path], pki: dict
 ) -> None:
@@ -116,17 +128,13 @@ def test_renewed_certificates_are_served_without_a_restart(
     target = f"127.0.0.1:{port}"
     renewal_ca = Authority(Path(pki["root"]) / "renewal", "movierec-renewed-ca")
     renewed = renewal_ca.issue("server-renewed", server=True)
-    original = pki["server"]
-    try:
+    with original_restored(live, pki["server"]):
         (live / "server.key").write_bytes(renewed.key.read_bytes())
         (live / "server.crt").write_bytes(renewed.cert.read_bytes())
         with client_channel(target, ca_file=str(renewal_ca.cert)) as channel:
             assert top(channel).movies  # a new connection gets the renewed certificate
         with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
             assert refused(channel) == grpc.StatusCode.UNAVAILABLE  # the old CA no longer fits
-    finally:  # the module's other tests, in any order, expect the original certificate
-        (live / "server.key").write_bytes(original.key.read_bytes())
-        (live / "server.crt").write_bytes(original.cert.read_bytes())
     with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
         assert top(channel).movies
 
@@ -140,16 +148,13 @@ def test_renewed_files_that_cannot_be_served_keep_the_old_certificate(
     renewed = renewal_ca.issue("server-mismatch", server=True)
     original = pki["server"]
     caplog.set_level(logging.INFO, logger="rec_service.edge.tls")
-    try:
+    with original_restored(live, original):
         (live / "server.crt").write_bytes(renewed.cert.read_bytes())  # the key stays the old one
         with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
             assert top(channel).movies  # still the old certificate
         assert "gRPC: the TLS files changed on disk but cannot be served" in caplog.text
         assert f"still serving certificate {fingerprint(str(original.cert))}" in caplog.text
         assert "changed on disk: serving certificate" not in caplog.text
-    finally:
-        (live / "server.key").write_bytes(original.key.read_bytes())
-        (live / "server.crt").write_bytes(original.cert.read_bytes())
     with client_channel(target, ca_file=str(pki["ca"].cert)) as channel:
         assert top(channel).movies
 

@@ -139,6 +139,11 @@ def decode_record(line: bytes, position: tuple[int, int]) -> LoggedRating | None
     return LoggedRating(user, movie, value, event_us, accepted_us, position)
 
 
+def _os_reason(exc: OSError) -> str:
+    """A disk error as the writer is told it: "ENOSPC: No space left on device"."""
+    return f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror or exc}"
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -310,7 +315,7 @@ class RatingLog:
         """After a failed write or fsync (write lock held): the active segment is cut back to
         `cut_to` and reopened; after an fsync, batches written since the last good one are
         refused (epoch). If even that fails, the log stays failed (appends repair first)."""
-        reason = f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror or exc}"
+        reason = _os_reason(exc)
         if not self._failure:
             log.warning(
                 "rating log: %s of %s failed (%s); nothing unsynced is acknowledged, and "
@@ -334,7 +339,7 @@ class RatingLog:
                 os.fsync(fh.fileno())
             self._file = open(path, "ab")  # noqa: SIM115 (held open)
         except OSError as exc:
-            self._failure = f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror}"
+            self._failure = _os_reason(exc)
             return
         self._written = offset
         self._synced = min(self._synced, offset)
