@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from common import child_result  # noqa: E402
 
-from spark_store.model_types import RecList  # noqa: E402
-from spark_store.user_index import ActivityIndex, ListIndex  # noqa: E402
+from rec_service.domain.model_types import RecList  # noqa: E402
+from rec_service.domain.user_index import ActivityIndex, ListIndex  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 LIST_LENGTH = 50

@@ -27,10 +27,10 @@ from rec_service.core.serving_model import (
     RatingModel,
     ServingModel,
 )
+from rec_service.domain.model_types import BiasParams, RatingScale, RecList
+from rec_service.domain.ranking import ItemNeighbours
 from rec_service.edge.servicer import top_n_response
 from spark_store.list_store import SparkListStore
-from spark_store.model_types import BiasParams, RatingScale, RecList
-from spark_store.ranking import ItemNeighbours
 
 LIST_LENGTH = 50
 MOVIES = [str(m) for m in range(1, 20_001)]

@@ -69,7 +69,7 @@ def child(n: int, driver_memory: str) -> None:
     item_models_log = logging.getLogger("spark_store.item_models")
     item_models_log.setLevel(logging.INFO)
     item_models_log.addHandler(notes)
-    from spark_store.model_types import ModelSettings
+    from rec_service.domain.model_types import ModelSettings
     from spark_store.models import train_models
     from spark_store.session import build_session
 

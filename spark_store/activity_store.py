@@ -11,8 +11,8 @@ import threading
 
 from pyspark.sql import DataFrame, SparkSession
 
+from rec_service.domain.user_index import ActivityIndex
 from spark_store.tables import ACTIVITY_ROW, USER_ACTIVITY, UpsertTable, collect_rows
-from spark_store.user_index import ActivityIndex
 
 
 class ActivityStore:

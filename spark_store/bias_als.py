@@ -15,7 +15,7 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_store.model_types import Biases, BiasParams
+from rec_service.domain.model_types import Biases, BiasParams
 
 
 def fit_biases(indexed: DataFrame, params: BiasParams, users: int, items: int) -> Biases:

@@ -17,14 +17,7 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_store import model_files, tables
-from spark_store.activity_store import ActivityStore
-from spark_store.cancellation import Cancellable
-from spark_store.columns import numeric_columns
-from spark_store.holdout import RatingSet
-from spark_store.list_store import SparkListStore, bulk_lists
-from spark_store.loaders import load_dataset
-from spark_store.model_types import (
+from rec_service.domain.model_types import (
     FactorModel,
     ModelSettings,
     RatingScale,
@@ -33,6 +26,13 @@ from spark_store.model_types import (
     TrainingData,
     TuningSettings,
 )
+from spark_store import model_files, tables
+from spark_store.activity_store import ActivityStore
+from spark_store.cancellation import Cancellable
+from spark_store.columns import numeric_columns
+from spark_store.holdout import RatingSet
+from spark_store.list_store import SparkListStore, bulk_lists
+from spark_store.loaders import load_dataset
 from spark_store.models import TrainedModels, train_models
 from spark_store.operator_sql import OperatorSql, SqlLimits
 from spark_store.precompute import precompute_lists

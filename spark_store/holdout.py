@@ -16,12 +16,12 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_store import ranking_metrics as metrics
+from rec_service.domain import ranking_metrics as metrics
+from rec_service.domain.model_types import AlsParams, BiasParams, ModelSettings, RatingScale
+from rec_service.domain.ranking import ItemNeighbours, ItemScorer, blend, top_n
 from spark_store.bias_als import biases_of_arrays, fit_biases, residuals
 from spark_store.columns import numeric_columns
 from spark_store.item_models import CoRatings, co_ratings, cosine_links
-from spark_store.model_types import AlsParams, BiasParams, ModelSettings, RatingScale
-from spark_store.ranking import ItemNeighbours, ItemScorer, blend, top_n
 from spark_store.splits import fold_split, per_user_split, random_split
 from spark_store.training import (
     apply_index,

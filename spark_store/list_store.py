@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_store.model_types import RecList
+from rec_service.domain.model_types import RecList
+from rec_service.domain.user_index import ListIndex
 from spark_store.tables import REC_LISTS, REC_LISTS_ROW, UpsertTable, collect_rows
-from spark_store.user_index import ListIndex
 
 
 class SparkListStore:

@@ -29,10 +29,16 @@ import numpy as np
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import SparkSession
 
+from rec_service.domain.model_types import (
+    Biases,
+    FactorModel,
+    ModelSettings,
+    RatingScale,
+    TrainingData,
+)
+from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
 from spark_store.model_fs import ModelDir, open_model_dir
-from spark_store.model_types import Biases, FactorModel, ModelSettings, RatingScale, TrainingData
 from spark_store.models import TrainedModels, collect_arrays
-from spark_store.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
 
 # Bumped when the layout changes; a directory of another format is retrained, not misread.
 FORMAT = 3

@@ -28,11 +28,8 @@ from typing import Any
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_store import retune
-from spark_store.bias_als import fit_biases, residuals
-from spark_store.cancellation import checkpoint
-from spark_store.item_models import ItemModel, co_ratings, cosine_links
-from spark_store.model_types import (
+from rec_service.domain.item_item import ItemModel
+from rec_service.domain.model_types import (
     Biases,
     ModelArrays,
     ModelSettings,
@@ -40,7 +37,11 @@ from spark_store.model_types import (
     ServingChoice,
     TuningSettings,
 )
-from spark_store.ranking import ItemNeighbours, ItemScorer
+from rec_service.domain.ranking import ItemNeighbours, ItemScorer
+from spark_store import retune
+from spark_store.bias_als import fit_biases, residuals
+from spark_store.cancellation import checkpoint
+from spark_store.item_models import co_ratings, cosine_links
 from spark_store.selection import select
 from spark_store.training import (
     factor_pair,

@@ -17,8 +17,8 @@ from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_store import ranking
-from spark_store.model_types import FactorModel
+from rec_service.domain import ranking
+from rec_service.domain.model_types import FactorModel
 from spark_store.tables import REC_LISTS_ROW
 
 # Workers then need only NumPy and PySpark, not this project installed (matters on a cluster).

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from rec_service.domain.model_types import AlsParams, BiasParams, ModelSettings
+from rec_service.domain.ranking_metrics import beyond_noise
 from spark_store.holdout import RatingHoldout, RatingSet
-from spark_store.model_types import AlsParams, BiasParams, ModelSettings
-from spark_store.ranking_metrics import beyond_noise
 from spark_store.tuning_limit import TuningLimit
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from spark_store.model_types import ModelSettings, ServingChoice, TuningSettings
+from rec_service.domain.model_types import ModelSettings, ServingChoice, TuningSettings
 
 # How a model's ranker came to be, as a metric label: not tuned, a first tuning, a re-tune
 # that chose the serving settings again, changed them, or kept them (not beaten or not

@@ -38,11 +38,12 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from rec_service.domain.item_item import ItemModel, links_per_movie
+from rec_service.domain.model_types import ModelSettings, TuningSettings
+from rec_service.domain.ranking import ItemScorer, blend
+from rec_service.domain.ranking_metrics import beyond_noise
 from spark_store.holdout import RankingHoldout, RatingSet, Scorer, als_scorer
-from spark_store.item_models import CoRatings, ItemModel, links_per_movie
-from spark_store.model_types import ModelSettings, TuningSettings
-from spark_store.ranking import ItemScorer, blend
-from spark_store.ranking_metrics import beyond_noise
+from spark_store.item_models import CoRatings
 from spark_store.rating_selection import RatingSelection, select_rating
 from spark_store.splits import per_user_latest_split, per_user_split, user_sample
 from spark_store.tuning_limit import TuningLimit

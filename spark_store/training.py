@@ -11,7 +11,7 @@ from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_store.model_types import AlsParams, RatingScale
+from rec_service.domain.model_types import AlsParams, RatingScale
 
 
 def index_ids(spark: SparkSession, ratings: DataFrame) -> tuple[list[str], list[str], DataFrame]:

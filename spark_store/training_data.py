@@ -18,8 +18,8 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from rec_service.domain.model_types import TrainingData
 from spark_store.loaders import load_dataset
-from spark_store.model_types import TrainingData
 from spark_store.table_loader import TableLayout
 
 PARQUET = "parquet"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from rec_service.domain.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.columns import numeric_columns
-from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.models import train_models
 
 SCHEMA = "user_id string, movie_id string, rating double, timestamp long"

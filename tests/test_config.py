@@ -10,7 +10,7 @@ import pytest
 from rec_service.app import config
 from rec_service.app.config import PROJECT_ROOT
 from rec_service.app.retrain import model_settings
-from spark_store.model_types import ModelSettings
+from rec_service.domain.model_types import ModelSettings
 
 
 def test_defaults_without_sources() -> None:

@@ -10,11 +10,11 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from rec_service.domain import ranking_metrics as metrics
+from rec_service.domain.model_types import ModelSettings
 from rec_service.jobs import tune as tune_mod
-from spark_store import ranking_metrics as metrics
 from spark_store.holdout import RankingHoldout, RatingHoldout, RatingSet
 from spark_store.loaders import load_dataset
-from spark_store.model_types import ModelSettings
 from spark_store.splits import fold_split, per_user_split, random_split
 
 from .conftest import DEMO_DATA

@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 
 from rec_service.core.foldin import solve_explicit, solve_implicit
 from rec_service.core.serving_model import RatingModel
-from spark_store.model_types import AlsParams, ModelSettings
+from rec_service.domain.model_types import AlsParams, ModelSettings
 from spark_store.models import arrays_of, train_models
 from spark_store.training import fit_als, index_ids
 

@@ -9,7 +9,7 @@ import pytest
 from movierec.v1 import movierec_pb2 as pb
 
 from rec_service.core.ingest import check_event
-from spark_store.model_types import RatingScale
+from rec_service.domain.model_types import RatingScale
 
 
 def check(rating: float, scale: RatingScale) -> tuple[float | None, list[tuple[str, str]]]:

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
-from spark_store.item_models import collect_links, item_neighbours
-from spark_store.ranking import ItemNeighbours, blend
+from rec_service.domain.item_item import ItemModel
+from rec_service.domain.ranking import ItemNeighbours, blend
+from spark_store.item_models import SparkCoRatings, co_ratings, collect_links
 
 # Raters per movie (user indices). Movie 0: {0,1,2,3}; movie 1: {0,1,2}; movie 2: {2,3};
 # movie 3: {4}. cos(i, j) = |both| / sqrt(|i| |j|):
@@ -20,6 +21,22 @@ EXPECTED = {
     (0, 2): 2 / math.sqrt(4 * 2),
     (1, 2): 1 / math.sqrt(3 * 2),
 }
+
+
+def item_neighbours(
+    spark: SparkSession, indexed: DataFrame, k: int, per_user: int = 300
+) -> DataFrame:
+    """(item_idx, neighbour_idx, similarity) by Spark: each movie's k most similar movies by
+    cosine; ties to the lower index."""
+    # Table only, and the cap never lowered: per_user pairs per rating is more than any can have.
+    co = co_ratings(spark, indexed, per_user, 0, float(per_user), driver_max_pairs=-1)
+    assert isinstance(co, SparkCoRatings)
+    try:
+        table = co.table(ItemModel("cosine", 0.0, k))
+        table.count()  # materialised while the co-ratings are cached
+        return table
+    finally:
+        co.release()
 
 
 def _indexed(spark: SparkSession):  # type: ignore[no-untyped-def]

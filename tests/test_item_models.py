@@ -8,17 +8,16 @@ import numpy as np
 import pytest
 from pyspark.sql import SparkSession
 
-from spark_store.item_models import (
+from rec_service.domain.item_item import (
     DriverCoRatings,
     ItemModel,
-    SparkCoRatings,
     capped_pairs,
-    co_ratings,
     ease_gram,
-    ease_links,
+    ease_weights,
     ratings_cap,
 )
-from spark_store.ranking import DenseItemWeights, ItemNeighbours, blend
+from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, blend
+from spark_store.item_models import SparkCoRatings, co_ratings
 from spark_store.training import index_ids
 
 
@@ -34,6 +33,14 @@ def _random_ratings(spark: SparkSession, seed: int):  # type: ignore[no-untyped-
         rows, "user_id string, movie_id string, rating double, timestamp long"
     )
     return index_ids(spark, df)
+
+
+def ease_links(
+    users: np.ndarray, items: np.ndarray, item_count: int, model: ItemModel, max_items: int
+) -> DenseItemWeights:
+    """EASE^R over the `max_items` most-rated movies, from (user index, item index) pairs."""
+    kept, gram = ease_gram(users, items, item_count, max_items)
+    return ease_weights(gram, kept, model, item_count)
 
 
 def _links_as_dict(links: ItemNeighbours) -> dict[tuple[int, int], float]:
@@ -113,7 +120,9 @@ def test_ease_gram_summed_by_blocks_of_users_is_x_transpose_x(
     rng = np.random.default_rng(5)
     x = (rng.random((23, 6)) < 0.5).astype(np.float32)
     users, items = np.nonzero(x)
-    monkeypatch.setattr("spark_store.item_models.EASE_BLOCK_BYTES", 4 * 6 * 4)  # 4 users a block
+    monkeypatch.setattr(
+        "rec_service.domain.item_item.EASE_BLOCK_BYTES", 4 * 6 * 4
+    )  # 4 users a block
     kept, gram = ease_gram(users, items, 6, max_items=100)
     order = np.argsort(-x.sum(axis=0), kind="stable")
     assert kept.tolist() == order.tolist()

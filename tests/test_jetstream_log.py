@@ -18,7 +18,7 @@ import pytest
 from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable, _chunks, _records
 from rec_service.core.errors import Unavailable
 from rec_service.core.rating_log import NewRating, encode_record
-from spark_store.model_types import RatingScale
+from rec_service.domain.model_types import RatingScale
 
 from .conftest import NatsServer
 

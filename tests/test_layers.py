@@ -1,6 +1,13 @@
-"""Imports run in one direction: edge -> app -> (core, jobs) -> spark_store. The serving core is
-Spark-free: it imports with pyspark made unimportable. Module imports are read from the source,
-so no module needs importing for the direction checks."""
+"""The house's layers, one rule per package. Imports run one way:
+
+    edge -> app -> (core, jobs) -> domain;   jobs, app -> spark_store -> domain
+
+`rec_service.domain` (the service's vocabulary and NumPy model math) is the bottom: it imports
+nothing of ours and nothing of Spark. `spark_store` holds Spark and may import `domain` alone
+of rec_service. No rec_service module imports pyspark or py4j when it runs, and `domain` and
+`core` not even for annotations: both import with pyspark made unimportable. Every module of
+every sub-package is read (edge/dashboard/ too), from its source, so nothing is imported to
+check the direction."""
 
 from __future__ import annotations
 
@@ -13,18 +20,21 @@ import pytest
 
 from rec_service.app.config import PROJECT_ROOT
 
-SPARK_STORE = sorted((PROJECT_ROOT / "spark_store").glob("*.py"))
-# Every module of every package below rec_service's top packages (edge/dashboard/ too).
+SPARK_STORE = sorted((PROJECT_ROOT / "spark_store").rglob("*.py"))
 SERVICE = sorted((PROJECT_ROOT / "rec_service").glob("*/**/*.py"))
-# Which of rec_service's packages each one may import (besides itself), spark_store included.
+SERVICE_IDS = [str(p.relative_to(PROJECT_ROOT / "rec_service")) for p in SERVICE]
+# What each package may import besides itself: rec_service's packages and spark_store.
 MAY_IMPORT = {
-    "core": {"spark_store"},  # its Spark-free modules only: SPARK_FREE below
-    "jobs": {"spark_store"},
-    "app": {"core", "jobs", "spark_store"},
-    "edge": {"core", "app", "jobs"},  # Spark's errors and values reach it through app
+    "domain": set(),
+    "core": {"domain"},
+    "jobs": {"domain", "spark_store"},
+    "app": {"domain", "core", "jobs", "spark_store"},
+    "edge": {"domain", "core", "app", "jobs"},  # Spark's errors and values reach it via app
+    "spark_store": {"domain"},
 }
-# The spark_store modules the core may use: the model's values and the NumPy ranking.
-SPARK_FREE = {"spark_store", "spark_store.model_types", "spark_store.ranking"}
+# Packages that never name Spark, not even in an annotation.
+SPARK_FREE = {"domain", "core"}
+SPARK = ("pyspark", "py4j")
 
 
 def imported_modules(source: str) -> set[str]:
@@ -34,70 +44,9 @@ def imported_modules(source: str) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            # "from spark_store import model_types" names a module too
+            # "from rec_service.domain import ranking" names a module too
             names |= {f"{node.module}.{alias.name}" for alias in node.names}
     return names
-
-
-@pytest.mark.parametrize("path", SPARK_STORE, ids=[p.name for p in SPARK_STORE])
-def test_spark_store_never_imports_the_service(path: Path) -> None:
-    modules = imported_modules(path.read_text())
-    assert not {m for m in modules if m.split(".")[0] == "rec_service"}
-
-
-def package_of(path: Path) -> str:
-    """The rec_service package a module belongs to: edge for edge/dashboard/web.py."""
-    return path.relative_to(PROJECT_ROOT / "rec_service").parts[0]
-
-
-def layers_used_at_runtime(source: str) -> set[str]:
-    return layers_used(source, runtime_imports(source))
-
-
-def layers_used(source: str, modules: set[str] | None = None) -> set[str]:
-    """The rec_service packages and spark_store a module's source imports."""
-    used = set()
-    for module in imported_modules(source) if modules is None else modules:
-        parts = module.split(".")
-        if parts[0] == "rec_service" and len(parts) > 1:
-            used.add(parts[1])
-        elif parts[0] == "spark_store":
-            used.add("spark_store")
-    return used
-
-
-SERVICE_IDS = [str(p.relative_to(PROJECT_ROOT / "rec_service")) for p in SERVICE]
-
-
-@pytest.mark.parametrize("path", SERVICE, ids=SERVICE_IDS)
-def test_service_packages_import_downwards_only(path: Path) -> None:
-    """What a module imports when it runs (an annotation may name a type of a lower layer)."""
-    package = package_of(path)
-    used = layers_used_at_runtime(path.read_text())
-    assert used <= MAY_IMPORT[package] | {package}, f"{package} imports {used}"
-
-
-def test_the_layer_check_covers_sub_packages_and_sees_edge_reaching_spark_store() -> None:
-    assert "edge/dashboard/web.py" in SERVICE_IDS
-    planted = "from spark_store.sql_guard import UnsafeQuery\n"
-    assert "spark_store" in layers_used(planted)
-    assert "spark_store" not in MAY_IMPORT[package_of(PROJECT_ROOT / "rec_service/edge/x.py")]
-
-
-@pytest.mark.parametrize(
-    "path",
-    [p for p in SERVICE if package_of(p) == "core"],
-    ids=[p.name for p in SERVICE if package_of(p) == "core"],
-)
-def test_the_core_uses_only_spark_free_parts_of_spark_store(path: Path) -> None:
-    modules = imported_modules(path.read_text())
-    spark = {m for m in modules if m.split(".")[0] in ("spark_store", "pyspark", "py4j")}
-    outside = {
-        m
-        for m in spark
-        if not any(m == ok or m.startswith(f"{ok}.") for ok in SPARK_FREE - {"spark_store"})
-    } - {"spark_store"}
-    assert not outside, outside
 
 
 def runtime_imports(source: str) -> set[str]:
@@ -113,17 +62,72 @@ def runtime_imports(source: str) -> set[str]:
     return imported_modules(ast.unparse(tree))
 
 
-@pytest.mark.parametrize("path", SERVICE, ids=SERVICE_IDS)
-def test_no_service_module_touches_spark_itself(path: Path) -> None:
-    """Spark is spark_store's alone: rec_service reaches it only through spark_store's
-    plain-value functions (the engine, the holdouts), never a session or a DataFrame."""
-    spark = {m for m in runtime_imports(path.read_text()) if m.split(".")[0] in ("pyspark", "py4j")}
-    assert not spark, spark
+def package_of(path: Path) -> str:
+    """The package a module belongs to: edge for rec_service/edge/dashboard/web.py."""
+    if path.is_relative_to(PROJECT_ROOT / "spark_store"):
+        return "spark_store"
+    return path.relative_to(PROJECT_ROOT / "rec_service").parts[0]
+
+
+def packages_used(modules: set[str]) -> set[str]:
+    used = set()
+    for module in modules:
+        parts = module.split(".")
+        if parts[0] == "rec_service" and len(parts) > 1:
+            used.add(parts[1])
+        elif parts[0] == "spark_store":
+            used.add("spark_store")
+    return used
+
+
+def violations(package: str, source: str) -> set[str]:
+    """What a module of `package` imports against the rules: packages above it or beside it
+    (annotation-only imports count: they couple the names too), and Spark where it may not."""
+    modules = imported_modules(source)
+    wrong = packages_used(modules) - MAY_IMPORT[package] - {package}
+    spark = {m for m in modules if m.split(".")[0] in SPARK}
+    if package in SPARK_FREE:
+        wrong |= spark
+    elif package != "spark_store":
+        wrong |= spark & runtime_imports(source)
+    return wrong
+
+
+@pytest.mark.parametrize(
+    "path",
+    SERVICE + SPARK_STORE,
+    ids=SERVICE_IDS
+    + [f"spark_store/{p.relative_to(PROJECT_ROOT / 'spark_store')}" for p in SPARK_STORE],
+)
+def test_every_module_keeps_its_package_rule(path: Path) -> None:
+    package = package_of(path)
+    assert package in MAY_IMPORT, f"{package} has no rule: add it to MAY_IMPORT"
+    assert not violations(package, path.read_text())
+
+
+def test_every_package_has_a_rule() -> None:
+    packages = {p.name for p in (PROJECT_ROOT / "rec_service").iterdir() if p.is_dir()}
+    assert packages - {"__pycache__"} == set(MAY_IMPORT) - {"spark_store"}
+
+
+def test_the_check_sees_sub_packages_and_planted_imports() -> None:
+    assert "edge/dashboard/web.py" in SERVICE_IDS
+    edge_to_spark_store = "from spark_store.sql_guard import UnsafeQuery\n"
+    assert violations("edge", edge_to_spark_store) == {"spark_store"}
+    annotation_only = "if TYPE_CHECKING:\n    from spark_store.holdout import RatingSet\n"
+    assert violations("edge", annotation_only) == {"spark_store"}
+    assert violations("domain", "import pyspark.sql\n") == {"pyspark.sql"}
+    assert violations("domain", "from rec_service.core.errors import NotFound\n") == {"core"}
+    assert violations("spark_store", "from rec_service.app.config import Config\n") == {"app"}
+    assert violations("core", "from spark_store import engine\n") == {"spark_store"}
+    assert not violations("spark_store", "from rec_service.domain.ranking import blend\n")
 
 
 def test_the_spark_check_sees_a_runtime_import_but_not_an_annotation_one() -> None:
     annotations = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pyspark\n"
     assert "pyspark" not in runtime_imports(annotations)
+    assert not violations("app", annotations)
+    assert violations("core", annotations) == {"pyspark"}
     assert "pyspark.sql" in runtime_imports("x = 1\nfrom pyspark.sql import DataFrame\n")
 
 
@@ -137,34 +141,31 @@ class Refuse:
         return None
 
 sys.meta_path.insert(0, Refuse())
-import rec_service.core
-for info in pkgutil.iter_modules(rec_service.core.__path__, "rec_service.core."):
+import PACKAGE
+for info in pkgutil.iter_modules(PACKAGE.__path__, "PACKAGE."):
     importlib.import_module(info.name)
 assert not any(m.split(".")[0] in ("pyspark", "py4j") for m in sys.modules)
-print("imported", len([m for m in sys.modules if m.startswith("rec_service.core.")]))
+print("imported", len([m for m in sys.modules if m.startswith("PACKAGE.")]))
 """
 
 
-def test_the_core_imports_without_pyspark() -> None:
+@pytest.mark.parametrize("package", sorted(SPARK_FREE))
+def test_spark_free_packages_import_without_pyspark(package: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", BLOCK_PYSPARK],
+        [sys.executable, "-c", BLOCK_PYSPARK.replace("PACKAGE", f"rec_service.{package}")],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout.split()[-1]) >= 8
+    modules = len(list((PROJECT_ROOT / "rec_service" / package).glob("[!_]*.py")))
+    assert int(done.stdout.split()[-1]) == modules
 
 
 def test_the_blocker_blocks() -> None:
-    probe = BLOCK_PYSPARK.replace("import rec_service.core\n", "import pyspark\n", 1)
+    probe = BLOCK_PYSPARK.replace("import PACKAGE\n", "import pyspark\n", 1)
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
     )
     assert done.returncode != 0 and "unimportable" in done.stderr
-
-
-def test_the_direction_check_sees_an_upward_import() -> None:
-    source = "from rec_service.app.service import Service"
-    assert "rec_service.app.service" in imported_modules(source)

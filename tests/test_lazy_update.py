@@ -9,8 +9,8 @@ from pyspark.sql import SparkSession
 
 from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
+from rec_service.domain.model_types import RecList
 from rec_service.edge.servicer import RecommendationServicer
-from spark_store.model_types import RecList
 
 
 def forget(lists: object, user_id: str) -> None:

@@ -18,8 +18,8 @@ from rec_service.app.service import Service
 from rec_service.core.live_model import LiveModel
 from rec_service.core.recommender import ListStore, Recommender, Source, now_us
 from rec_service.core.serving_model import MovieFilter
+from rec_service.domain.model_types import RecList
 from spark_store.list_store import SparkListStore
-from spark_store.model_types import RecList
 
 from .conftest import second_service
 

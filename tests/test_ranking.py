@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spark_store.ranking import top_n
+from rec_service.domain.ranking import top_n
 
 
 def test_best_first_with_ties_to_lower_index() -> None:

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from rec_service.domain.model_types import AlsParams, BiasParams, ModelSettings, TuningSettings
 from rec_service.jobs import evaluate
 from spark_store import rating_selection
 from spark_store.bias_als import biases_of_arrays, fit_biases
 from spark_store.holdout import RatingHoldout, RatingSet
-from spark_store.model_types import AlsParams, BiasParams, ModelSettings, TuningSettings
 from spark_store.models import train_models
 from spark_store.training import index_ids
 from spark_store.tuning_limit import TuningLimit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from rec_service.domain.model_types import ModelSettings, ServingChoice, TuningSettings
 from spark_store import retune
-from spark_store.model_types import ModelSettings, ServingChoice, TuningSettings
 
 TUNING = TuningSettings(retune_growth=0.2, retune_every=3)
 CONFIGURED = ModelSettings()

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from rec_service.domain.model_types import AlsParams, ModelSettings, TuningSettings
 from rec_service.jobs import evaluate
 from spark_store import selection
 from spark_store.holdout import RankingHoldout, RatingSet
-from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
 from spark_store.models import train_models
 from spark_store.splits import user_sample
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from pyspark.sql import SparkSession
 
+from rec_service.domain.model_types import AlsParams, ModelSettings, TrainingData
+from rec_service.domain.ranking import DenseItemWeights, blend, top_n
 from spark_store import model_files
-from spark_store.model_types import AlsParams, ModelSettings, TrainingData
 from spark_store.models import train_models
 from spark_store.precompute import precompute_lists
-from spark_store.ranking import DenseItemWeights, blend, top_n
 from spark_store.tables import UpsertTable
 from spark_store.training import apply_index
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spark_store.model_types import RecList
-from spark_store.user_index import ActivityIndex, ListIndex
+from rec_service.domain.model_types import RecList
+from rec_service.domain.user_index import ActivityIndex, ListIndex
 
 
 def rec(n: int, at: int, version: str = "v1", base: int = 0) -> RecList:

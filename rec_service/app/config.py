@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from spark_store.model_types import ModelSettings, TuningSettings
+from rec_service.domain.model_types import ModelSettings, TuningSettings
 from spark_store.table_loader import TableLayout, parse_scale, spark_charset
 
 # The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);

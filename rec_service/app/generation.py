@@ -11,8 +11,8 @@ from datetime import datetime
 
 from rec_service.app.config import Config
 from rec_service.core.serving_model import Movie, ServingModel
+from rec_service.domain.model_types import FactorModel, RecList
 from spark_store.engine import Catalogue, SparkEngine, VersionTables
-from spark_store.model_types import FactorModel, RecList
 
 
 @dataclass

@@ -39,7 +39,7 @@ from rec_service.core.rating_log import (
     decode_record,
     encode_record,
 )
-from spark_store.model_types import RatingScale
+from rec_service.domain.model_types import RatingScale
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pymysql
 
-from spark_store.model_types import RecList
+from rec_service.domain.model_types import RecList
 
 T = TypeVar("T")
 

@@ -32,9 +32,7 @@ from rec_service.app.replica_control import Lease, ReplicaControl
 from rec_service.core.live_model import LiveModel
 from rec_service.core.rating_log import DurableLog, LoggedRating
 from rec_service.core.recommender import Recommender, now_us
-from spark_store.cancellation import Cancellable
-from spark_store.engine import Catalogue, SparkEngine
-from spark_store.model_types import (
+from rec_service.domain.model_types import (
     AlsParams,
     BiasParams,
     ModelSettings,
@@ -42,6 +40,8 @@ from spark_store.model_types import (
     RecList,
     TrainingData,
 )
+from spark_store.cancellation import Cancellable
+from spark_store.engine import Catalogue, SparkEngine
 from spark_store.table_loader import parse_scale
 from spark_store.training_data import PARQUET, read_manifest, write_manifest
 

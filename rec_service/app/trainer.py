@@ -22,10 +22,10 @@ from rec_service.app.jetstream_log import JetStreamLog
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import base_data, build_model, compact, fixed_scale
 from rec_service.app.service import open_rating_log, start_engine
+from rec_service.domain.model_types import RatingScale
 from spark_store import model_files
 from spark_store.cancellation import Cancellable
 from spark_store.engine import SparkEngine
-from spark_store.model_types import RatingScale
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from rec_service.core.errors import NotFound
 from rec_service.core.live_model import LiveModel, UserView
 from rec_service.core.rating_log import LoggedRating
 from rec_service.core.serving_model import Movie, MovieFilter, ServingModel
-from spark_store.model_types import RecList
-from spark_store.ranking import top_n
+from rec_service.domain.model_types import RecList
+from rec_service.domain.ranking import top_n
 
 
 class ListStore(Protocol):

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from rec_service.core.foldin import solve_explicit
-from spark_store import model_types
-from spark_store.model_types import BiasParams, FactorModel, RatingScale
-from spark_store.ranking import ItemNeighbours, ItemScorer, blend, top_n
+from rec_service.domain import model_types
+from rec_service.domain.model_types import BiasParams, FactorModel, RatingScale
+from rec_service.domain.ranking import ItemNeighbours, ItemScorer, blend, top_n
 
 # Pseudo-ratings at the global mean added to each movie's mean for the cold-start prediction:
 # a movie with 1 rating of 5.0 should not be predicted 5.0 for strangers.

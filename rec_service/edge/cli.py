@@ -45,8 +45,8 @@ from rec_service.jobs.tune import Grid, tune, tune_stages
 from rec_service.jobs.tuning_report import write_tuning_report
 
 if TYPE_CHECKING:  # annotations only: the CLI itself does not import pyspark
-    from spark_store.holdout import RatingSet
-    from spark_store.model_types import ModelSettings, TuningSettings
+    from rec_service.domain.model_types import ModelSettings, TuningSettings
+    from rec_service.jobs.evaluate import RatingSet
 
 # The first stage of an offline job: the JVM's start and the data set read.
 LOAD_DATA = "start Spark and load data"

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spark_store.holdout import RankingHoldout, RatingHoldout, RatingSet, als_scorer, cf_scorer
-from spark_store.item_models import ItemModel, links_per_movie
-from spark_store.model_types import AlsParams, ModelSettings, TuningSettings
+from rec_service.domain.item_item import ItemModel, links_per_movie
+from rec_service.domain.model_types import AlsParams, ModelSettings, TuningSettings
+from spark_store.holdout import RankingHoldout, RatingHoldout, als_scorer, cf_scorer
+from spark_store.holdout import RatingSet as RatingSet  # the jobs' input, for the CLI's annotations
 from spark_store.rating_selection import RatingSelection, select_rating
 from spark_store.selection import select, served_scorer, validation_split
 from spark_store.tuning_limit import TuningLimit

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rec_service.domain.model_types import BiasParams, ModelSettings
 from spark_store.holdout import (
     RankingHoldout,
     RatingHoldout,
@@ -28,7 +29,6 @@ from spark_store.holdout import (
     blend_scorer,
     cf_scorer,
 )
-from spark_store.model_types import BiasParams, ModelSettings
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from spark_store.model_types import RecList
+from rec_service.domain.model_types import RecList
 
 _FIRST_CAPACITY = 1024
 _NO_LIST = -1  # the version code of a row whose list was removed

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from spark_store.ranking import ItemNeighbours, ItemScorer
+from rec_service.domain.ranking import ItemNeighbours, ItemScorer
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class ModelSettings:
     cf_pairs_per_rating: float = 10.0  # co-rating budget past the driver (item_models.co_ratings)
     blend_als_weight: float = 0.3
     # The ranker's item-item part: "cosine" (the Item-CF neighbours above), "rp3beta" or
-    # "ease", with its parameter (beta, lambda) and links kept per movie (spark_store.item_models).
+    # "ease", with its parameter (beta, lambda) and links kept per movie (item_item).
     item_model: str = "cosine"
     item_model_param: float = 0.0
     item_model_links: int = 0  # 0: cf_neighbours
