@@ -1,5 +1,5 @@
 # movierec server image: Python 3.11 + Java 17 (Spark) + the shipped demo data, run as a
-# non-root user. See README, "Running in production".
+# non-root user. See docs/operations.md.
 #   docker build -t movierec .
 #   docker run -p 50051:50051 -p 9464:9464 -v movierec-var:/app/var --stop-timeout 40 movierec
 # The first start trains a model into /app/var/model; the rating log lives in /app/var/ingest.
@@ -45,7 +45,7 @@ EXPOSE 50051 9464
 # benchmark report has the figures). The start period allows 15 minutes. With TLS on, the check
 # reads the client commands' settings from the environment: MOVIEREC_TLS_CA (and
 # MOVIEREC_TLS_CERT / MOVIEREC_TLS_KEY for mutual TLS; MOVIEREC_TLS_SERVER_NAME where the
-# server's certificate does not name 127.0.0.1), as README's TLS `docker run` line sets them.
+# server's certificate does not name 127.0.0.1), as the TLS `docker run` line in docs/operations.md sets them.
 HEALTHCHECK --interval=15s --timeout=10s --start-period=900s --retries=3 \
   CMD ["movierec", "health", "--target", "127.0.0.1:50051", "--timeout", "5"]
 # SIGTERM: NOT_SERVING, 1 s drain, up to 20 s for in-flight calls, flush, exit 0.

@@ -8,7 +8,7 @@ every filesystem Spark is configured for works, with the same settings (core-sit
 
 A new model is written into a fresh sibling and then renamed over the old one. On local disks
 and HDFS a rename is atomic; on object stores (s3a, gs) it is a copy, so a reader could meet a
-half-renamed directory. Replicas load only an announced version (README "Scaling out"), which is
+half-renamed directory. Replicas load only an announced version (docs/scaling.md), which is
 named after the rename has finished.
 """
 

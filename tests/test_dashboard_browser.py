@@ -3,8 +3,8 @@ Selenium) against a live server on the demo data: the token login, every page, t
 against GetTopN, a rating through the API showing up as a RECOMPUTED list, and the retrain.
 
 Screenshots go to $MOVIEREC_ARTIFACTS/dashboard (default var/test-artifacts/dashboard); the
-README's pictures are copies of them. scripts/test sets MOVIEREC_REQUIRE_BROWSER=1, so a missing
-browser fails CI instead of skipping these tests.
+pictures in docs/dashboard.md are copies of them. scripts/test sets MOVIEREC_REQUIRE_BROWSER=1,
+so a missing browser fails CI instead of skipping these tests.
 """
 
 from __future__ import annotations

@@ -174,8 +174,9 @@ def test_the_cli_talks_tls(mtls_server: int, pki: dict) -> None:
 
 
 def test_the_images_health_check_works_over_mutual_tls(mtls_server: int, pki: dict) -> None:
-    """The Dockerfile's HEALTHCHECK command as written, with the environment README's TLS
-    `docker run` line gives it; without that environment it reports the server unhealthy."""
+    """The Dockerfile's HEALTHCHECK command as written, with the environment that the TLS
+    `docker run` line of docs/operations.md gives it; without that environment it reports the
+    server unhealthy."""
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     command = json.loads(re.search(r"HEALTHCHECK .*?CMD (\[.*?\])", dockerfile, re.S)[1])
     assert command[:2] == ["movierec", "health"]

@@ -71,7 +71,7 @@ class ServerSettings:
     """On SIGTERM/SIGINT, seconds in-flight calls and streams get to finish."""
     processes: int = 1
     """serve: replica processes on this machine sharing the port (one Python process is bound
-    by its GIL); more than 1 needs log_backend = jetstream (README "Scaling out")."""
+    by its GIL); more than 1 needs log_backend = jetstream (docs/scaling.md)."""
     reuse_port: bool = False
     """Let other processes bind the same port (SO_REUSEPORT); serve --processes sets it for its
     processes. Off, a second server on a taken port fails instead of sharing it. On, the
@@ -162,7 +162,7 @@ class TelemetrySettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    """[dashboard] The operator dashboard in the browser (README "Dashboard")."""
+    """[dashboard] The operator dashboard in the browser (docs/dashboard.md)."""
 
     flag_prefix: ClassVar[str] = "dashboard_"
 
@@ -188,7 +188,7 @@ class DashboardSettings:
 @dataclass(frozen=True)
 class DataSettings:
     """[data] The base ratings data set: a MovieLens directory, or any ratings file read
-    through the column settings below (README "Bring your own data")."""
+    through the column settings below (docs/data.md)."""
 
     data_dir: str = str(DEMO_DATA) if DEMO_DATA.is_dir() else ""
     """Directory of the data set; defaults to the demo data of a source checkout, and must be
@@ -374,7 +374,7 @@ class IngestSettings:
 @dataclass(frozen=True)
 class LogSettings:
     """[log] Where accepted ratings are made durable: the embedded file log (one process) or a
-    NATS JetStream stream that several serving replicas share (README "Scaling out")."""
+    NATS JetStream stream that several serving replicas share (docs/scaling.md)."""
 
     flag_prefix: ClassVar[str] = "log_"
 
@@ -760,7 +760,7 @@ def _closest(name: str) -> str:
 
 
 def describe_fields() -> list[Setting]:
-    """Every setting, group by group, for `movierec config`, --help and the README."""
+    """Every setting, group by group, for `movierec config` and --help."""
     return list(SETTINGS.values())
 
 

@@ -9,7 +9,7 @@ start-up replay and retrain work unchanged on top of it.
   (`rotate`), and the manifest's `segments_through` is that sequence.
 - Nothing is deleted by a retrain: other replicas may still need messages this one merged, and
   a restarted replica reads from its own model's cut. How long messages stay is the stream's
-  own retention (set max_age on the stream; see README "Scaling out").
+  own retention (set max_age on the stream; see docs/scaling.md).
 
 nats-py is asyncio; the service is threads. One event loop runs in a daemon thread and every
 operation is a coroutine run on it, waited for with a timeout.

@@ -6,7 +6,7 @@ retrains: it takes the replicas' retrain lease (replica_control.py), builds and 
 to the shared model_dir, compacts, announces the version and lets the lease go. Every replica
 loads the announced version beside the serving one, precomputes and swaps. A replica whose own
 schedule is due meanwhile is refused the lease, so replicas beside a trainer run with both
-rules at 0 (README, "Scaling out").
+rules at 0 (docs/scaling.md).
 """
 
 from __future__ import annotations
