@@ -158,10 +158,9 @@ def co_ratings(
     table otherwise.
 
     The cap is Mahout's maxPrefsPerUser: the pairs a user contributes grow with the square of
-    their ratings, and the demo data has 61M (user, pair) rows, 22% of them from its 5 heaviest
-    raters. Measured on the demo data (2 cores, Spark, cosine alone): all pairs both ways 89 s,
-    each pair once 62 s, with the cap at 300 14-18 s, while Item-CF's NDCG@10 went from 0.362 to
-    0.361 (per-user 75/25 split). Scoring still uses all of a user's ratings.
+    their ratings, so a few heavy raters dominate the work; capping them cut the time several
+    times over at no measurable cost in NDCG (benchmarks/results/design-measurements.md).
+    Scoring still uses all of a user's ratings.
 
     A fixed cap keeps the work linear in the users, but at up to per_user / 2 pairs per rating:
     60 on synthetic data, 1.5 billion rows at 25M ratings. So the cap is lowered until the pairs
@@ -169,9 +168,9 @@ def co_ratings(
     driver keeps per_user (the demo data, MovieLens 100K), a larger one does work linear in its
     ratings.
 
-    EASE^R is not capped (EaseInput, from all of `indexed`): a NumPy prototype on the same
-    per-user 75/25 protocol measured NDCG@10 0.002-0.004 higher from every rating than from each
-    user's 300 latest (demo data, two seeds, lambda 100-400)."""
+    EASE^R is not capped (EaseInput, from all of `indexed`): it ranks better from every rating
+    than from each user's latest (design-measurements.md), and its cost does not grow with
+    the pairs a heavy rater adds."""
     view = f"capped_input_{id(indexed)}"
     indexed.select("user_idx", "item_idx", "timestamp").createOrReplaceTempView(view)
     try:

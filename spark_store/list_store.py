@@ -1,6 +1,7 @@
 """Per-user recommendation lists: an in-process index for reads, the Spark SQL table as record.
 
-Reads never run a Spark job (a Spark SQL point lookup measured p50 63 ms here). The index is
+Reads never run a Spark job: a Spark SQL point lookup takes tens of milliseconds
+(benchmarks/results/design-measurements.md). The index is
 a ListIndex (flat arrays, user_index.py); a write puts the list in the index at once (newer
 computed_at wins, so a read never sees an older list than one already served) and queues it;
 flush() merges the queue into the `rec_lists` table in one batch.

@@ -185,15 +185,3 @@ def collect_arrays(
         neighbours=neighbours,
         ranking_links=ranking_links,
     )
-
-
-def arrays_of(trained: TrainedModels) -> ModelArrays:
-    return collect_arrays(
-        trained.ranking,
-        trained.rating,
-        trained.biases,
-        trained.neighbours,
-        len(trained.user_ids),
-        len(trained.item_ids),
-        trained.ranking_links,
-    )

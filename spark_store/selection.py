@@ -316,11 +316,12 @@ class _Chooser:
 
     Many candidates land within noise of each other on a few thousand validation users, and the
     top one is then partly luck. Each candidate's own standard error is wide enough for most to
-    tie (on MovieLens 100K that rule served a three-part blend measured early, 0.458 on the test
-    side against 0.479 for EASE^R alone); candidates scored on the same users are told apart
-    far more sharply by their paired per-user differences. So: of the candidates not clearly
-    below the best by the paired difference, and never below popularity or ALS alone, the
-    fewest parts, then the highest NDCG. The order of measurement plays no part."""
+    tie (on MovieLens 100K that rule served a three-part blend measured early, well below EASE^R
+    alone on the test side: benchmarks/results/pick-rule-ml-100k.md); candidates scored on the
+    same users are told apart far more sharply by their paired per-user differences. So: of the
+    candidates not clearly below the best by the paired difference, and never below popularity
+    or ALS alone, the fewest parts, then the highest NDCG. The order of measurement plays no
+    part."""
 
     def __init__(self, holdout: RankingHoldout, k: int) -> None:
         self.holdout, self.k = holdout, k

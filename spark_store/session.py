@@ -37,7 +37,8 @@ def build_session(
     """Returns the process's Spark session, creating it with these settings if none runs.
 
     Small shuffle partition counts matter here: with Spark's default of 200, fitting and bulk
-    scoring on demo-sized data are 2-5x slower (measured, see DESIGN-SKETCH.md).
+    scoring on demo-sized data are several times slower
+    (benchmarks/results/design-measurements.md).
     """
     if master.startswith("local"):
         # Local Python workers must be this interpreter (with NumPy), not whatever python3 is first

@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from rec_service.core.foldin import solve_explicit, solve_implicit
 from rec_service.core.serving_model import RatingModel
 from rec_service.domain.model_types import AlsParams, ModelSettings
-from spark_store.models import arrays_of, train_models
+from spark_store.models import collect_arrays, train_models
 from spark_store.training import fit_als, index_ids
 
 
@@ -63,7 +63,15 @@ def test_bias_aware_fold_in_gives_the_trained_bias_and_factors(spark: SparkSessi
     trained = train_models(
         spark, ratings, ModelSettings(ranking=params, rating=params, cf_neighbours=5)
     )
-    arrays = arrays_of(trained)
+    arrays = collect_arrays(
+        trained.ranking,
+        trained.rating,
+        trained.biases,
+        trained.neighbours,
+        len(trained.user_ids),
+        len(trained.item_ids),
+        trained.ranking_links,
+    )
     rating = RatingModel(
         mean=arrays.biases.mean,
         user_bias=arrays.biases.user,

@@ -66,7 +66,7 @@ def test_rotate_read_ranges_and_delete(tmp_path: Path) -> None:
     old = log.append(_ratings(2), accepted_us=1)
     closed, cut_us = log.rotate()
     new = log.append(_ratings(2, user="n"), accepted_us=cut_us + 1)
-    assert closed == 1 and log.active_segment == 2
+    assert closed == 1 and log.end_position()[0] == 2
     assert list(log.read(after_segment=1)) == new
     assert list(log.read(end=(2, 0))) == old
     middle = log.end_position()
@@ -106,7 +106,7 @@ def test_a_second_owner_is_refused(tmp_path: Path) -> None:
 def test_the_active_segment_moves_past_segments_a_model_holds(tmp_path: Path) -> None:
     log = RatingLog(tmp_path)
     log.advance_past(3)  # empty active segment 1: skipped
-    assert log.active_segment == 4 and log.segments() == [4]
+    assert log.end_position() == (4, 0) and log.segments() == [4]
     assert log.append(_ratings(1), accepted_us=1)[0].position == (4, 0)
     with pytest.raises(LogCorrupted, match="holds ratings"):
         log.advance_past(4)  # segment 4 has data the model cannot hold

@@ -212,10 +212,6 @@ class RatingLog:
                 total += self._path(number).stat().st_size
         return total
 
-    @property
-    def active_segment(self) -> int:
-        return self._active
-
     def _check(self, number: int, tail_may_tear: bool) -> int:
         """Verifies a segment; cuts a torn tail off the newest one. Returns its good length."""
         path = self._path(number)

@@ -16,6 +16,7 @@ import numpy as np
 
 from rec_service.core.foldin import solve_explicit
 from rec_service.domain import model_types
+from rec_service.domain.arrays import zero_padded
 from rec_service.domain.model_types import BiasParams, FactorModel, RatingScale
 from rec_service.domain.ranking import ItemNeighbours, ItemScorer, blend, top_n
 
@@ -186,7 +187,7 @@ class ServingModel:
         for movie_id in added:
             item_index[movie_id] = len(item_ids)
             item_ids.append(movie_id)
-        factors = _grown(self.item_factors, len(item_ids))
+        factors = zero_padded(self.item_factors, len(item_ids))
         for movie_id, vector in updates.items():
             factors[item_index[movie_id]] = vector
         rating = self.rating.with_items(
@@ -349,17 +350,11 @@ class RatingModel:
 
     def with_items(self, updates: dict[int, tuple[float, np.ndarray]], items: int) -> RatingModel:
         item_bias = np.concatenate([self.item_bias, np.zeros(items - len(self.item_bias))])
-        factors = _grown(self.item_factors, items)
+        factors = zero_padded(self.item_factors, items)
         for j, (bias, vector) in updates.items():
             item_bias[j] = bias
             factors[j] = vector
         return dataclasses.replace(self, item_bias=item_bias, item_factors=factors)
-
-
-def _grown(factors: np.ndarray, rows: int) -> np.ndarray:
-    """A copy of the factors with zero rows appended up to `rows`."""
-    extra = np.zeros((rows - len(factors), factors.shape[1]), dtype=factors.dtype)
-    return np.vstack([factors, extra])
 
 
 def _popularity(counts: np.ndarray) -> np.ndarray:

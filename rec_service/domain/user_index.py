@@ -17,17 +17,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from rec_service.domain.arrays import zero_padded
 from rec_service.domain.model_types import RecList
 
 _FIRST_CAPACITY = 1024
 _NO_LIST = -1  # the version code of a row whose list was removed
-
-
-def _grown(array: np.ndarray, rows: int) -> np.ndarray:
-    """array with room for `rows` rows (its other dimensions kept), new rows zero."""
-    bigger = np.zeros((rows, *array.shape[1:]), dtype=array.dtype)
-    bigger[: len(array)] = array
-    return bigger
 
 
 class Interned:
@@ -134,11 +128,11 @@ class ListIndex:
         )
 
     def _grow_rows(self, capacity: int) -> None:
-        self._items = _grown(self._items, capacity)
-        self._scores = _grown(self._scores, capacity)
-        self._lengths = _grown(self._lengths, capacity)
-        self._computed_at = _grown(self._computed_at, capacity)
-        self._version = _grown(self._version, capacity)
+        self._items = zero_padded(self._items, capacity)
+        self._scores = zero_padded(self._scores, capacity)
+        self._lengths = zero_padded(self._lengths, capacity)
+        self._computed_at = zero_padded(self._computed_at, capacity)
+        self._version = zero_padded(self._version, capacity)
 
     def _grow_width(self, width: int) -> None:
         rows = len(self._items)
@@ -190,6 +184,6 @@ class ActivityIndex:
             row = self._rows.add(user_id)
             if row >= self._rows.capacity:
                 capacity = self._rows.next_capacity()
-                self._last_active = _grown(self._last_active, capacity)
-                self._accesses = _grown(self._accesses, capacity)
+                self._last_active = zero_padded(self._last_active, capacity)
+                self._accesses = zero_padded(self._accesses, capacity)
         return row
