@@ -61,7 +61,7 @@ def load(condition: str):  # type: ignore[no-untyped-def]
 def run(sets: list[str], runs: int) -> dict[str, Any]:
     config = Config()
     engine = start_engine(config)
-    settings, tuning = model_settings(config), config.tuning.selection()
+    settings, tuning = model_settings(config), config.tuning
     out: dict[str, Any] = {"sets": {}, "missing": []}
     for name in sets:
         path = SETS[name]

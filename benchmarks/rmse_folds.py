@@ -36,7 +36,7 @@ def main() -> int:
     own.add_argument("--name", help="report name (default: the data directory's name)")
     args, rest = own.parse_known_args()
     cfg = config_mod.load(rest)
-    settings, tuning = model_settings(cfg), cfg.tuning.selection()
+    settings, tuning = model_settings(cfg), cfg.tuning
     data = cfg.data
     ratings = start_engine(cfg).load_ratings(data.data_dir, data.data_format, data.layout())
     name = args.name or Path(data.data_dir).name

@@ -9,7 +9,7 @@ pyspark, and a different engine would replace this module, not the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from spark_store.loaders import load_dataset
 from spark_store.models import TrainedModels, train_models
 from spark_store.operator_sql import OperatorSql, SqlLimits
 from spark_store.precompute import precompute_lists
-from spark_store.session import build_session
+from spark_store.session import SparkSettings, build_session
 from spark_store.table_loader import TableLayout
 from spark_store.training import apply_index
 from spark_store.training_data import delete_path, merge_logged, read_ratings
@@ -46,15 +46,6 @@ MovieRow = tuple[str, str, tuple[str, ...], int, float, int]
 # (user_id, movie_id, rating, event_us, accepted_us) per rating accepted since the data cut
 LiveRating = tuple[str, str, float, int, int]
 LIVE_RATINGS_VIEW = "rating_log"
-
-
-@dataclass(frozen=True)
-class SessionSettings:
-    master: str = "local[2]"
-    driver_memory: str = "4g"
-    shuffle_partitions: int = 4
-    conf: Mapping[str, str] | None = None
-    checkpoint_dir: str = ""
 
 
 class Catalogue:
@@ -101,7 +92,7 @@ class SparkEngine:
         self.session = session
 
     @classmethod
-    def start(cls, settings: SessionSettings) -> SparkEngine:
+    def start(cls, settings: SparkSettings) -> SparkEngine:
         return cls(
             build_session(
                 master=settings.master,

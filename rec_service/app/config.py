@@ -23,7 +23,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rec_service.app.mysql_list_store import MySqlSettings
 from rec_service.domain.model_types import ModelSettings, TuningSettings
+from spark_store.session import SparkSettings
 from spark_store.table_loader import TableLayout, parse_scale, spark_charset
 
 # The model settings `movierec tune` chose on the demo data (benchmarks/results/tuning.md);
@@ -425,119 +427,6 @@ class RetrainSettings:
 
 
 @dataclass(frozen=True)
-class TuningConfig:
-    """[tuning] Choosing the ranker on the data at every training (spark_store/selection.py)."""
-
-    flag_prefix: ClassVar[str] = "tuning_"
-
-    enabled: bool = True
-    """Choose GetTopN's ranker (item-item model, blend with ALS and popularity) on a validation
-    split of the training data at every training and retrain; false keeps the [models] settings."""
-    split: str = "random"
-    """How validation is held out of each user's ratings: "random" (the protocol `movierec
-    evaluate` measures with) or "time" (their latest ratings, where the data has timestamps)."""
-    max_ratings: int = 1_000_000
-    """Tuning fits its candidates on at most this many ratings: on a larger data set, whole
-    users sampled by a seeded hash (so the choice is the same on any machine at any load)."""
-    item_models: int = 8
-    """How many item-item models are measured, each alone and blended: the first ones of the
-    fixed list cosine, EASE^R (lambda 10x the mean count), RP3beta 0.3, EASE^R 25x, 3x, 60x,
-    RP3beta 0.5, 0.7."""
-    blended_models: int = 2
-    """Of the item-item models, the ones best alone on validation are blended with ALS and
-    popularity (a coordinate search, ten scorings each): this many."""
-    rating_fits: int = 4
-    """PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation RMSE) makes
-    at most this many ALS fits beyond the configured settings and the configured ALS on the
-    chosen biases: the regParams nearest the configured one first (7 covers the whole grid,
-    ranks included; each fit costs about as much as training PredictRating's model)."""
-    limit_s: float = 3600.0
-    """A safety net, not a budget: tuning that runs this long stops measuring; what it left is
-    logged at WARNING, counted in metrics and listed in GetModelInfo."""
-    retune_growth: float = 0.2
-    """A retrain reuses the serving model's tuning unless the data grew by this share since
-    that tuning (or retune_every retrains reused it, or the operator asks); 0 re-tunes always."""
-    retune_every: int = 5
-    """A retrain re-tunes after this many retrains in a row reused a tuning."""
-    validation_fraction: float = 0.2
-    """Share of each user's ratings held out for validation."""
-    ease_max_items: int = 5000
-    """EASE^R's dense item matrix covers at most this many most-rated movies (memory grows with
-    its square: X'X (kept across the lambdas tuning tries), a ridged copy, its inverse and the
-    weights are 5000 x 5000 float32, 100 MB each, at most three at once while it is fitted; the
-    served matrix is float32, 100 MB at 5000, per loaded model version)."""
-    max_validation_users: int = 3000
-    """Validation scores a reproducible sample of at most this many users."""
-
-    def __post_init__(self) -> None:
-        _at_least(self, 1, "ease_max_items", "max_validation_users", "max_ratings")
-        _at_least(self, 0, "item_models", "blended_models", "rating_fits", "retune_every")
-        if self.split not in ("random", "time"):
-            raise ValueError(f"tuning_split must be one of random, time, not {self.split!r}")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(
-                "tuning_validation_fraction must be between 0 and 1, "
-                f"not {self.validation_fraction}"
-            )
-        for name in ("limit_s", "retune_growth"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"tuning_{name} must be at least 0, not {getattr(self, name)}")
-
-    def selection(self) -> TuningSettings:
-        return TuningSettings(
-            enabled=self.enabled,
-            split=self.split,
-            max_ratings=self.max_ratings,
-            item_models=self.item_models,
-            blended_models=self.blended_models,
-            rating_fits=self.rating_fits,
-            limit_s=self.limit_s,
-            retune_growth=self.retune_growth,
-            retune_every=self.retune_every,
-            validation_fraction=self.validation_fraction,
-            ease_max_items=self.ease_max_items,
-            max_validation_users=self.max_validation_users,
-        )
-
-
-@dataclass(frozen=True)
-class SparkSettings:
-    """[spark] The Spark session every bulk job runs in."""
-
-    flag_prefix: ClassVar[str] = "spark_"
-
-    master: str = "local[2]"
-    """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
-    driver_memory: str = "4g"
-    """Driver heap; the ALS factors are collected to the driver for serving."""
-    shuffle_partitions: int = 4
-    """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
-    conf: Mapping[str, str] = field(default_factory=dict)
-    """Extra Spark settings (TOML table [spark.conf] or repeated --spark-conf k=v)."""
-    checkpoint_dir: str = ""
-    """Where Spark checkpoints cut long lineages (ALS's iterations); empty: a temporary
-    directory for a local master. On a cluster, storage every executor reaches (hdfs://...)."""
-
-
-@dataclass(frozen=True)
-class MysqlSettings:
-    """[mysql] The MySQL/MariaDB list store (the benchmark baseline)."""
-
-    flag_prefix: ClassVar[str] = "mysql_"
-
-    host: str = "127.0.0.1"
-    """MySQL/MariaDB server for list_store=mysql."""
-    port: int = 3306
-    """Its port."""
-    user: str = "root"
-    """Its user."""
-    password: str = ""
-    """Its password (prefer MOVIEREC_MYSQL_PASSWORD to a flag)."""
-    database: str = "movierec"
-    """Database for the rec_lists table; created when missing."""
-
-
-@dataclass(frozen=True)
 class Config:
     """Every setting the server, the trainer and the offline jobs read, by group."""
 
@@ -551,10 +440,10 @@ class Config:
     serving: ServingSettings = field(default_factory=ServingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     log: LogSettings = field(default_factory=LogSettings)
-    tuning: TuningConfig = field(default_factory=TuningConfig)
+    tuning: TuningSettings = field(default_factory=TuningSettings)  # what selection reads
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
-    spark: SparkSettings = field(default_factory=SparkSettings)
-    mysql: MysqlSettings = field(default_factory=MysqlSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)  # spark_store's own settings
+    mysql: MySqlSettings = field(default_factory=MySqlSettings)  # the adapter's own settings
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some settings changed, by flat name (tests and benchmarks use this)."""

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pymysql
 
@@ -53,11 +53,20 @@ ON DUPLICATE KEY UPDATE
 
 @dataclass(frozen=True)
 class MySqlSettings:
+    """[mysql] The MySQL/MariaDB list store (the benchmark baseline)."""
+
+    flag_prefix: ClassVar[str] = "mysql_"
+
     host: str = "127.0.0.1"
+    """MySQL/MariaDB server for list_store=mysql."""
     port: int = 3306
+    """Its port."""
     user: str = "root"
+    """Its user."""
     password: str = ""
+    """Its password (prefer MOVIEREC_MYSQL_PASSWORD to a flag)."""
     database: str = "movierec"
+    """Database for the rec_lists table; created when missing."""
 
 
 def _row(user_id: str, rec: RecList) -> tuple[Any, ...]:

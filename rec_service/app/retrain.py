@@ -158,7 +158,7 @@ def build_model(
             data,
             model_settings(config),
             fixed_scale(config),
-            config.tuning.selection(),
+            config.tuning,
             engine.saved_choice(config.models.model_dir),
             retune,
         )

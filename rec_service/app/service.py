@@ -25,7 +25,7 @@ from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable
 from rec_service.app.log_follower import LocalLog, LogFollower
-from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.mysql_list_store import MySqlListStore
 from rec_service.app.operator_queries import OperatorQueries
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
@@ -38,7 +38,7 @@ from rec_service.core.recommender import ListStore, Recommender, now_us
 from spark_store import model_files
 from spark_store.activity_store import ActivityStore
 from spark_store.cancellation import Cancellable, checkpoint
-from spark_store.engine import Catalogue, SessionSettings, SparkEngine
+from spark_store.engine import Catalogue, SparkEngine
 from spark_store.model_files import ModelDirDamaged
 from spark_store.operator_sql import SqlLimits
 
@@ -55,15 +55,7 @@ JVM_CHECK_S = 2.0  # how often a serving process checks that its Spark JVM is al
 
 def start_engine(config: Config) -> SparkEngine:
     """Starts Spark (the JVM) with the configured master, memory and settings."""
-    return SparkEngine.start(
-        SessionSettings(
-            master=config.spark.master,
-            driver_memory=config.spark.driver_memory,
-            shuffle_partitions=config.spark.shuffle_partitions,
-            conf=config.spark.conf,
-            checkpoint_dir=config.spark.checkpoint_dir,
-        )
-    )
+    return SparkEngine.start(config.spark)
 
 
 def open_rating_log(
@@ -85,15 +77,7 @@ def open_rating_log(
 def list_store(config: Config, engine: SparkEngine) -> ListStore:
     """The configured list store: the Spark SQL one, or the MySQL baseline."""
     if config.serving.list_store == "mysql":
-        return MySqlListStore(
-            MySqlSettings(
-                config.mysql.host,
-                config.mysql.port,
-                config.mysql.user,
-                config.mysql.password,
-                config.mysql.database,
-            )
-        )
+        return MySqlListStore(config.mysql)
     return engine.list_store()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -142,24 +142,71 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class TuningSettings:
-    """How the ranker is chosen at training (the `tuning_*` settings). Every bound is a count
-    fixed before tuning starts, so what is measured and chosen depends on the data, these
-    settings and the seed only; `limit_s` is a safety net that reports itself when hit."""
+    """[tuning] Choosing the ranker on the data at every training (spark_store/selection.py).
+    Every bound is a count fixed before tuning starts, so what is measured and chosen depends on
+    the data, these settings and the seed only; `limit_s` is a safety net that reports itself
+    when hit."""
+
+    flag_prefix: ClassVar[str] = "tuning_"
 
     enabled: bool = True
-    split: str = "random"  # validation per user: "random" share, or "time" (latest ratings)
-    max_ratings: int = 1_000_000  # tuning fits on whole users, sampled up to this many ratings
-    item_models: int = 8  # item-item candidates measured, in selection._item_models' order
-    blended_models: int = 2  # the best item models alone are blended with ALS and popularity
-    rating_fits: int = 4  # PredictRating's ALS fits beyond the configured (rating_selection)
-    limit_s: float = 3600.0  # safety net: candidates left when it is hit are reported
+    """Choose GetTopN's ranker (item-item model, blend with ALS and popularity) on a validation
+    split of the training data at every training and retrain; false keeps the [models] settings."""
+    split: str = "random"
+    """How validation is held out of each user's ratings: "random" (the protocol `movierec
+    evaluate` measures with) or "time" (their latest ratings, where the data has timestamps)."""
+    max_ratings: int = 1_000_000
+    """Tuning fits its candidates on at most this many ratings: on a larger data set, whole
+    users sampled by a seeded hash (so the choice is the same on any machine at any load)."""
+    item_models: int = 8
+    """How many item-item models are measured, each alone and blended: the first ones of the
+    fixed list cosine, EASE^R (lambda 10x the mean count), RP3beta 0.3, EASE^R 25x, 3x, 60x,
+    RP3beta 0.5, 0.7."""
+    blended_models: int = 2
+    """Of the item-item models, the ones best alone on validation are blended with ALS and
+    popularity (a coordinate search, ten scorings each): this many."""
+    rating_fits: int = 4
+    """PredictRating's tuning (bias shrinkage, ALS regParam and rank, by validation RMSE) makes
+    at most this many ALS fits beyond the configured settings and the configured ALS on the
+    chosen biases: the regParams nearest the configured one first (7 covers the whole grid,
+    ranks included; each fit costs about as much as training PredictRating's model)."""
+    limit_s: float = 3600.0
+    """A safety net, not a budget: tuning that runs this long stops measuring; what it left is
+    logged at WARNING, counted in metrics and listed in GetModelInfo."""
+    retune_growth: float = 0.2
+    """A retrain reuses the serving model's tuning unless the data grew by this share since
+    that tuning (or retune_every retrains reused it, or the operator asks); 0 re-tunes always."""
+    retune_every: int = 5
+    """A retrain re-tunes after this many retrains in a row reused a tuning."""
     validation_fraction: float = 0.2
-    ease_max_items: int = 5000  # EASE^R's dense item matrix covers the most-rated movies only
-    max_validation_users: int = 3000  # a larger data set is scored on a fixed sample of users
-    retune_growth: float = 0.2  # a retrain re-tunes once the data grew this share since tuning
-    retune_every: int = 5  # ... or once this many retrains in a row reused a tuning
+    """Share of each user's ratings held out for validation."""
+    ease_max_items: int = 5000
+    """EASE^R's dense item matrix covers at most this many most-rated movies (memory grows with
+    its square: X'X (kept across the lambdas tuning tries), a ridged copy, its inverse and the
+    weights are 5000 x 5000 float32, 100 MB each, at most three at once while it is fitted; the
+    served matrix is float32, 100 MB at 5000, per loaded model version)."""
+    max_validation_users: int = 3000
+    """Validation scores a reproducible sample of at most this many users."""
     k: int = 10
+    """Candidates are compared by NDCG at this many movies."""
     seed: int = 42
+    """Seed of the validation split and the samples of users, so a choice can be repeated."""
+
+    def __post_init__(self) -> None:
+        for name, low in (
+            ("ease_max_items", 1), ("max_validation_users", 1), ("max_ratings", 1), ("k", 1),
+            ("item_models", 0), ("blended_models", 0), ("rating_fits", 0), ("retune_every", 0),
+            ("limit_s", 0), ("retune_growth", 0),
+        ):  # fmt: skip
+            if getattr(self, name) < low:
+                raise ValueError(f"tuning_{name} must be at least {low}, not {getattr(self, name)}")
+        if self.split not in ("random", "time"):
+            raise ValueError(f"tuning_split must be one of random, time, not {self.split!r}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                "tuning_validation_fraction must be between 0 and 1, "
+                f"not {self.validation_fraction}"
+            )
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ def evaluate(argv: Sequence[str]) -> int:
         return 0
     args, rest = own.parse_known_args(list(argv))
     cfg = config_mod.load(rest)
-    settings, tuning = model_settings(cfg), cfg.tuning.selection()
+    settings, tuning = model_settings(cfg), cfg.tuning
     # Progress on stderr: stdout is the report.
     progress = StageProgress([LOAD_DATA, *evaluate_stages(tuning)], sys.stderr, "evaluate")
     progress.stage(LOAD_DATA)
