@@ -35,8 +35,9 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
+from rec_service.app.rating_logs.file_log import RatingLog
 from rec_service.app.retrain import STAGES
-from rec_service.core.rating_log import NewRating, RatingLog
+from rec_service.core.durable_log import NewRating
 
 TOKEN = "bench"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)

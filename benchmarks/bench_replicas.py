@@ -30,8 +30,9 @@ from common import RESULTS, ROOT, SCRATCH, ServerProcess, ensure_model, free_por
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.jetstream_log import JetStreamLog
-from rec_service.core.rating_log import NewRating, RatingLog
+from rec_service.app.rating_logs.file_log import RatingLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog
+from rec_service.core.durable_log import NewRating
 
 BATCHES = (1, 64, 1024)
 MOVIES = ["1", "2", "3", "6", "10", "32", "47", "50", "110", "150"]

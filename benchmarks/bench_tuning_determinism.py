@@ -27,7 +27,7 @@ from common import RESULTS, ROOT, machine
 
 from rec_service.app.config import Config
 from rec_service.app.retrain import model_settings
-from rec_service.app.service import start_engine
+from rec_service.app.wiring import start_engine
 from rec_service.domain.model_types import TrainingData
 from spark_store.selection import select
 from spark_store.training_data import read_ratings

@@ -17,7 +17,7 @@ import numpy as np
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.list_stores.mysql import MySqlListStore, MySqlSettings
 from rec_service.core.live_model import LiveModel
 from rec_service.core.recommender import Recommender
 from rec_service.core.serving_model import (

@@ -23,7 +23,7 @@ import numpy as np
 
 from rec_service.app import config as config_mod
 from rec_service.app.retrain import model_settings
-from rec_service.app.service import start_engine
+from rec_service.app.wiring import start_engine
 from rec_service.jobs.evaluate import accuracy, best_plain, served_predictor
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -21,7 +21,8 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
 from rec_service.app.config import PROJECT_ROOT, Config
-from rec_service.app.service import Service, start_engine
+from rec_service.app.service import Service
+from rec_service.app.wiring import start_engine
 from rec_service.edge.server import create_server
 from spark_store.engine import SparkEngine
 
@@ -165,13 +166,13 @@ class NatsServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = open(self.store / "nats.log", "ab")  # noqa: SIM115 (the child writes to it)
-        self.proc = subprocess.Popen(
-            [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
-             str(self.store / "js")],
-            stdout=log,
-            stderr=log,
-        )  # fmt: skip
+        with open(self.store / "nats.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
+                 str(self.store / "js")],
+                stdout=log,
+                stderr=log,
+            )  # fmt: skip
         deadline = time.monotonic() + 30
         while True:
             assert self.proc.poll() is None, (self.store / "nats.log").read_text()

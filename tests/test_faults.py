@@ -26,11 +26,12 @@ from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog
 from rec_service.app.replica_control import ReplicaControl
-from rec_service.app.service import Service, open_rating_log
+from rec_service.app.service import Service
 from rec_service.app.trainer import FollowingTrainer
-from rec_service.core.rating_log import NewRating
+from rec_service.app.wiring import open_rating_log
+from rec_service.core.durable_log import NewRating
 
 from .conftest import service_config
 from .test_crash import AUTH, Server, on_demo_model

@@ -13,10 +13,11 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
 
-from rec_service.app.mysql_list_store import MySqlListStore, MySqlSettings
+from rec_service.app.list_stores.mysql import MySqlListStore, MySqlSettings
 from rec_service.app.service import Service
+from rec_service.core.list_store import ListStore
 from rec_service.core.live_model import LiveModel
-from rec_service.core.recommender import ListStore, Recommender, Source, now_us
+from rec_service.core.recommender import Recommender, Source, now_us
 from rec_service.core.serving_model import MovieFilter
 from rec_service.domain.model_types import RecList
 from spark_store.list_store import SparkListStore

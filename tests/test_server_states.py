@@ -11,7 +11,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
-from rec_service.app.service import ReadWrite, Service
+from rec_service.app.parts import ReadWrite
+from rec_service.app.service import Service
 from rec_service.core.loaded import Loaded
 from rec_service.edge.server import create_server
 

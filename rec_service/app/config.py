@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rec_service.app.mysql_list_store import MySqlSettings
+from rec_service.app.list_stores.mysql import MySqlSettings
 from rec_service.domain.model_types import ModelSettings, TuningSettings
 from spark_store.session import SparkSettings
 from spark_store.table_loader import TableLayout, parse_scale, spark_charset

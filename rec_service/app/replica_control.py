@@ -19,7 +19,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Any
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
 from rec_service.app.replica_control import Lease, ReplicaControl
+from rec_service.core.durable_log import DurableLog, LoggedRating
 from rec_service.core.live_model import LiveModel
-from rec_service.core.rating_log import DurableLog, LoggedRating
 from rec_service.core.recommender import Recommender, now_us
 from rec_service.domain.model_types import (
     AlsParams,

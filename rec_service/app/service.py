@@ -17,24 +17,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from grpc_health.v1 import health, health_pb2
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
-from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable
-from rec_service.app.log_follower import LocalLog, LogFollower
-from rec_service.app.mysql_list_store import MySqlListStore
 from rec_service.app.operator_queries import OperatorQueries
+from rec_service.app.parts import Operations, ReadWrite, Replica
+from rec_service.app.rating_logs.follower import LocalLog, LogFollower
+from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
+from rec_service.app.wiring import list_store, open_rating_log, start_engine
+from rec_service.core.durable_log import DurableLog, LoggedRating
 from rec_service.core.ingest import Ingestor
 from rec_service.core.live_model import LiveModel
 from rec_service.core.loaded import Loaded
-from rec_service.core.rating_log import DurableLog, LoggedRating, RatingLog
-from rec_service.core.recommender import ListStore, Recommender, now_us
+from rec_service.core.recommender import Recommender, now_us
 from spark_store import model_files
 from spark_store.activity_store import ActivityStore
 from spark_store.cancellation import Cancellable, checkpoint
@@ -51,34 +51,6 @@ ADMIN_SERVICE_NAME = "movierec.v1.AdminService"
 HEALTH_NAMES = ("", SERVICE_NAME, ADMIN_SERVICE_NAME, INGESTION_SERVICE_NAME)
 SHUTDOWN = "cancelled by shutdown"  # what a cancelled load or retrain says
 JVM_CHECK_S = 2.0  # how often a serving process checks that its Spark JVM is alive
-
-
-def start_engine(config: Config) -> SparkEngine:
-    """Starts Spark (the JVM) with the configured master, memory and settings."""
-    return SparkEngine.start(config.spark)
-
-
-def open_rating_log(
-    config: Config, on_connection: Callable[[bool], None] | None = None
-) -> DurableLog:
-    """The configured rating log: the file log under ingest_dir, or the shared JetStream one
-    (`on_connection` hears whether NATS is reachable, as that changes)."""
-    if config.log.backend == "jetstream":
-        return JetStreamLog(
-            config.log.nats_url,
-            config.log.stream,
-            config.log.replicas,
-            config.log.connect_timeout_s,
-            on_connection,
-        )
-    return RatingLog(Path(config.ingest.ingest_dir) / "log")
-
-
-def list_store(config: Config, engine: SparkEngine) -> ListStore:
-    """The configured list store: the Spark SQL one, or the MySQL baseline."""
-    if config.serving.list_store == "mysql":
-        return MySqlListStore(config.mysql)
-    return engine.list_store()
 
 
 def ensure_model(engine: SparkEngine, config: Config, rating_log: DurableLog) -> None:
@@ -152,30 +124,6 @@ class LoadTimings:
         self.stages[name] = time.perf_counter() - started
         log.info("start-up: %s done in %.2f s", name, self.stages[name])
         return result
-
-
-# This process's place in its rating log: alone (file) or one replica of a shared stream.
-Replica = LocalLog | LogFollower
-
-
-@dataclass(frozen=True)
-class ReadWrite:
-    """What the RecommendationService's calls use once the model is loaded."""
-
-    recommender: Recommender
-    ingestor: Ingestor
-    ingest_batch: int
-    replica: Replica  # how far this process applied the rating log (read-your-writes)
-
-
-@dataclass(frozen=True)
-class Operations:
-    """What the AdminService's calls use once the model is loaded."""
-
-    recommender: Recommender
-    retrainer: Retrainer
-    operator_sql: OperatorQueries
-    flush_tables: Callable[[], None]  # so a query sees every change made so far
 
 
 class Service:

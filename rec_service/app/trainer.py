@@ -18,10 +18,10 @@ import threading
 import time
 
 from rec_service.app.config import Config
-from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import base_data, build_model, compact, fixed_scale
-from rec_service.app.service import open_rating_log, start_engine
+from rec_service.app.wiring import open_rating_log, start_engine
 from rec_service.domain.model_types import RatingScale
 from spark_store import model_files
 from spark_store.cancellation import Cancellable

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from movierec.v1 import movierec_pb2 as pb
 
-from rec_service.core.rating_log import DurableLog, LoggedRating, NewRating
+from rec_service.core.durable_log import DurableLog, LoggedRating, NewRating
 from rec_service.core.recommender import Recommender, now_us
 from rec_service.core.serving_model import ServingModel
 from rec_service.core.validation import id_problem

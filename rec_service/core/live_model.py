@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rec_service.core.durable_log import LoggedRating
 from rec_service.core.foldin import solve_explicit, solve_implicit
-from rec_service.core.rating_log import LoggedRating
 from rec_service.core.serving_model import ServingModel
 
 APPLY_CHUNK = 256

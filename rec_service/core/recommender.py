@@ -12,46 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
+from rec_service.core.durable_log import LoggedRating
 from rec_service.core.errors import NotFound
+from rec_service.core.list_store import Activity, ListStore
 from rec_service.core.live_model import LiveModel, UserView
-from rec_service.core.rating_log import LoggedRating
 from rec_service.core.serving_model import Movie, MovieFilter, ServingModel
 from rec_service.domain.model_types import RecList
 from rec_service.domain.ranking import top_n
-
-
-class ListStore(Protocol):
-    """Where per-user lists live; reads must be cheap, writes keep the newest list."""
-
-    kind: str
-
-    def get(self, user_id: str) -> RecList | None: ...
-
-    def put(self, user_id: str, rec: RecList) -> RecList: ...
-
-    def put_many(self, lists: Sequence[tuple[str, RecList]]) -> int: ...
-
-    def load_bulk(self, lists: Sequence[tuple[str, RecList]]) -> int: ...
-
-    def flush(self) -> int: ...
-
-
-class Activity(Protocol):
-    """Per-user last activity and access frequency."""
-
-    def last_active_us(self, user_id: str) -> int: ...
-
-    def record_access(self, user_id: str) -> None: ...
-
-    def record_activity(self, user_id: str, at_us: int) -> None: ...
-
-    def flush(self, counts: bool = True) -> int: ...
-
-    def pending(self) -> int: ...
 
 
 class Source(enum.Enum):

@@ -11,8 +11,8 @@ from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 
+from rec_service.app.parts import Operations
 from rec_service.app.retrain import STAGES, RetrainJob, tuning_summary
-from rec_service.app.service import Operations
 from rec_service.core.errors import InvalidArgument
 from rec_service.core.loaded import Loaded
 from rec_service.edge.servicer import timestamp_from_us

@@ -23,11 +23,12 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
 from rec_service.app import config as config_mod
-from rec_service.app.jetstream_log import LogUnreachable
 from rec_service.app.logs import setup_logging
+from rec_service.app.rating_logs.jetstream import LogUnreachable
 from rec_service.app.retrain import STAGES, build_model, compact, model_settings
-from rec_service.app.service import START_STAGES, Service, open_rating_log, start_engine
+from rec_service.app.service import START_STAGES, Service
 from rec_service.app.trainer import follow
+from rec_service.app.wiring import open_rating_log, start_engine
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.processes import run_processes
 from rec_service.edge.progress import StageProgress

@@ -10,7 +10,7 @@ from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from prometheus_client import Counter
 
-from rec_service.app.service import ReadWrite
+from rec_service.app.parts import ReadWrite
 from rec_service.core import validation
 from rec_service.core.ingest import Rejection, ingest_all, ingest_with_acks
 from rec_service.core.loaded import Loaded

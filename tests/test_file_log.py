@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from rec_service.app.rating_logs.file_log import LogInUse, RatingLog, segment_name
+from rec_service.core.durable_log import LogCorrupted, NewRating
 from rec_service.core.errors import Unavailable
-from rec_service.core.rating_log import LogCorrupted, LogInUse, NewRating, RatingLog, segment_name
 
 
 def _ratings(n: int, user: str = "u") -> list[NewRating]:

@@ -31,14 +31,14 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from rec_service.core.errors import Unavailable
-from rec_service.core.rating_log import (
+from rec_service.core.durable_log import (
     LogCorrupted,
     LoggedRating,
     NewRating,
     decode_record,
     encode_record,
 )
+from rec_service.core.errors import Unavailable
 from rec_service.domain.model_types import RatingScale
 
 log = logging.getLogger(__name__)
@@ -250,9 +250,11 @@ class JetStreamLog:
         start: tuple[int, int] = (0, 0),
         end: tuple[int, int] | None = None,
     ) -> Iterator[LoggedRating]:
-        """Records of messages after sequence `after_segment`, from `start` up to `end`."""
+        """Records of messages after sequence `after_segment`, from `start` up to (not
+        including) `end`; either may fall inside a message."""
         first = max(after_segment + 1, start[0], 1)
-        last = (end[0] if end is not None else self.last_sequence() + 1) - 1
+        # the last message read: an end inside message end[0] takes its records before end
+        last = end[0] - (end[1] == 0) if end is not None else self.last_sequence()
         if first > last:
             return
         reader = self.follow_from(first)
@@ -267,7 +269,12 @@ class JetStreamLog:
                 for seq, records in batch:
                     if seq > last:
                         return
-                    yield from (r for r in records if seq > start[0] or r.position >= start)
+                    yield from (
+                        r
+                        for r in records
+                        if (seq > start[0] or r.position >= start)
+                        and (end is None or r.position < end)
+                    )
                     if seq == last:
                         return
         finally:
@@ -308,6 +315,8 @@ class JetStreamLog:
         return records
 
     def close(self) -> None:
+        if not self._thread.is_alive():  # closed already: its loop would never run the drain
+            return
         self._closing = True
         try:
             self.call(self._nc.drain(), timeout=5)

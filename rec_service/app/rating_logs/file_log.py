@@ -1,13 +1,10 @@
-"""The append-only, fsync'd log of accepted ratings: nothing acknowledged is ever lost.
+"""The file log, an adapter of core.durable_log.DurableLog: the append-only, fsync'd log of
+accepted ratings, where nothing acknowledged is ever lost.
 
 Layout: numbered segment files ``ratings-00000001.log`` in one directory. Only the newest
 segment is written; a retrain rotates to a new one and, once its merged data is persisted,
-deletes the segments it consumed. Each record is one text line
-
-    accepted_us <TAB> event_us <TAB> user_id <TAB> movie_id <TAB> rating <TAB> crc32
-
-Ids never contain tabs or newlines (validation allows only [A-Za-z0-9_.:@-]), and the CRC
-covers the rest of the line, so a torn write (a crash between write and fsync) is found at the
+deletes the segments it consumed. Each record is one line of core.durable_log's format, whose
+CRC covers the line, so a torn write (a crash between write and fsync) is found at the
 tail on the next open and cut off; it was never acknowledged. A bad record followed by good
 ones is corruption, not a torn tail, and refuses to open rather than drop data silently.
 
@@ -28,115 +25,33 @@ import contextlib
 import errno
 import fcntl
 import logging
-import math
 import os
 import re
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from rec_service.core.durable_log import (
+    LogCorrupted,
+    LoggedRating,
+    NewRating,
+    decode_record,
+    encode_record,
+)
 from rec_service.core.errors import Unavailable
-from rec_service.core.validation import id_problem
 
 log = logging.getLogger(__name__)
 
 SEGMENT_RE = re.compile(r"ratings-(\d{8})\.log")
 
 
-class LogCorrupted(RuntimeError):
-    """A record in the middle of the log fails its checksum: the log needs an operator."""
-
-
 class LogInUse(RuntimeError):
     """Another process (a running server) owns the log directory."""
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedRating:
-    """One accepted rating as logged. position orders records: (segment, byte offset)."""
-
-    user_id: str
-    movie_id: str
-    rating: float
-    event_us: int
-    accepted_us: int
-    position: tuple[int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class NewRating:
-    """A validated rating waiting to be logged."""
-
-    user_id: str
-    movie_id: str
-    rating: float
-    event_us: int | None  # None: the acceptance time
-
-
-class DurableLog(Protocol):
-    """What ingestion, replay and retrain need of a rating log: this file log, or the JetStream
-    stream replicas share (rec_service/app/jetstream_log.py). Positions are (segment, offset)
-    here and (stream sequence, index in the message) there; both order records."""
-
-    name: str  # what TrainingData.log calls it: positions of one log mean nothing in another
-    on_fsync: Callable[[float], None] | None
-    skipped_records: int  # lines read that were not valid ratings, skipped (never applied)
-
-    def append(self, ratings: Sequence[NewRating], accepted_us: int) -> list[LoggedRating]: ...
-
-    def rotate(self) -> tuple[int, int]: ...
-
-    def advance_past(self, number: int) -> None: ...
-
-    def delete_through(self, number: int) -> list[int]: ...
-
-    def end_position(self) -> tuple[int, int]: ...
-
-    def size_bytes(self) -> int: ...
-
-    def read(
-        self,
-        after_segment: int = 0,
-        start: tuple[int, int] = (0, 0),
-        end: tuple[int, int] | None = None,
-    ) -> Iterator[LoggedRating]: ...
-
-    def close(self) -> None: ...
-
-
 def segment_name(number: int) -> str:
     return f"ratings-{number:08d}.log"
-
-
-def encode_record(accepted_us: int, event_us: int, user: str, movie: str, rating: float) -> bytes:
-    body = f"{accepted_us}\t{event_us}\t{user}\t{movie}\t{rating!r}"
-    return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
-
-
-def decode_record(line: bytes, position: tuple[int, int]) -> LoggedRating | None:
-    """The record of a complete line, or None when its checksum, shape or values are wrong
-    (a log another publisher can write must not crash or mislead its readers)."""
-    text = line.decode("ascii", errors="replace").rstrip("\n")
-    body, _, crc = text.rpartition("\t")
-    if not crc or f"{zlib.crc32(body.encode()):08x}" != crc:
-        return None
-    parts = body.split("\t")
-    if len(parts) != 5:
-        return None
-    accepted, event, user, movie, rating = parts
-    if id_problem(user) is not None or id_problem(movie) is not None:
-        return None
-    try:
-        value, event_us, accepted_us = float(rating), int(event), int(accepted)
-    except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
-    return LoggedRating(user, movie, value, event_us, accepted_us, position)
 
 
 def _os_reason(exc: OSError) -> str:

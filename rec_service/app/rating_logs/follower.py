@@ -16,9 +16,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from rec_service.app.jetstream_log import JetStreamLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog
+from rec_service.core.durable_log import LoggedRating
 from rec_service.core.errors import Unavailable
-from rec_service.core.rating_log import LoggedRating
 
 log = logging.getLogger(__name__)
 

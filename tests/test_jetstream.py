@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rec_service.app.jetstream_log import JetStreamLog, LogUnreachable, _chunks, _records
+from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable, _chunks, _records
+from rec_service.core.durable_log import NewRating, encode_record
 from rec_service.core.errors import Unavailable
-from rec_service.core.rating_log import NewRating, encode_record
 from rec_service.domain.model_types import RatingScale
 
 from .conftest import NatsServer
@@ -126,7 +126,7 @@ def test_an_outage_is_told_once_refused_clearly_and_recovered(
     log = JetStreamLog(nats_server.url, "OUTAGE_TEST", on_connection=changes.append)
     try:
         before = log.append(_ratings(3), accepted_us=1_000)
-        caplog.set_level(logging.INFO, logger="rec_service.app.jetstream_log")
+        caplog.set_level(logging.INFO, logger="rec_service.app.rating_logs.jetstream")
         nats_server.stop()
         _wait_for(lambda: changes[-1] is False)
         time.sleep(3)  # a few of nats-py's reconnect attempts fail meanwhile
@@ -141,7 +141,7 @@ def test_an_outage_is_told_once_refused_clearly_and_recovered(
     finally:
         log.close()
     assert changes == [True, False, True]
-    said = [r for r in caplog.records if r.name == "rec_service.app.jetstream_log"]
+    said = [r for r in caplog.records if r.name == "rec_service.app.rating_logs.jetstream"]
     assert sum("disconnected" in r.getMessage() for r in said) == 1
     assert sum("reconnected" in r.getMessage() for r in said) == 1
     assert len([r for r in said if r.levelno >= logging.WARNING]) <= 3  # the reason once
