@@ -50,7 +50,13 @@ def test_sql_rows_print_whole_numbers_as_integers() -> None:
     values = list_values(row)
     assert values == ["414", 2698, 3.5, None] and isinstance(values[1], int)
     assert table(["user_id", "n", "mean", "x"], [values]).splitlines() == [
-        "user_id  n     mean  x",
-        "-------  ----  ----  ----",
-        "414      2698  3.5   NULL",
+        "| user_id | n    | mean | x    |",
+        "|---------|------|------|------|",
+        "| 414     | 2698 | 3.5  | NULL |",
     ]
+
+
+def test_table_cells_never_drive_the_terminal() -> None:
+    shown = table(["title"], [["Red\x1b[31m\x07 [bold]Film[/]"]])
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "Red\\x1b[31m\\x07 [bold]Film[/]" in shown  # escaped, and no markup applied

@@ -3,13 +3,20 @@ request, with counts as integers (protobuf's JSON mapping writes int64 as string
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def as_plain(message: Message) -> dict[str, Any]:
@@ -68,16 +75,31 @@ def key_values(plain: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]
 
 
 def table(columns: list[str], rows: list[list[Any]]) -> str:
-    """Columns aligned under their headers."""
-    cells = [[str(c) for c in columns]] + [
-        ["NULL" if v is None else str(v) for v in row] for row in rows
-    ]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """Columns aligned under their headers, as a Markdown table (plain ASCII, so it pipes and
+    pastes anywhere)."""
+    drawn = Table(*map(_printable, columns), box=box.MARKDOWN, highlight=False)
+    for row in rows:
+        drawn.add_row(*("NULL" if v is None else _printable(str(v)) for v in row))
+    return _render(drawn)
 
 
 def key_value_table(rows: list[tuple[str, str]]) -> str:
-    width = max((len(k) for k, _ in rows), default=0)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+    """Names in one column, values in the next."""
+    drawn = Table.grid(padding=(0, 2))
+    drawn.add_column()
+    drawn.add_column()
+    for key, value in rows:
+        drawn.add_row(_printable(key), _printable(value))
+    return _render(drawn)
+
+
+def _printable(text: str) -> str:
+    """Control characters shown as escapes: a value (a movie title, a query's result) never
+    drives the operator's terminal."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _render(drawn: Table) -> str:
+    out = io.StringIO()
+    Console(file=out, width=10_000, color_system=None, markup=False, emoji=False).print(drawn)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()).strip("\n")

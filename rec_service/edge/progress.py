@@ -1,8 +1,8 @@
 """Stage-by-stage progress of a long job (train, a retrain followed from the CLI).
 
-On a terminal: one line redrawn in place, twice a second: the stage's number and name, a bar
-of the share done, the time elapsed and, once a share is done, the time left at the pace so
-far. Anywhere else (CI, containers, a pipe): one plain line per stage, with the time the last
+On a terminal: a live line drawn by rich, redrawn twice a second: the stage's number and name,
+a bar of the share done, the time elapsed and, once a share is done, the time left at the pace
+so far. Anywhere else (CI, containers, a pipe): one plain line per stage, with the time the last
 one took, and no control characters, so logs stay readable. Spark's own console progress bar
 is off in every session (spark_store/session.py), so nothing else draws on the line.
 """
@@ -13,14 +13,28 @@ import threading
 import time
 from typing import TextIO
 
-BAR_WIDTH = 24
-REDRAW_S = 0.5
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+from rich.text import Text
+
+REDRAW_PER_S = 2
 
 
 def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class _Times(ProgressColumn):
+    """Elapsed, and the time left at the pace so far (the job's, not rich's recent speed: a
+    stage's share is known only when it ends)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        done = task.completed
+        left = f", ~{clock(elapsed / done - elapsed)} left" if done > 0 else ""
+        return Text(f"{clock(elapsed)} elapsed{left}")
 
 
 class StageProgress:
@@ -38,11 +52,19 @@ class StageProgress:
         self.number = 0
         self.done = 0.0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._bar: Progress | None = None
         if self.terminal:
-            self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
-            self._ticker.start()
+            self._bar = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(bar_width=24),
+                TextColumn("{task.percentage:>3.0f}%"),
+                _Times(),
+                console=Console(file=out, force_terminal=True, highlight=False),
+                refresh_per_second=REDRAW_PER_S,
+                transient=True,  # the finish line replaces it
+            )
+            self._task = self._bar.add_task(self._prefix(), total=1.0)
+            self._bar.start()
 
     def stage(self, name: str, done: float | None = None) -> None:
         with self._lock:
@@ -52,8 +74,10 @@ class StageProgress:
             self.current, self._stage_started = name, now
             self.number = self.stages.index(name) + 1 if name in self.stages else self.number + 1
             self.done = (self.number - 1) / len(self.stages) if done is None else done
-            if self.terminal:
-                self._draw()
+            if self._bar is not None:
+                description = f"{self._prefix()}[{self.number}/{len(self.stages)}] {name}"
+                self._bar.update(self._task, description=description, completed=self.done)
+                self._bar.refresh()
             else:
                 after = f" ({previous} took {took:.1f} s)" if previous else ""
                 self.out.write(f"{self._prefix()}stage {self.number}/{len(self.stages)}: "
@@ -61,34 +85,15 @@ class StageProgress:
                 self.out.flush()
 
     def finish(self, outcome: str = "done") -> None:
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join()
+        if self._bar is not None:
+            self._bar.stop()
         with self._lock:
             now = time.monotonic()
             last = (
                 f", {self.current} took {now - self._stage_started:.1f} s" if self.current else ""
             )
-            line = f"{self._prefix()}{outcome} in {now - self.started:.1f} s{last}"
-            self.out.write(("\r\x1b[K" + line + "\n") if self.terminal else line + "\n")
+            self.out.write(f"{self._prefix()}{outcome} in {now - self.started:.1f} s{last}\n")
             self.out.flush()
 
     def _prefix(self) -> str:
         return f"{self.title}: " if self.title else ""
-
-    def _tick(self) -> None:
-        while not self._stop.wait(REDRAW_S):
-            with self._lock:
-                self._draw()
-
-    def _draw(self) -> None:
-        elapsed = time.monotonic() - self.started
-        filled = round(self.done * BAR_WIDTH)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        left = f", ~{clock(elapsed / self.done - elapsed)} left" if self.done > 0 else ""
-        line = (
-            f"{self._prefix()}[{self.number}/{len(self.stages)}] {self.current} "
-            f"[{bar}] {self.done:4.0%} {clock(elapsed)} elapsed{left}"
-        )
-        self.out.write("\r\x1b[K" + line)
-        self.out.flush()
