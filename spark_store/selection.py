@@ -151,18 +151,7 @@ def select(
     notes: list[str] = []  # what a candidate could not cover
     co: CoRatings | None = None
     try:
-        popularity = holdout.popularity()
-        chooser.measure(
-            "popularity",
-            popularity,
-            dataclasses.replace(base, blend_als_weight=0.0, blend_popularity_weight=1.0),
-        )
-        als = _cached(als_scorer(*holdout.factors(base.ranking)))
-        chooser.measure(
-            "implicit ALS",
-            als,
-            dataclasses.replace(base, blend_als_weight=1.0, blend_popularity_weight=0.0),
-        )
+        als = _measure_baselines(chooser, holdout, base)
         log.info("tuning: popularity and ALS measured at %.1f s", limit.elapsed())
         co = holdout.co_ratings(base)
         log.info("tuning: co-ratings counted at %.1f s", limit.elapsed())
@@ -174,54 +163,7 @@ def select(
             else:
                 scorer = served_scorer(holdout, serving, co, tuning.ease_max_items, (base, als))
                 chooser.measure(describe_ranker(serving), scorer, serving)
-        models = _item_models(base, holdout)[: tuning.item_models]
-        rated = int(np.count_nonzero(holdout.counts))
-        if rated > tuning.ease_max_items and any(m.kind == "ease" for m in models):
-            notes.append(
-                f"EASE^R: {rated} rated movies, above ease_max_items {tuning.ease_max_items}; "
-                f"fitted on the {tuning.ease_max_items} most rated"
-            )
-        # Each item model alone; only the best `blended_models` of them are kept (their
-        # links held, the others released at once) and blended: a blend of a weak model
-        # does not beat the blend of a strong one, and blends are most of the scorings.
-        strongest: list[tuple[float, int, ItemScorer, ModelSettings]] = []
-        for order, model in enumerate(models):
-            if limit.hit():
-                skipped.append(f"{model.describe()}: {limit.reason()}")
-                continue
-            fitted = limit.elapsed()
-            links = co.links(model, tuning.ease_max_items)
-            settings = dataclasses.replace(
-                base,
-                item_model=model.kind,
-                item_model_param=model.param,
-                item_model_links=model.neighbours,
-                blend_als_weight=0.0,
-                blend_popularity_weight=0.0,
-            )
-            ndcg = chooser.measure(model.describe(), _item_scorer(links), settings)
-            strongest.append((ndcg, -order, links, settings))
-            strongest = sorted(strongest, key=lambda s: s[:2], reverse=True)
-            strongest = strongest[: tuning.blended_models]
-            log.info("tuning: %s measured in %.1f s", model.describe(), limit.elapsed() - fitted)
-        for _, _, links, settings in strongest:
-            if limit.hit():
-                skipped.append(f"the blends of {describe_ranker(settings)}: {limit.reason()}")
-                continue
-            scored = limit.elapsed()
-            _blends(
-                chooser,
-                links,
-                als,
-                holdout.counts,
-                dataclasses.replace(settings, blend_als_weight=base.blend_als_weight),
-            )
-            log.info(
-                "tuning: the blends of %s scored in %.1f s",
-                describe_ranker(settings),
-                limit.elapsed() - scored,
-            )
-        del strongest
+        _measure_item_models(chooser, holdout, co, als, base, tuning, limit, skipped, notes)
         co.release()  # its driver memory is not wanted while PredictRating's ALS fits run
         co = None
         # A retrain starts PredictRating's search from the serving settings, which it then
@@ -259,6 +201,86 @@ def select(
         notes=notes,
         one_se_pick=(old_rule.name, rating.applied(old_rule.settings)),
     )
+
+
+def _measure_baselines(chooser: _Chooser, holdout: RankingHoldout, base: ModelSettings) -> Scorer:
+    """Popularity and the configured implicit ALS alone, the floor every pick must reach;
+    returns the ALS scorer, which the blends reuse."""
+    chooser.measure(
+        "popularity",
+        holdout.popularity(),
+        dataclasses.replace(base, blend_als_weight=0.0, blend_popularity_weight=1.0),
+    )
+    als = _cached(als_scorer(*holdout.factors(base.ranking)))
+    chooser.measure(
+        "implicit ALS",
+        als,
+        dataclasses.replace(base, blend_als_weight=1.0, blend_popularity_weight=0.0),
+    )
+    return als
+
+
+def _measure_item_models(
+    chooser: _Chooser,
+    holdout: RankingHoldout,
+    co: CoRatings,
+    als: Scorer,
+    base: ModelSettings,
+    tuning: TuningSettings,
+    limit: TuningLimit,
+    skipped: list[str],
+    notes: list[str],
+) -> None:
+    """The first `tuning.item_models` item-item models alone, then the best
+    `tuning.blended_models` of them blended with ALS and popularity; what the limit left is
+    added to `skipped`, what a model could not cover to `notes`."""
+    models = _item_models(base, holdout)[: tuning.item_models]
+    rated = int(np.count_nonzero(holdout.counts))
+    if rated > tuning.ease_max_items and any(m.kind == "ease" for m in models):
+        notes.append(
+            f"EASE^R: {rated} rated movies, above ease_max_items {tuning.ease_max_items}; "
+            f"fitted on the {tuning.ease_max_items} most rated"
+        )
+    # Each item model alone; only the best `blended_models` of them are kept (their
+    # links held, the others released at once) and blended: a blend of a weak model
+    # does not beat the blend of a strong one, and blends are most of the scorings.
+    strongest: list[tuple[float, int, ItemScorer, ModelSettings]] = []
+    for order, model in enumerate(models):
+        if limit.hit():
+            skipped.append(f"{model.describe()}: {limit.reason()}")
+            continue
+        fitted = limit.elapsed()
+        links = co.links(model, tuning.ease_max_items)
+        settings = dataclasses.replace(
+            base,
+            item_model=model.kind,
+            item_model_param=model.param,
+            item_model_links=model.neighbours,
+            blend_als_weight=0.0,
+            blend_popularity_weight=0.0,
+        )
+        ndcg = chooser.measure(model.describe(), _item_scorer(links), settings)
+        strongest.append((ndcg, -order, links, settings))
+        strongest = sorted(strongest, key=lambda s: s[:2], reverse=True)
+        strongest = strongest[: tuning.blended_models]
+        log.info("tuning: %s measured in %.1f s", model.describe(), limit.elapsed() - fitted)
+    for _, _, links, settings in strongest:
+        if limit.hit():
+            skipped.append(f"the blends of {describe_ranker(settings)}: {limit.reason()}")
+            continue
+        scored = limit.elapsed()
+        _blends(
+            chooser,
+            links,
+            als,
+            holdout.counts,
+            dataclasses.replace(settings, blend_als_weight=base.blend_als_weight),
+        )
+        log.info(
+            "tuning: the blends of %s scored in %.1f s",
+            describe_ranker(settings),
+            limit.elapsed() - scored,
+        )
 
 
 def _tuning_ratings(source: RatingSet, tuning: TuningSettings) -> tuple[RatingSet, str]:

@@ -32,6 +32,7 @@ from rec_service.app.telemetry import Telemetry
 from rec_service.app.wiring import list_store, open_rating_log, start_engine
 from rec_service.core.durable_log import DurableLog, LoggedRating
 from rec_service.core.ingest import Ingestor
+from rec_service.core.list_store import ListStore
 from rec_service.core.live_model import LiveModel
 from rec_service.core.loaded import Loaded
 from rec_service.core.recommender import Recommender, now_us
@@ -124,6 +125,19 @@ class LoadTimings:
         self.stages[name] = time.perf_counter() - started
         log.info("start-up: %s done in %.2f s", name, self.stages[name])
         return result
+
+
+@dataclass(frozen=True)
+class _StageResults:
+    """What start-up's data stages built, before the serving parts are put together."""
+
+    rating_log: DurableLog
+    catalogue: Catalogue
+    generation: Generation
+    activity: ActivityStore
+    live: LiveModel
+    replayed_through: tuple[int, int]
+    lists: ListStore
 
 
 class Service:
@@ -222,10 +236,18 @@ class Service:
 
     def load(self) -> Recommender:
         """Runs every start-up stage and flips health to SERVING."""
-        cfg = self.config
-        t = self.timings
         started = time.perf_counter()
         engine = self.start_spark()
+        built = self._run_stages(engine)
+        recommender, retrainer = self._assemble(engine, built)
+        self._go_live(started, recommender, retrainer)
+        return recommender
+
+    def _run_stages(self, engine: SparkEngine) -> _StageResults:
+        """Start-up's data stages, timed: the log, the catalogue, the model (trained if
+        missing), its tables, the replay of the log since its cut and the precomputed lists."""
+        cfg = self.config
+        t = self.timings
         rating_log: DurableLog = t.run(  # type: ignore[assignment]
             "open rating log", lambda: open_rating_log(cfg, self._log_connection)
         )
@@ -256,7 +278,7 @@ class Service:
             for record in chunk:
                 activity.record_activity(record.user_id, record.accepted_us)
 
-        replayed_through = t.run(
+        replayed_through: tuple[int, int] = t.run(  # type: ignore[assignment]
             "replay rating log", lambda: replay(rating_log, live, on_chunk=replayed_activity)
         )
         log.info("replayed %d logged ratings since the model's data cut", live.rating_count)
@@ -266,10 +288,19 @@ class Service:
             lambda: lists.load_bulk(precompute(engine, cfg, generation)),
         )
         log.info("precomputed %s lists for the most active users", count)
+        return _StageResults(
+            rating_log, catalogue, generation, activity, live, replayed_through, lists
+        )
+
+    def _assemble(self, engine: SparkEngine, built: _StageResults) -> tuple[Recommender, Retrainer]:
+        """The serving parts over what the stages built, handed to the servicers."""
+        cfg = self.config
+        rating_log, catalogue, generation = built.rating_log, built.catalogue, built.generation
+        live, lists, activity = built.live, built.lists, built.activity
         recommender = Recommender(
             live, lists, activity, cfg.serving.list_length, self.telemetry.recompute_seconds.observe
         )
-        replica = self._replica(rating_log, recommender, replayed_through[0])  # type: ignore[index]
+        replica = self._replica(rating_log, recommender, built.replayed_through[0])
         ingestor = Ingestor(
             rating_log,
             recommender,
@@ -324,6 +355,11 @@ class Service:
                 lambda: self.flush(counts=True),
             )
         )
+        return recommender, retrainer
+
+    def _go_live(self, started: float, recommender: Recommender, retrainer: Retrainer) -> None:
+        """The write-back and retrain schedule started, health SERVING, the JVM watched."""
+        live = recommender.live
         self._writer = threading.Thread(
             target=self._write_back, name="movierec-writeback", daemon=True
         )
@@ -337,7 +373,6 @@ class Service:
         self._log_connection(self._log_reachable)
         threading.Thread(target=self._watch_jvm, name="movierec-jvm-watch", daemon=True).start()
         log.info("serving model %s (start-up %.1f s)", live.version, self.timings.stages["total"])
-        return recommender
 
     def _watch_jvm(self) -> None:
         """The Spark JVM is part of this process's health: once it is gone (died, killed by the
