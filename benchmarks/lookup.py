@@ -164,7 +164,7 @@ def synthetic_model(users: int, rank: int = 10) -> ServingModel:
             bias=BiasParams(),
         ),
         neighbours=no_links,
-        ranking_links=no_links,
+        item_item=no_links,
         blend_als_weight=1.0,
         blend_popularity_weight=0.0,
         item_genre_bits=np.ones(items, dtype=np.int64),

@@ -234,5 +234,5 @@ def cf_scorer(neighbours: ItemScorer) -> Scorer:
     return lambda _u, rated: neighbours.scores(rated, neighbours.items)
 
 
-def blend_scorer(als: Scorer, cf: Scorer, als_weight: float) -> Scorer:
-    return lambda u, rated: blend(als(u, rated), cf(u, rated), als_weight)
+def blend_scorer(als: Scorer, item_item: Scorer, als_weight: float) -> Scorer:
+    return lambda u, rated: blend(als(u, rated), item_item(u, rated), als_weight)

@@ -9,7 +9,7 @@ Layout (written to a temporary sibling, then renamed, so a crash never leaves ha
   rating/         explicit ALS on the bias residuals, for PredictRating (ALSModel.save)
   biases.npz      global mean, user biases, movie biases of the rating model
   item_cf.npz     (item, neighbour, similarity) arrays: Item-CF cosine neighbours
-  ranking_links.npz  the same for the ranker's item-item model, when it is not item_cf
+  ranking_links.npz  the same for the ranker's item-item part, when it is not item_cf
                   (RP3beta or EASE^R, chosen by tuning)
   metadata.json's "tuning": the ranker chosen, every candidate's validation figures, the time
 Any Spark job can load the ALS models; the link arrays load with NumPy alone. model_dir is a
@@ -44,7 +44,9 @@ from spark_store.models import TrainedModels, collect_arrays
 FORMAT = 3
 
 ITEM_CF = "item_cf.npz"
-RANKING_LINKS = "ranking_links.npz"  # absent when the ranker uses the Item-CF table
+# The ranker's item-item part; absent when it is the Item-CF table. The file keeps the name
+# it had before the part was called item_item, so saved models still load.
+ITEM_ITEM = "ranking_links.npz"
 
 
 def model_exists(spark: SparkSession | None, model_dir: str) -> bool:
@@ -96,8 +98,8 @@ def _write_model(
     trained.ranking.write().overwrite().save(staging.child("ranking"))
     trained.rating.write().overwrite().save(staging.child("rating"))
     save_links(trained.neighbours, staging, ITEM_CF)
-    if trained.ranking_links is not None:
-        save_links(trained.ranking_links, staging, RANKING_LINKS)
+    if trained.item_item is not None:
+        save_links(trained.item_item, staging, ITEM_ITEM)
     biases = trained.biases
     _write_arrays(staging, "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
     staging.write_text("user_ids.json", json.dumps(trained.user_ids))
@@ -159,12 +161,14 @@ def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
     biases = _part(root, "biases.npz", lambda: _biases(root, len(user_ids), len(item_ids)))
     ranking = _part(root, "ranking", lambda: ALSModel.load(root.child("ranking")))
     rating = _part(root, "rating", lambda: ALSModel.load(root.child("rating")))
-    cf = _part(root, ITEM_CF, lambda: _links_file(root, ITEM_CF, len(item_ids)))
-    links = _part(root, RANKING_LINKS, lambda: load_links(root, RANKING_LINKS, len(item_ids)))
+    neighbours = _part(root, ITEM_CF, lambda: _links_file(root, ITEM_CF, len(item_ids)))
+    item_item = _part(root, ITEM_ITEM, lambda: load_links(root, ITEM_ITEM, len(item_ids)))
     arrays = _part(
         root,
         "ranking or rating",
-        lambda: collect_arrays(ranking, rating, biases, cf, len(user_ids), len(item_ids), links),
+        lambda: collect_arrays(
+            ranking, rating, biases, neighbours, len(user_ids), len(item_ids), item_item
+        ),
     )
     return FactorModel(
         version=meta["version"],

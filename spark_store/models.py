@@ -70,7 +70,7 @@ class TrainedModels:
     rating: ALSModel
     biases: Biases
     neighbours: ItemNeighbours  # Item-CF cosine
-    ranking_links: ItemScorer | None = None  # None: the ranker uses `neighbours`
+    item_item: ItemScorer | None = None  # None: the ranker uses `neighbours`
     tuning: dict[str, Any] | None = None  # the tuning record (retune.py) when tuning is on
     implicit_weight: float = 1.0  # an interaction without a rating, in the ranking ALS
 
@@ -118,10 +118,10 @@ def train_models(
     ease_max_items = (tuning or TuningSettings()).ease_max_items
     checkpoint()
     neighbours = cosine_links(co, settings.cf_neighbours)
-    ranking_links = None
+    item_item = None
     if not settings.ranking_uses_cf_neighbours:
         model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
-        ranking_links = co.links(model, ease_max_items)
+        item_item = co.links(model, ease_max_items)
     co.release()
     indexed.unpersist()
     fit_seconds = time.perf_counter() - started
@@ -137,7 +137,7 @@ def train_models(
         rating=rating,
         biases=biases,
         neighbours=neighbours,
-        ranking_links=ranking_links,
+        item_item=item_item,
         tuning=record,
         implicit_weight=weight,
     )
@@ -172,7 +172,7 @@ def collect_arrays(
     neighbours: ItemNeighbours,
     users: int,
     items: int,
-    ranking_links: ItemScorer | None = None,
+    item_item: ItemScorer | None = None,
 ) -> ModelArrays:
     ranking_users, ranking_items = factor_pair(ranking, users, items)
     rating_users, rating_items = factor_pair(rating, users, items)
@@ -183,5 +183,5 @@ def collect_arrays(
         rating_items=rating_items,
         biases=biases,
         neighbours=neighbours,
-        ranking_links=ranking_links,
+        item_item=item_item,
     )

@@ -51,7 +51,7 @@ def precompute_lists(
         .select("user_id", "features", "rated")
     )
     item_factors = spark.sparkContext.broadcast(model.arrays.ranking_items)
-    links = spark.sparkContext.broadcast(model.arrays.ranker_links)
+    item_item = spark.sparkContext.broadcast(model.arrays.ranker_item_item)
     counts = spark.sparkContext.broadcast(popularity)
     item_ids = spark.sparkContext.broadcast(model.item_ids)
     version = model.version
@@ -60,7 +60,7 @@ def precompute_lists(
 
     def score_partition(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         items = item_factors.value
-        cf = links.value
+        ranker_item_item = item_item.value
         popular = counts.value
         ids = item_ids.value
         batch: list[Any] = []
@@ -73,7 +73,7 @@ def precompute_lists(
                 if als_weight < 1.0:
                     user_scores = ranking.blend(
                         user_scores,
-                        cf.scores(exclude, len(user_scores)),
+                        ranker_item_item.scores(exclude, len(user_scores)),
                         als_weight,
                         popular,
                         popularity_weight,

@@ -70,7 +70,7 @@ def test_bias_aware_fold_in_gives_the_trained_bias_and_factors(spark: SparkSessi
         trained.neighbours,
         len(trained.user_ids),
         len(trained.item_ids),
-        trained.ranking_links,
+        trained.item_item,
     )
     rating = RatingModel(
         mean=arrays.biases.mean,

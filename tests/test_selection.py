@@ -94,8 +94,8 @@ def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None
     assert trained.tuning["chosen"] in {row["ranker"] for row in trained.tuning["candidates"]}
     assert trained.settings.item_model in ("cosine", "rp3beta", "ease")
     if not trained.settings.ranking_uses_cf_neighbours:
-        assert trained.ranking_links is not None
-        assert trained.ranking_links.scores(np.arange(3), len(trained.item_ids)).any()
+        assert trained.item_item is not None
+        assert trained.item_item.scores(np.arange(3), len(trained.item_ids)).any()
     untuned = train_models(spark, two_tastes(spark), SMALL, tuning=TuningSettings(enabled=False))
     assert untuned.tuning is None and untuned.settings == SMALL
 

@@ -80,7 +80,7 @@ def test_model_directory_round_trip(trained, spark: SparkSession) -> None:  # ty
     neighbours = loaded.arrays.neighbours
     np.testing.assert_array_equal(neighbours.neighbour, result.neighbours.neighbour)
     np.testing.assert_array_equal(neighbours.similarity, result.neighbours.similarity)
-    assert loaded.arrays.ranking_links is None  # cosine ranker: the Item-CF table itself
+    assert loaded.arrays.item_item is None  # cosine ranker: the Item-CF table itself
     assert all(len(neighbours.neighbours(j)[0]) <= 3 for j in range(len(loaded.item_ids)))
     assert loaded.settings == result.settings
     # Saving again replaces it atomically with a new version and leaves no staging dirs.
@@ -150,9 +150,9 @@ def trained_ease(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):
 def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, spark) -> None:  # type: ignore[no-untyped-def]
     _, _, result, model_dir, _ = trained_rp3beta
     loaded = model_files.load_model(spark, str(model_dir))
-    links = loaded.arrays.ranking_links
-    assert result.ranking_links is not None and links is not None
-    np.testing.assert_array_equal(links.neighbour, result.ranking_links.neighbour)
+    links = loaded.arrays.item_item
+    assert result.item_item is not None and links is not None
+    np.testing.assert_array_equal(links.neighbour, result.item_item.neighbour)
     assert links.neighbour.size and not np.array_equal(
         loaded.arrays.neighbours.similarity[: links.similarity.size], links.similarity
     )
@@ -162,12 +162,10 @@ def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, 
 def test_ease_weights_are_saved_and_loaded_whole(trained_ease, spark) -> None:  # type: ignore[no-untyped-def]
     _, _, result, model_dir, _ = trained_ease
     loaded = model_files.load_model(spark, str(model_dir))
-    weights = loaded.arrays.ranking_links
-    assert isinstance(weights, DenseItemWeights) and isinstance(
-        result.ranking_links, DenseItemWeights
-    )
-    np.testing.assert_array_equal(weights.kept, result.ranking_links.kept)
-    np.testing.assert_array_equal(weights.weights, result.ranking_links.weights)
+    weights = loaded.arrays.item_item
+    assert isinstance(weights, DenseItemWeights) and isinstance(result.item_item, DenseItemWeights)
+    np.testing.assert_array_equal(weights.kept, result.item_item.kept)
+    np.testing.assert_array_equal(weights.weights, result.item_item.weights)
     assert weights.weights.shape == (len(loaded.item_ids),) * 2  # every rated movie
 
 
@@ -195,7 +193,7 @@ def test_bulk_precompute_matches_the_per_read_ranking(
         arrays = model.arrays
         blended = blend(
             arrays.ranking_items @ arrays.ranking_users[u],
-            arrays.ranker_links.scores(rated, len(model.item_ids)),
+            arrays.ranker_item_item.scores(rated, len(model.item_ids)),
             model.settings.blend_als_weight,
             counts,
             model.settings.blend_popularity_weight,

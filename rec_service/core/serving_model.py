@@ -84,7 +84,7 @@ class ServingModel:
     item_factors: np.ndarray
     rating: RatingModel  # the bias-aware ALS (PredictRating)
     neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
-    ranking_links: ItemScorer  # the ranker's item-item part (may be `neighbours` itself)
+    item_item: ItemScorer  # the ranker's item-item part (may be `neighbours` itself)
     blend_als_weight: float
     blend_popularity_weight: float
     item_genre_bits: np.ndarray  # int64 per model item
@@ -152,7 +152,7 @@ class ServingModel:
                 bias=settings.bias,
             ),
             neighbours=arrays.neighbours,
-            ranking_links=arrays.ranker_links,
+            item_item=arrays.ranker_item_item,
             blend_als_weight=settings.blend_als_weight,
             blend_popularity_weight=settings.blend_popularity_weight,
             item_genre_bits=bits,
@@ -206,7 +206,7 @@ class ServingModel:
             item_factors=factors,
             rating=rating,
             neighbours=self.neighbours.with_items(len(item_ids)),
-            ranking_links=self.ranking_links.with_items(len(item_ids)),
+            item_item=self.item_item.with_items(len(item_ids)),
             item_genre_bits=bits,
             item_rating_count=counts,
             popularity=_popularity(counts),
@@ -233,7 +233,7 @@ class ServingModel:
             return als
         return blend(
             als,
-            self.ranking_links.scores(rated, len(als)),
+            self.item_item.scores(rated, len(als)),
             self.blend_als_weight,
             self.item_rating_count,
             self.blend_popularity_weight,

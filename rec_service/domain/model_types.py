@@ -229,11 +229,11 @@ class ModelArrays:
     rating_items: np.ndarray  # float32 (items, rating rank)
     biases: Biases
     neighbours: ItemNeighbours  # Item-CF cosine: similar movies and explanations
-    ranking_links: ItemScorer | None = None  # the ranker's item-item part; None: neighbours
+    item_item: ItemScorer | None = None  # the ranker's item-item part; None: neighbours
 
     @property
-    def ranker_links(self) -> ItemScorer:
-        return self.ranking_links if self.ranking_links is not None else self.neighbours
+    def ranker_item_item(self) -> ItemScorer:
+        return self.item_item if self.item_item is not None else self.neighbours
 
 
 @dataclass(frozen=True)

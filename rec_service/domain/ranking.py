@@ -166,7 +166,7 @@ ItemScorer = ItemNeighbours | DenseItemWeights
 
 def blend(
     als: np.ndarray,
-    cf: np.ndarray,
+    item_item: np.ndarray,
     als_weight: float,
     popularity: np.ndarray | None = None,
     popularity_weight: float = 0.0,
@@ -174,12 +174,12 @@ def blend(
     """als_weight * ALS score + popularity_weight * popularity + the rest * item-item score,
     each first divided by its largest magnitude for this user, so a weight means the same for
     every user. A part with weight 0 is not computed into the sum."""
-    cf_weight = 1.0 - als_weight - popularity_weight
+    item_item_weight = 1.0 - als_weight - popularity_weight
     total = np.zeros(len(als), dtype=np.float64)
     if als_weight:
         total += als_weight * _unit(als)
-    if cf_weight > 1e-12:
-        total += cf_weight * _unit(cf)
+    if item_item_weight > 1e-12:
+        total += item_item_weight * _unit(item_item)
     if popularity_weight and popularity is not None:
         total += popularity_weight * _unit(popularity[: len(als)].astype(np.float64))
     return total
