@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -159,8 +159,9 @@ class NatsServer:
     """A nats-server of a test's own, JetStream on, storing under `store`; it can be stopped
     and started again on the same port with the same store (an outage)."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, options: Sequence[str] = ()) -> None:
         self.store = store
+        self.options = list(options)  # more nats-server flags: TLS, users
         self.port = free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -169,7 +170,7 @@ class NatsServer:
         with open(self.store / "nats.log", "ab") as log:  # the child keeps its own copy
             self.proc = subprocess.Popen(
                 [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
-                 str(self.store / "js")],
+                 str(self.store / "js"), *self.options],
                 stdout=log,
                 stderr=log,
             )  # fmt: skip

@@ -5,6 +5,7 @@ checksum is refused. NATS stopped and started under it, and not there at start."
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -15,11 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from rec_service.app import config
+from rec_service.app.config import LogSettings
 from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable, _chunks, _records
+from rec_service.app.wiring import nats_access
 from rec_service.core.durable_log import NewRating, encode_record
 from rec_service.core.errors import Unavailable
 from rec_service.domain.model_types import RatingScale
 
+from .certs import Authority
 from .conftest import NatsServer
 
 
@@ -169,3 +174,62 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_nats_server_with_tls_and_a_password_takes_only_this_service(tmp_path: Path) -> None:
+    """NATS configured as in production: TLS with client certificates verified, and a user
+    with a password. The service's access (from a file, as wiring reads it) writes and reads;
+    a wrong password and a missing client certificate are refused, naming the URL."""
+    authority = Authority(tmp_path / "pki", "nats-ca")
+    server, client = authority.issue("nats", server=True), authority.issue("svc", server=False)
+    nats = NatsServer(
+        tmp_path,
+        ["--tls", "--tlscert", str(server.cert), "--tlskey", str(server.key), "--tlsverify",
+         "--tlscacert", str(authority.cert), "--user", "movierec", "--pass", "s3cret"],
+    )  # fmt: skip
+    nats.start()
+    try:
+        (tmp_path / "password").write_text("s3cret\n")
+        settings = LogSettings(
+            nats_url=nats.url,
+            nats_tls_ca_file=str(authority.cert),
+            nats_tls_cert_file=str(client.cert),
+            nats_tls_key_file=str(client.key),
+            nats_user="movierec",
+            nats_password_file=str(tmp_path / "password"),
+        )
+        access = nats_access(settings, environ={})
+        log = JetStreamLog(nats.url, "SECURE_TEST", connect_timeout_s=20, access=access)
+        try:
+            written = log.append(_ratings(2), accepted_us=1_000)
+            assert list(log.read()) == written
+        finally:
+            log.close()
+        wrong = dataclasses.replace(access, password="guess")
+        with pytest.raises(LogUnreachable, match=re.escape(nats.url)) as refused:
+            JetStreamLog(nats.url, "SECURE_TEST", connect_timeout_s=3, access=wrong)
+        assert "authorization" in str(refused.value).lower()
+        no_cert = dataclasses.replace(access, tls_cert_file="", tls_key_file="")
+        with pytest.raises(LogUnreachable, match=re.escape(nats.url)):
+            JetStreamLog(nats.url, "SECURE_TEST", connect_timeout_s=3, access=no_cert)
+    finally:
+        nats.stop()
+
+
+def test_nats_secrets_come_from_a_file_or_the_environment_never_both(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("  t0ken \n")
+    from_file = nats_access(LogSettings(nats_token_file=str(tmp_path / "token")), environ={})
+    assert from_file.token == "t0ken" and "t0ken" not in repr(from_file)
+    from_env = nats_access(LogSettings(), environ={"MOVIEREC_NATS_TOKEN": "e"})
+    assert from_env.token == "e"
+    with pytest.raises(ValueError, match="not both"):
+        nats_access(
+            LogSettings(nats_token_file=str(tmp_path / "token")),
+            environ={"MOVIEREC_NATS_TOKEN": "e"},
+        )
+    with pytest.raises(ValueError, match="cannot be read"):
+        nats_access(LogSettings(nats_password_file=str(tmp_path / "none")), environ={})
+    with pytest.raises(ValueError, match="one credential"):
+        nats_access(LogSettings(nats_user="u", nats_token_file=str(tmp_path / "token")), {})
+    nats_secrets = [s for s in config.SETTINGS if s.startswith("log_nats")]
+    assert nats_secrets and not any(s.endswith(("password", "token")) for s in nats_secrets)

@@ -400,6 +400,22 @@ class LogSettings:
     lease_ttl_s: float = 60.0
     """JetStream only: the retrain lease lapses this long after its holder stopped renewing
     it (a replica that died mid-retrain); the holder renews it every third of this."""
+    nats_tls_ca_file: str = ""
+    """CA (PEM) that NATS's certificate must chain to; set, the connection is TLS only."""
+    nats_tls_cert_file: str = ""
+    """Client certificate (PEM) for NATS's mutual TLS (verify in its tls block); with
+    nats_tls_key_file."""
+    nats_tls_key_file: str = ""
+    """The client certificate's private key (PEM)."""
+    nats_creds_file: str = ""
+    """A NATS .creds file (user JWT and nkey seed), for a decentralised-auth server."""
+    nats_user: str = ""
+    """User name for NATS; its password comes from nats_password_file or the environment
+    variable MOVIEREC_NATS_PASSWORD, never from a flag."""
+    nats_password_file: str = ""
+    """File holding the NATS user's password (surrounding blanks ignored)."""
+    nats_token_file: str = ""
+    """File holding a NATS token (or the environment variable MOVIEREC_NATS_TOKEN)."""
 
     def __post_init__(self) -> None:
         _one_of(self, "backend", ("file", "jetstream"))

@@ -5,13 +5,14 @@ jobs build theirs here; none of them owns what this returns until it takes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rec_service.app.config import Config
+from rec_service.app.config import Config, LogSettings
 from rec_service.app.list_stores.mysql import MySqlListStore
 from rec_service.app.rating_logs.file_log import RatingLog
-from rec_service.app.rating_logs.jetstream import JetStreamLog
+from rec_service.app.rating_logs.jetstream import JetStreamLog, NatsAccess
 from rec_service.core.durable_log import DurableLog
 from rec_service.core.list_store import ListStore
 from spark_store.engine import SparkEngine
@@ -34,6 +35,7 @@ def open_rating_log(
             config.log.replicas,
             config.log.connect_timeout_s,
             on_connection,
+            nats_access(config.log),
         )
     return RatingLog(Path(config.ingest.ingest_dir) / "log")
 
@@ -43,3 +45,41 @@ def list_store(config: Config, engine: SparkEngine) -> ListStore:
     if config.serving.list_store == "mysql":
         return MySqlListStore(config.mysql)
     return engine.list_store()
+
+
+# Secrets the NATS connection may take from the environment (no flag exists for them: a flag
+# shows in `ps`); the settings name files instead.
+NATS_PASSWORD_ENV = "MOVIEREC_NATS_PASSWORD"
+NATS_TOKEN_ENV = "MOVIEREC_NATS_TOKEN"
+
+
+def nats_access(log: LogSettings, environ: Mapping[str, str] | None = None) -> NatsAccess:
+    """The NATS connection's TLS and credential, secrets read from their files or the
+    environment; a file that cannot be read is named."""
+    environ = os.environ if environ is None else environ
+    return NatsAccess(
+        tls_ca_file=log.nats_tls_ca_file,
+        tls_cert_file=log.nats_tls_cert_file,
+        tls_key_file=log.nats_tls_key_file,
+        creds_file=log.nats_creds_file,
+        user=log.nats_user,
+        password=_secret(
+            log.nats_password_file, "log_nats_password_file", NATS_PASSWORD_ENV, environ
+        ),
+        token=_secret(log.nats_token_file, "log_nats_token_file", NATS_TOKEN_ENV, environ),
+    )
+
+
+def _secret(path: str, setting: str, variable: str, environ: Mapping[str, str]) -> str:
+    given = environ.get(variable, "")
+    if path and given:
+        raise ValueError(f"set {setting} or {variable}, not both")
+    if not path:
+        return given
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"{setting} {path!r} cannot be read: {exc.strerror}") from None
+    if not text:
+        raise ValueError(f"{setting} {path!r} is empty")
+    return text

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import nats
@@ -57,6 +59,51 @@ class LogUnreachable(RuntimeError):
     """NATS could not be reached at start-up within log_connect_timeout_s; names the URL."""
 
 
+@dataclass(frozen=True)
+class NatsAccess:
+    """How this process proves itself to NATS, so only the service writes its rating log:
+    TLS (a CA to check the server, and a client certificate for NATS's mutual TLS) and one
+    kind of credential (a .creds file, a user and password, or a token). Secrets arrive here
+    already read from files or the environment (app/wiring.py), never from a flag."""
+
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    creds_file: str = ""
+    user: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("log_nats_tls_cert_file and log_nats_tls_key_file go together")
+        kinds = [bool(self.creds_file), bool(self.user or self.password), bool(self.token)]
+        if sum(kinds) > 1:
+            raise ValueError("NATS takes one credential: a .creds file, a user, or a token")
+        if bool(self.user) != bool(self.password):
+            raise ValueError("a NATS user needs its password, and a password its user")
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_ca_file or self.tls_cert_file)
+
+    def connect_options(self) -> dict[str, Any]:
+        """nats.connect's keyword arguments for this access."""
+        options: dict[str, Any] = {}
+        if self.tls:
+            context = ssl.create_default_context(cafile=self.tls_ca_file or None)
+            if self.tls_cert_file:
+                context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
+            options["tls"] = context
+        if self.creds_file:
+            options["user_credentials"] = self.creds_file
+        if self.user:
+            options.update(user=self.user, password=self.password)
+        if self.token:
+            options["token"] = self.token
+        return options
+
+
 class JetStreamLog:
     """A JetStream stream as the rating log: append (durable on ack), cut, read back, follow."""
 
@@ -67,8 +114,10 @@ class JetStreamLog:
         replicas: int = 1,
         connect_timeout_s: float = 60.0,
         on_connection: Callable[[bool], None] | None = None,
+        access: NatsAccess | None = None,
     ) -> None:
         self.url = url
+        self._access = access or NatsAccess()
         self.stream = stream
         self.name = f"jetstream:{stream}"
         self.subject = f"movierec.ratings.{stream}"
@@ -114,6 +163,7 @@ class JetStreamLog:
                 reconnected_cb=self._reconnected,
                 error_cb=self._error,
                 closed_cb=self._disconnected,
+                **self._access.connect_options(),
             ),
             self._loop,
         )
