@@ -161,13 +161,16 @@ def test_a_failed_fsync_acknowledges_nothing_unsynced_and_recovers(
     again.close()
 
 
-def test_a_full_disk_refuses_writers_and_recovers_when_space_returns(small_fs: Path) -> None:
+def test_a_full_disk_refuses_writers_and_recovers_when_space_returns(
+    small_fs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A real 64 KiB filesystem: appends until it is full are acknowledged, the one that does
     not fit answers UNAVAILABLE naming ENOSPC and leaves nothing, and once space is freed
     ingestion goes on by itself; the log reopens with exactly what was acknowledged."""
     filler = small_fs / "filler"
     filler.write_bytes(b"\0" * 40_000)
-    log = RatingLog(small_fs / "log")
+    writable: list[bool] = []
+    log = RatingLog(small_fs / "log", on_writable=writable.append)
     acknowledged: list = []
     with pytest.raises(Unavailable, match="ENOSPC"):
         for batch in range(1000):
@@ -175,8 +178,12 @@ def test_a_full_disk_refuses_writers_and_recovers_when_space_returns(small_fs: P
     assert acknowledged
     with pytest.raises(Unavailable, match="ENOSPC"):  # still full
         log.append(_ratings(20, "again-"), accepted_us=5_000)
+    assert writable == [False]  # told once, not at every refused retry
     filler.unlink()
     acknowledged += log.append(_ratings(5, "after-"), accepted_us=6_000)
+    assert writable == [False, True]  # writers' health: back once an append is durable
+    said = [r.getMessage() for r in caplog.records if r.name.endswith("file_log")]
+    assert len(said) == 2 and "failed" in said[0] and "takes writes again" in said[1]
     log.close()
     again = RatingLog(small_fs / "log")
     assert list(again.read()) == acknowledged

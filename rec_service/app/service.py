@@ -390,8 +390,9 @@ class Service:
             return
 
     def _log_connection(self, reachable: bool) -> None:
-        """The rating log's connection changed (JetStream): writers' health follows it once
-        the service serves; reads are unaffected."""
+        """Whether the rating log can store ratings changed (NATS reachable, the file log's
+        disk taking writes): writers' health follows it once the service serves; reads are
+        unaffected."""
         self._log_reachable = reachable
         if self._ready.is_set() and self._load_error is None and not self._draining:
             status = health_pb2.HealthCheckResponse

@@ -26,8 +26,9 @@ def start_engine(config: Config) -> SparkEngine:
 def open_rating_log(
     config: Config, on_connection: Callable[[bool], None] | None = None
 ) -> DurableLog:
-    """The configured rating log: the file log under ingest_dir, or the shared JetStream one
-    (`on_connection` hears whether NATS is reachable, as that changes)."""
+    """The configured rating log: the file log under ingest_dir, or the shared JetStream one.
+    `on_connection` hears whether the log can store ratings, as that changes: NATS reachable,
+    or the file log's disk taking writes."""
     if config.log.backend == "jetstream":
         return JetStreamLog(
             config.log.nats_url,
@@ -37,7 +38,7 @@ def open_rating_log(
             on_connection,
             nats_access(config.log),
         )
-    return RatingLog(Path(config.ingest.ingest_dir) / "log")
+    return RatingLog(Path(config.ingest.ingest_dir) / "log", on_writable=on_connection)
 
 
 def list_store(config: Config, engine: SparkEngine) -> ListStore:

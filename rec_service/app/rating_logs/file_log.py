@@ -75,10 +75,19 @@ class RatingLog:
     # (LogCorrupted), never one it skips, unlike a shared stream other publishers can reach.
     skipped_records = 0
 
-    def __init__(self, directory: str | Path, sync: bool = True) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        sync: bool = True,
+        on_writable: Callable[[bool], None] | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self._sync = sync  # False only for benchmarks that measure the cost of fsync
         self.on_fsync: Callable[[float], None] | None = None  # seconds per fsync, for metrics
+        # Told False at the first failure and True once an append is durable again (writers'
+        # health follows it), not at every refused retry in between.
+        self._on_writable = on_writable
+        self._told_unwritable = False
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = 0  # bytes written to the active segment
@@ -192,6 +201,13 @@ class RatingLog:
             self._written = offset
             target = offset
         self._sync_through(number, target, epoch)
+        if self._told_unwritable:
+            with self._write_lock:
+                if self._told_unwritable and not self._failure:
+                    self._told_unwritable = False
+                    log.warning("rating log: %s takes writes again", self._path(self._active))
+                    if self._on_writable is not None:
+                        self._on_writable(True)
         return logged
 
     def _sync_through(self, number: int, target: int, epoch: int) -> None:
@@ -227,7 +243,7 @@ class RatingLog:
         `cut_to` and reopened; after an fsync, batches written since the last good one are
         refused (epoch). If even that fails, the log stays failed (appends repair first)."""
         reason = _os_reason(exc)
-        if not self._failure:
+        if not self._told_unwritable:  # once per outage, not at every refused retry
             log.warning(
                 "rating log: %s of %s failed (%s); nothing unsynced is acknowledged, and "
                 "ingestion answers UNAVAILABLE until the disk takes writes again",
@@ -236,6 +252,10 @@ class RatingLog:
                 reason,
             )
         self._failure = reason
+        if not self._told_unwritable:
+            self._told_unwritable = True
+            if self._on_writable is not None:
+                self._on_writable(False)
         if what == "an fsync":
             self._epoch += 1
         self._cut_back(cut_to)
@@ -263,7 +283,6 @@ class RatingLog:
         self._cut_back(self._synced)
         if self._failure:
             raise self._refusal()
-        log.warning("rating log: %s takes writes again", self._path(self._active))
 
     def _refusal(self) -> Unavailable:
         return Unavailable(
