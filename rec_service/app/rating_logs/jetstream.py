@@ -18,13 +18,14 @@ operation is a coroutine run on it, waited for with a timeout.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -51,6 +52,10 @@ T = TypeVar("T")
 OPERATION_TIMEOUT_S = 10.0
 # Messages handed over per read call: bounds what a catch-up holds in memory at once.
 READ_CHUNK = 256
+# Words of an error by which NATS refuses this client rather than failing to answer.
+REFUSALS = ("authorization", "authentication", "certificate", "permissions")
+# How often a start that waits for NATS looks whether NATS refused this client meanwhile.
+REFUSAL_CHECK_S = 0.2
 # Seconds one attempt to reach NATS may take, and between attempts (nats-py's own retries).
 CONNECT_RETRY_S = 2
 
@@ -134,6 +139,9 @@ class JetStreamLog:
         self._on_connection = on_connection
         self._last_error = ""  # the last error said, so a repeated one is not said again
         self._seen_error = ""  # the last error nats-py reported, said or not
+        # A refusal by NATS itself (credentials, certificates): what a failed start names,
+        # whatever transport error a later retry met (a server closes a refused connection).
+        self._refused = ""
         self._closing = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -167,19 +175,33 @@ class JetStreamLog:
             ),
             self._loop,
         )
-        try:
-            connection = attempt.result(timeout_s)
-        except Exception as exc:  # whatever stopped it, the URL is named
-            attempt.cancel()
-            reason = self._seen_error or _describe(exc)  # nats-py's is the more telling
-            raise LogUnreachable(
-                f"cannot reach NATS at {self.url} (log_nats_url): {reason}; tried for "
-                f"{timeout_s:g} s (log_connect_timeout_s)"
-            ) from None
+        started = time.monotonic()
+        while True:  # until connected, refused by NATS (retrying cannot help), or timed out
+            waited = time.monotonic() - started
+            try:
+                connection = attempt.result(min(REFUSAL_CHECK_S, max(timeout_s - waited, 0)))
+                break
+            except concurrent.futures.TimeoutError as exc:
+                if self._refused or time.monotonic() - started >= timeout_s:
+                    self._unreachable(attempt, exc, time.monotonic() - started)
+            except Exception as exc:  # whatever stopped it, the URL is named
+                self._unreachable(attempt, exc, time.monotonic() - started)
         self.connected = True
         if self._on_connection is not None:
             self._on_connection(True)
         return connection
+
+    def _unreachable(
+        self, attempt: concurrent.futures.Future[NatsClient], exc: Exception, waited: float
+    ) -> NoReturn:
+        attempt.cancel()
+        # NATS's refusal, else nats-py's last error: either tells more than a timeout
+        reason = self._refused or self._seen_error or _describe(exc)
+        how = "refused" if self._refused else "tried for"
+        raise LogUnreachable(
+            f"cannot reach NATS at {self.url} (log_nats_url): {reason}; {how} "
+            f"{waited:.0f} s (log_connect_timeout_s)"
+        ) from None
 
     async def _disconnected(self) -> None:
         self._connection_changed(False, "disconnected: ratings cannot be stored until it is back")
@@ -191,6 +213,8 @@ class JetStreamLog:
         """nats-py's errors (each failed reconnect attempt among them): said once while they
         repeat, without a traceback."""
         reason = self._seen_error = _describe(exc)
+        if any(word in reason.lower() for word in REFUSALS):
+            self._refused = reason
         if self.connected or self._closing:
             return  # a stray error on a working link; or at start-up, _connect says it
         if reason != self._last_error:
