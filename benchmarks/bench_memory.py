@@ -138,8 +138,8 @@ def report(rows: list[dict]) -> str:
         f"- lists of {LIST_LENGTH} movies over a {MOVIES:,}-movie catalogue; each size in a "
         "fresh process; resident = growth of VmRSS while the index was filled",
         "- raw = user id bytes + 50 x (int32 movie + float32 score) + two int64 times",
-        "- compact = today's ListIndex + ActivityIndex (spark_store/user_index.py); old = the "
-        "dict of RecList tuples and per-user activity objects they replaced",
+        "- compact = today's ListIndex + ActivityIndex (rec_service/domain/user_index.py); "
+        "old = the dict of RecList tuples and per-user activity objects they replaced",
         "",
         "| layout | users | resident MB | bytes per user | raw bytes per user | x raw | fill s |",
         "|---|---:|---:|---:|---:|---:|---:|",

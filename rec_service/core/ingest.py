@@ -116,7 +116,7 @@ class Ingestor:
         self._metrics = metrics
         # Makes durable ratings visible to reads and returns their read-your-writes token: one
         # process (the file log) applies them at once, token 0; replicas on a shared log wait
-        # for their follower to apply them in log order (app/log_follower.py).
+        # for their follower to apply them in log order (app/rating_logs/follower.py).
         self._visible = visible
 
     def check(

@@ -1,5 +1,5 @@
 """The rating log on NATS JetStream, shared by every serving replica (`log_backend =
-"jetstream"`): the same operations as the embedded file log (core/rating_log.py), so ingestion,
+"jetstream"`): the same operations as the embedded file log (file_log.py), so ingestion,
 start-up replay and retrain work unchanged on top of it.
 
 - A committed batch is one message, published with JetStream's acknowledgement: JetStream has
