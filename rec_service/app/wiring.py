@@ -1,6 +1,6 @@
 """Builds the configured adapters: the Spark engine, the rating log (file or JetStream), the list
 store (Spark SQL or MySQL). The composition root (service.py), the trainer and the CLI's offline
-jobs build theirs here; none of them owns what this returns until it takes it.
+jobs build theirs here, and each closes what it was given.
 """
 
 from __future__ import annotations
