@@ -13,6 +13,7 @@ from rec_service.app.config import Config, LogSettings
 from rec_service.app.list_stores.mysql import MySqlListStore
 from rec_service.app.rating_logs.file_log import RatingLog
 from rec_service.app.rating_logs.jetstream import JetStreamLog, NatsAccess
+from rec_service.app.secret_files import read_secret
 from rec_service.core.durable_log import DurableLog
 from rec_service.core.list_store import ListStore
 from spark_store.engine import SparkEngine
@@ -64,23 +65,16 @@ def nats_access(log: LogSettings, environ: Mapping[str, str] | None = None) -> N
         tls_key_file=log.nats_tls_key_file,
         creds_file=log.nats_creds_file,
         user=log.nats_user,
-        password=_secret(
-            log.nats_password_file, "log_nats_password_file", NATS_PASSWORD_ENV, environ
+        password=read_secret(
+            environ.get(NATS_PASSWORD_ENV, ""),
+            NATS_PASSWORD_ENV,
+            log.nats_password_file,
+            "log_nats_password_file",
         ),
-        token=_secret(log.nats_token_file, "log_nats_token_file", NATS_TOKEN_ENV, environ),
+        token=read_secret(
+            environ.get(NATS_TOKEN_ENV, ""),
+            NATS_TOKEN_ENV,
+            log.nats_token_file,
+            "log_nats_token_file",
+        ),
     )
-
-
-def _secret(path: str, setting: str, variable: str, environ: Mapping[str, str]) -> str:
-    given = environ.get(variable, "")
-    if path and given:
-        raise ValueError(f"set {setting} or {variable}, not both")
-    if not path:
-        return given
-    try:
-        text = Path(path).read_text().strip()
-    except OSError as exc:
-        raise ValueError(f"{setting} {path!r} cannot be read: {exc.strerror}") from None
-    if not text:
-        raise ValueError(f"{setting} {path!r} is empty")
-    return text

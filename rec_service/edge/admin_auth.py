@@ -10,11 +10,11 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import grpc
 
+from rec_service.app.secret_files import read_secret
 from rec_service.edge.grpc_types import Handler, ServerInterceptor, rewrap
 
 log = logging.getLogger(__name__)
@@ -24,19 +24,7 @@ ADMIN_PREFIX = "/movierec.v1.AdminService/"
 
 def load_admin_token(token: str, token_file: str) -> str:
     """The admin token from the setting or the file it names (one of them; empty = off)."""
-    if token and token_file:
-        raise ValueError("set admin_token or admin_token_file, not both")
-    if not token_file:
-        return token
-    try:
-        text = Path(token_file).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ValueError(
-            f"admin_token_file {token_file!r} cannot be read: {exc.strerror}"
-        ) from None
-    if not text:
-        raise ValueError(f"admin_token_file {token_file!r} is empty")
-    return text
+    return read_secret(token, "admin_token", token_file, "admin_token_file")
 
 
 def check_token(

@@ -242,18 +242,16 @@ class RatingLog:
         """After a failed write or fsync (write lock held): the active segment is cut back to
         `cut_to` and reopened; after an fsync, batches written since the last good one are
         refused (epoch). If even that fails, the log stays failed (appends repair first)."""
-        reason = _os_reason(exc)
+        self._failure = _os_reason(exc)
         if not self._told_unwritable:  # once per outage, not at every refused retry
+            self._told_unwritable = True
             log.warning(
                 "rating log: %s of %s failed (%s); nothing unsynced is acknowledged, and "
                 "ingestion answers UNAVAILABLE until the disk takes writes again",
                 what,
                 self._path(self._active),
-                reason,
+                self._failure,
             )
-        self._failure = reason
-        if not self._told_unwritable:
-            self._told_unwritable = True
             if self._on_writable is not None:
                 self._on_writable(False)
         if what == "an fsync":

@@ -176,27 +176,26 @@ class JetStreamLog:
             self._loop,
         )
         started = time.monotonic()
-        while True:  # until connected, refused by NATS (retrying cannot help), or timed out
-            waited = time.monotonic() - started
-            try:
-                connection = attempt.result(min(REFUSAL_CHECK_S, max(timeout_s - waited, 0)))
-                break
-            except concurrent.futures.TimeoutError as exc:
-                if self._refused or time.monotonic() - started >= timeout_s:
-                    self._unreachable(attempt, exc, time.monotonic() - started)
-            except Exception as exc:  # whatever stopped it, the URL is named
-                self._unreachable(attempt, exc, time.monotonic() - started)
+        # Until connected, refused by NATS (retrying cannot help), or out of time.
+        while not attempt.done():
+            if self._refused or time.monotonic() - started >= timeout_s:
+                self._unreachable(attempt, "timed out", time.monotonic() - started)
+            concurrent.futures.wait([attempt], timeout=REFUSAL_CHECK_S)
+        try:
+            connection = attempt.result()
+        except Exception as exc:  # whatever stopped it, the URL is named
+            self._unreachable(attempt, _describe(exc), time.monotonic() - started)
         self.connected = True
         if self._on_connection is not None:
             self._on_connection(True)
         return connection
 
     def _unreachable(
-        self, attempt: concurrent.futures.Future[NatsClient], exc: Exception, waited: float
+        self, attempt: concurrent.futures.Future[NatsClient], fallback: str, waited: float
     ) -> NoReturn:
         attempt.cancel()
         # NATS's refusal, else nats-py's last error: either tells more than a timeout
-        reason = self._refused or self._seen_error or _describe(exc)
+        reason = self._refused or self._seen_error or fallback
         how = "refused" if self._refused else "tried for"
         raise LogUnreachable(
             f"cannot reach NATS at {self.url} (log_nats_url): {reason}; {how} "
