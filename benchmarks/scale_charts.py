@@ -19,27 +19,28 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def capacity() -> None:
-    """req/s per call and process count: each run's figure, so the spread shows."""
-    runs = json.loads((RESULTS / "capacity.json").read_text())["runs"]
-    calls = list(dict.fromkeys(row["call"] for row in runs[0]["rows"]))
-    fig, (rps_ax, p99_ax) = plt.subplots(1, 2, figsize=(11, 4))
-    for offset, processes in ((-0.15, 1), (0.15, 2)):
-        for run_number, run in enumerate(runs):
-            rows = {r["call"]: r for r in run["rows"] if r["processes"] == processes}
-            xs = [i + offset for i in range(len(calls))]
-            label = (
-                f"{processes} process{'es' if processes > 1 else ''}" if run_number == 0 else None
-            )
-            colour = "tab:blue" if processes == 1 else "tab:orange"
-            rps_ax.scatter(xs, [rows[c]["rps"] for c in calls], color=colour, label=label)
-            p99_ax.scatter(xs, [rows[c]["p99_ms"] for c in calls], color=colour, label=label)
-    for ax, title in ((rps_ax, "requests per second (h2load, 64 in flight)"), (p99_ax, "p99 ms")):
-        ax.set_xticks(range(len(calls)))
-        ax.set_xticklabels([c.split(" (")[0] for c in calls])
-        ax.set_title(title)
-        ax.set_ylim(bottom=0)
-        ax.legend()
-    fig.suptitle(f"Server capacity, {len(runs)} runs each, 2-core machine")
+    """req/s of every server and call, one point per run, a colour per phase (before and
+    after a change), so both the change and the spread show."""
+    phases = json.loads((RESULTS / "capacity.json").read_text())["phases"]
+    first = next(iter(phases.values()))["runs"][0]["rows"]
+    labels = [(r["server"], r["call"]) for r in first]
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(labels) + 1.5))
+    colours = ["tab:grey", "tab:blue", "tab:orange", "tab:green"]
+    for (phase, data), colour, offset in zip(
+        phases.items(), colours, (-0.15, 0.15, 0.0, 0.3), strict=False
+    ):
+        for run_number, run in enumerate(data["runs"]):
+            rows = {(r["server"], r["call"]): r["rps"] for r in run["rows"]}
+            ys = [i + offset for i, key in enumerate(labels) if key in rows]
+            xs = [rows[key] for key in labels if key in rows]
+            ax.scatter(xs, ys, color=colour, label=phase if run_number == 0 else None)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels([f"{server}: {call.split(' (')[0]}" for server, call in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel("requests per second (h2load, 4 connections x 32 streams)")
+    ax.set_xlim(left=0)
+    ax.legend()
+    ax.set_title("Server capacity, 2-core machine, each run a point")
     fig.tight_layout()
     fig.savefig(RESULTS / "capacity.png", dpi=100)
 
