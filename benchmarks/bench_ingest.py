@@ -2,6 +2,11 @@
 written to benchmarks/results/ingest.md and ingest.json.
 
     .venv/bin/python benchmarks/bench_ingest.py [--seconds 10] [--producers 1,2,4]
+    .venv/bin/python benchmarks/bench_ingest.py --rates-only PHASE [--runs 2]
+
+--rates-only measures the sustained rates alone, on the file log and on JetStream (a
+nats-server of the benchmark's own), and keeps them under PHASE (before, after, ...) in
+results/ingest-rates.json and .md: the edge before and after a change, the same day.
 
 The real `movierec serve` runs in its own process on a scratch copy of the model with an empty
 rating log; producers are threads of this process, so client and server share the machine.
@@ -13,7 +18,9 @@ import argparse
 import itertools
 import json
 import random
+import shutil
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -27,6 +34,7 @@ from common import (
     ROOT,
     ServerProcess,
     ensure_model,
+    free_port,
     machine,
     scratch_copy,
 )
@@ -204,8 +212,12 @@ def main() -> int:
     parser.add_argument("--per-message", type=int, default=500, help="events per stream message")
     parser.add_argument("--samples", type=int, default=300, help="ack-to-visible samples")
     parser.add_argument("--model-dir", default=str(ROOT / "var" / "model"))
+    parser.add_argument("--rates-only", metavar="PHASE", help="only the rates, on both logs")
+    parser.add_argument("--runs", type=int, default=2, help="with --rates-only")
     args = parser.parse_args()
     ensure_model(args.model_dir)
+    if args.rates_only:
+        return rates_only(args)
     work = scratch_copy(args.model_dir, "ingest")
     pool = event_pool(work / "model", 400, args.per_message)
     users = json.loads((work / "model" / "user_ids.json").read_text())
@@ -242,6 +254,87 @@ def main() -> int:
     finally:
         server.stop()
     write_report(args, ceiling, rates, delays, retrains)
+    return 0
+
+
+def rates_only(args: argparse.Namespace) -> int:
+    scratch = Path(tempfile.mkdtemp(prefix="movierec-bench-ingest-"))
+    nats_port = free_port()
+    nats = subprocess.Popen(
+        [shutil.which("nats-server") or "/usr/sbin/nats-server", "-js", "-a", "127.0.0.1",
+         "-p", str(nats_port), "-sd", str(scratch / "js")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    backends = {
+        "file": (),
+        "jetstream": ("--log-backend", "jetstream", "--log-nats-url",
+                      f"nats://127.0.0.1:{nats_port}"),
+    }  # fmt: skip
+    rows = []
+    try:
+        for run in range(args.runs):
+            for backend, flags in backends.items():
+                work = scratch_copy(args.model_dir, f"ingest-{backend}")
+                pool = event_pool(work / "model", 400, args.per_message)
+                server = ServerProcess(
+                    work, f"ingest-{backend}-server.log", "--log-stream",
+                    f"INGEST_{run}", "--retrain-interval-s", "0",
+                    "--retrain-after-ratings", "0", *flags,
+                )  # fmt: skip
+                try:
+                    server.wait()
+                    for producers in [int(p) for p in args.producers.split(",")]:
+                        for bidi in (False, True):
+                            row = ingest_rate(server.target, pool, producers, args.seconds, bidi)
+                            rows.append({"run": run, "log": backend, **row})
+                            print(rows[-1], flush=True)
+                finally:
+                    server.stop()
+    finally:
+        nats.terminate()
+        nats.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+    path = RESULTS / "ingest-rates.json"
+    phases = json.loads(path.read_text())["phases"] if path.exists() else {}
+    phases[args.rates_only] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
+        "command": f"benchmarks/bench_ingest.py --rates-only {args.rates_only} --runs "
+        f"{args.runs} --seconds {args.seconds:g} --producers {args.producers} "
+        f"--per-message {args.per_message}",
+        "rows": rows,
+    }
+    path.write_text(json.dumps({"phases": phases}, indent=2) + "\n")
+    lines = [
+        "# Sustained durable ingestion, by phase",
+        "",
+        "Ratings acknowledged as durable per second (range over the phase's runs); producers "
+        "are threads of the benchmark process with sync gRPC clients, on the same machine.",
+    ]
+    for phase, data in phases.items():
+        lines += [
+            "",
+            f"## {phase}: commit {data['commit']}, {data['when']}",
+            "",
+            f"Machine: {data['machine']}. Command: `.venv/bin/python {data['command']}`.",
+            "",
+            "| log | RPC | producers | ratings/s |",
+            "|---|---|---:|---:|",
+        ]
+        keys = dict.fromkeys((r["log"], r["rpc"], r["producers"]) for r in data["rows"])
+        for log, rpc, producers in keys:
+            rates = [
+                r["rate"]
+                for r in data["rows"]
+                if (r["log"], r["rpc"], r["producers"]) == (log, rpc, producers)
+            ]
+            span = f"{min(rates):,.0f}-{max(rates):,.0f}" if len(rates) > 1 else f"{rates[0]:,.0f}"
+            lines.append(f"| {log} | {rpc} | {producers} | {span} |")
+    (RESULTS / "ingest-rates.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
     return 0
 
 
