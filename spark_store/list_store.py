@@ -23,6 +23,7 @@ class SparkListStore:
     """The list store backed by the in-memory Spark SQL table `rec_lists`."""
 
     kind = "spark"
+    blocking = False  # an in-process index; the Spark SQL table is written by flush()
 
     def __init__(self, spark: SparkSession) -> None:
         self._index = ListIndex()
@@ -44,6 +45,10 @@ class SparkListStore:
         """The user's current list, or None."""
         with self._lock:
             return self._index.get(user_id)
+
+    def stamp(self, user_id: str) -> tuple[int, str] | None:
+        with self._lock:
+            return self._index.stamp(user_id)
 
     def put(self, user_id: str, rec: RecList) -> RecList:
         """Stores rec unless a newer list is already there; returns the list now current."""

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from rec_service.app.config import PROJECT_ROOT, Config
 from rec_service.app.service import Service
 from rec_service.app.wiring import start_engine
-from rec_service.edge.server import create_server
+from rec_service.edge.server import GrpcServer, create_server
 from spark_store.engine import SparkEngine
 
 DEMO_DATA = PROJECT_ROOT / "data" / "ml-latest-small"
@@ -104,11 +104,11 @@ def stub(channel: grpc.Channel) -> pb_grpc.RecommendationServiceStub:
 
 
 @contextmanager
-def second_server(
+def served_copy(
     demo_state: Service, tmp: Path, **changes: object
-) -> Iterator[tuple[Service, int]]:
+) -> Iterator[tuple[Service, GrpcServer, int]]:
     """Another service on the demo data in this process, on a copy of the demo model (no
-    training), with its own rating log and these settings; yields it and its port."""
+    training), with its own rating log and these settings; yields it, its server and port."""
     shutil.copytree(demo_state.config.models.model_dir, tmp / "model")
     config = service_config(tmp, **changes)
     state = Service(config)
@@ -117,10 +117,19 @@ def second_server(
     server, port = create_server(config, state)
     server.start()
     try:
-        yield state, port
+        yield state, server, port
     finally:
-        server.stop(0)
+        server.stop(0).wait(60)
         state.close()
+
+
+@contextmanager
+def second_server(
+    demo_state: Service, tmp: Path, **changes: object
+) -> Iterator[tuple[Service, int]]:
+    """served_copy, without its server."""
+    with served_copy(demo_state, tmp, **changes) as (state, _, port):
+        yield state, port
 
 
 @contextmanager

@@ -3,11 +3,11 @@ shutdown as UNAVAILABLE (not UNKNOWN, not OK), logged at INFO as shutdown-ended.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from concurrent import futures
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
@@ -16,20 +16,22 @@ from prometheus_client import generate_latest
 
 from rec_service.app.telemetry import Telemetry
 from rec_service.edge.call_log import TelemetryInterceptor
+from rec_service.edge.server import GrpcServer
+from rec_service.edge.serving_loop import ServingLoop
 
 GRACE_S = 0.5
 
 
-def _read_all(requests: Iterator[bytes], _context: Any) -> bytes:
-    for _ in requests:
+async def _read_all(requests: AsyncIterator[bytes], _context: Any) -> bytes:
+    async for _ in requests:
         pass
     return b""
 
 
-def _send_forever(_request: bytes, _context: Any) -> Iterator[bytes]:
+async def _send_forever(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
     while True:
         yield b"x"
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
 
 
 def _slow_requests() -> Iterator[bytes]:
@@ -43,22 +45,25 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
 ) -> None:
     telemetry = Telemetry()
     grace_over = threading.Event()
-    server = grpc.server(
-        futures.ThreadPoolExecutor(4),
-        interceptors=[TelemetryInterceptor(telemetry, 60.0, grace_over)],
-    )
-    server.add_generic_rpc_handlers(
-        [
-            grpc.method_handlers_generic_handler(
-                "test.Streams",
-                {
-                    "In": grpc.stream_unary_rpc_method_handler(_read_all),
-                    "Out": grpc.unary_stream_rpc_method_handler(_send_forever),
-                },
-            )
-        ]
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
+    loop = ServingLoop(1)
+
+    async def build() -> tuple[grpc.aio.Server, int]:
+        aio = grpc.aio.server(interceptors=[TelemetryInterceptor(telemetry, 60.0, grace_over)])
+        aio.add_generic_rpc_handlers(
+            [
+                grpc.method_handlers_generic_handler(
+                    "test.Streams",
+                    {
+                        "In": grpc.stream_unary_rpc_method_handler(_read_all),
+                        "Out": grpc.unary_stream_rpc_method_handler(_send_forever),
+                    },
+                )
+            ]
+        )
+        return aio, aio.add_insecure_port("127.0.0.1:0")
+
+    aio, port = loop.call(build())
+    server = GrpcServer(loop, aio)
     server.start()
     seen: dict[str, grpc.StatusCode] = {}
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -87,7 +92,6 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
         server.stop(grace=GRACE_S).wait()
         for client in clients:
             client.join(timeout=10)
-    time.sleep(0.2)  # the handlers' threads finish recording
     recorded = {
         line.split('method="')[1].split('"')[0]: line.split('code="')[1].split('"')[0]
         for line in generate_latest(telemetry.registry).decode().splitlines()

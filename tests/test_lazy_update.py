@@ -3,6 +3,10 @@ written back to the rec_lists Spark SQL table, access counts recorded in user_ac
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from pyspark.sql import SparkSession
@@ -11,6 +15,8 @@ from rec_service.app.service import Service
 from rec_service.core.recommender import now_us
 from rec_service.domain.model_types import RecList
 from rec_service.edge.servicer import RecommendationServicer
+
+T = TypeVar("T")
 
 
 def forget(lists: object, user_id: str) -> None:
@@ -137,16 +143,22 @@ def test_background_write_back_reaches_the_table(
     raise AssertionError("rewritten list never reached rec_lists")
 
 
+async def _inline(work: Callable[[], T]) -> T:
+    return work()
+
+
 def test_cached_fresh_response_is_dropped_when_the_list_changes(
     stub: pb_grpc.RecommendationServiceStub, demo_state: Service
 ) -> None:
     rec = demo_state.recommender()
     request = pb.GetTopNRequest(user_id="9", page_size=4)
     # In process, a cached answer is the very same message object; a rebuilt one is not.
-    servicer = RecommendationServicer(demo_state.read_write, demo_state.telemetry.topn_answers)
-    first = servicer.GetTopN(request, None)  # type: ignore[arg-type]
+    servicer = RecommendationServicer(
+        demo_state.read_write, demo_state.telemetry.topn_answers, _inline
+    )
+    first = asyncio.run(servicer.GetTopN(request, None))  # type: ignore[arg-type]
     assert first.source == pb.RECOMMENDATION_SOURCE_PRECOMPUTED
-    assert servicer.GetTopN(request, None) is first  # type: ignore[arg-type]
+    assert asyncio.run(servicer.GetTopN(request, None)) is first  # type: ignore[arg-type]
     cached = stub.GetTopN(request)
     rec.activity.record_activity("9", now_us())
     recomputed = stub.GetTopN(request)

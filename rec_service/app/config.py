@@ -61,7 +61,8 @@ class ServerSettings:
     port: int = 50051
     """gRPC port; 0 picks a free one (the bound port is logged and returned)."""
     grpc_workers: int = 16
-    """Threads serving RPCs; reads hold the GIL only for microseconds each."""
+    """Threads for the calls' blocking parts (Spark queries, rating commits, database reads);
+    every call is served on one asyncio event loop, which hands those parts to these threads."""
     grpc_max_message_bytes: int = 4 << 20
     """Largest request message accepted; larger ones answer RESOURCE_EXHAUSTED."""
     grpc_max_concurrent_rpcs: int = 256

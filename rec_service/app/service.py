@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grpc_health.v1 import health, health_pb2
+from grpc_health.v1 import health_pb2
 
 from rec_service.app.config import Config
 from rec_service.app.generation import Generation, load_generation, precompute
+from rec_service.app.health_states import HealthStates
 from rec_service.app.operator_queries import OperatorQueries
 from rec_service.app.parts import Operations, ReadWrite, Replica
 from rec_service.app.rating_logs.follower import LocalLog, LogFollower
@@ -151,7 +152,7 @@ class Service:
         self.metrics_port: int | None = None  # bound by create_server when metrics are on
         self.dashboard_port: int | None = None  # bound by create_server when the dashboard is on
         self._closers: list[Callable[[], None]] = []  # what the edge started beside the service
-        self.health = health.HealthServicer()
+        self.health = HealthStates()
         for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.engine: SparkEngine | None = None

@@ -8,16 +8,17 @@ stream and the reason; the events around it go on.
 
 from __future__ import annotations
 
+import asyncio
 import math
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from movierec.v1 import movierec_pb2 as pb
 
 from rec_service.core.durable_log import DurableLog, LoggedRating, NewRating
+from rec_service.core.offload import Offload
 from rec_service.core.recommender import Recommender, now_us
 from rec_service.core.serving_model import ServingModel
 from rec_service.core.validation import id_problem
@@ -170,10 +171,41 @@ class StreamOutcome:
             self.rejected.extend(rejections[:room])
 
 
-def ingest_all(
-    ingestor: Ingestor, messages: Iterable[Sequence[pb.RatingEvent]], batch_size: int
+@dataclass(frozen=True)
+class _Batch:
+    """What committing a group of stream messages came to."""
+
+    received: int
+    accepted: int
+    rejected: list[Rejection]
+    log_position: int
+
+
+def _commit_messages(
+    ingestor: Ingestor, messages: list[Sequence[pb.RatingEvent]], first_index: int
+) -> _Batch:
+    """Checks the messages' events (rejections indexed from first_index) and commits the good
+    ones as one durable batch. Runs off the event loop: validation, the log's fsync or publish
+    and the fold-in all take time."""
+    good: list[NewRating] = []
+    rejected: list[Rejection] = []
+    received = 0
+    for events in messages:
+        accepted, bad = ingestor.check(events, first_index + received)
+        received += len(events)
+        good.extend(accepted)
+        rejected.extend(bad[: max(0, MAX_LISTED_REJECTIONS - len(rejected))])
+    return _Batch(received, len(good), rejected, ingestor.commit(good))
+
+
+async def ingest_all(
+    ingestor: Ingestor,
+    messages: AsyncIterable[Sequence[pb.RatingEvent]],
+    batch_size: int,
+    offload: Offload,
 ) -> StreamOutcome:
-    """IngestRatings: commits every `batch_size` good events and at the end; returns the total.
+    """IngestRatings: commits every `batch_size` events received and at the end; returns the
+    total.
 
     Messages are read only as fast as batches commit, so a producer faster than the disk is
     slowed by gRPC flow control rather than buffered here. If the stream breaks, what was
@@ -181,93 +213,86 @@ def ingest_all(
     ratings, which replace themselves) and the error propagates.
     """
     outcome = StreamOutcome()
-    pending: list[NewRating] = []
+    group: list[Sequence[pb.RatingEvent]] = []
+    waiting = 0  # events in `group`
+
+    async def commit() -> None:
+        nonlocal group, waiting
+        taken, group, waiting = group, [], 0  # a failed commit must not be retried
+        batch = await offload(partial(_commit_messages, ingestor, taken, outcome.received))
+        outcome.received += batch.received
+        outcome.accepted += batch.accepted
+        outcome.note_rejections(batch.rejected)
+        outcome.log_position = max(outcome.log_position, batch.log_position)
+
     try:
-        for events in messages:
-            good, bad = ingestor.check(events, outcome.received)
-            outcome.received += len(events)
-            outcome.note_rejections(bad)
-            pending.extend(good)
-            if len(pending) >= batch_size:
-                batch, pending = pending, []  # a failed commit must not be retried below
-                outcome.log_position = max(outcome.log_position, ingestor.commit(batch))
-                outcome.accepted += len(batch)
+        async for events in messages:
+            group.append(events)
+            waiting += len(events)
+            if waiting >= batch_size:
+                await commit()
     finally:
-        outcome.log_position = max(outcome.log_position, ingestor.commit(pending))
-    outcome.accepted += len(pending)
+        if group:
+            await commit()
     return outcome
 
 
 _END = object()
 
 
-def ingest_with_acks(
-    ingestor: Ingestor, messages: Iterable[Sequence[pb.RatingEvent]], batch_size: int
-) -> Iterator[tuple[int, int, list[Rejection], int]]:
+async def ingest_with_acks(
+    ingestor: Ingestor,
+    messages: AsyncIterable[Sequence[pb.RatingEvent]],
+    batch_size: int,
+    offload: Offload,
+) -> AsyncIterator[tuple[int, int, list[Rejection], int]]:
     """StreamRatings: yields (handled_through, accepted so far, new rejections, log position)
-    after each durable batch. A reader thread pulls messages into a small bounded queue, so a
+    after each durable batch. A reader task pulls messages into a small bounded queue, so a
     batch is committed as soon as the producer pauses (or the batch is full) and a fast
-    producer is held back by the full queue, not buffered without bound."""
-    inbox: queue.Queue[object] = queue.Queue(maxsize=8)
-    abandoned = threading.Event()  # the call ended: the reader must not wait on a full inbox
+    producer is held back by the full queue (then by gRPC flow control), not buffered without
+    bound."""
+    inbox: asyncio.Queue[object] = asyncio.Queue(maxsize=8)
 
-    def hand_over(item: object) -> bool:
-        while not abandoned.is_set():
-            try:
-                inbox.put(item, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
+    async def read() -> None:
         try:
-            for events in messages:
-                if not hand_over(events):
-                    return
+            async for events in messages:
+                await inbox.put(events)
         except Exception as exc:  # the stream broke: hand it to the committing side
-            hand_over(exc)
+            await inbox.put(exc)
             return
-        hand_over(_END)
+        await inbox.put(_END)
 
-    threading.Thread(target=read, name="movierec-ingest-reader", daemon=True).start()
+    reader = asyncio.ensure_future(read())
     try:
-        yield from _commit_acks(ingestor, inbox, batch_size)
+        received = accepted = position = 0
+        done = False
+        while not done:
+            item = await inbox.get()
+            group: list[Sequence[pb.RatingEvent]] = []
+            waiting = 0
+            failure: Exception | None = None
+            while True:
+                if item is _END:
+                    done = True
+                    break
+                if isinstance(item, Exception):
+                    failure, done = item, True
+                    break
+                group.append(item)  # type: ignore[arg-type]  # a batch of RatingEvents
+                waiting += len(item)  # type: ignore[arg-type]
+                if waiting >= batch_size:
+                    break
+                try:
+                    item = inbox.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+            batch = await offload(partial(_commit_messages, ingestor, group, received))
+            received += batch.received
+            accepted += batch.accepted
+            position = max(position, batch.log_position)
+            if failure is not None:
+                raise failure
+            if batch.accepted or batch.rejected or not done:
+                yield received, accepted, batch.rejected, position
     finally:
-        abandoned.set()
-
-
-def _commit_acks(
-    ingestor: Ingestor, inbox: queue.Queue[object], batch_size: int
-) -> Iterator[tuple[int, int, list[Rejection], int]]:
-    received = accepted = position = 0
-    done = False
-    while not done:
-        item = inbox.get()
-        pending: list[NewRating] = []
-        rejected: list[Rejection] = []
-        failure: Exception | None = None
-        while True:
-            if item is _END:
-                done = True
-                break
-            if isinstance(item, Exception):
-                failure, done = item, True
-                break
-            events = item  # a batch of RatingEvent messages
-            good, bad = ingestor.check(events, received)  # type: ignore[arg-type]
-            received += len(events)  # type: ignore[arg-type]
-            pending.extend(good)
-            rejected.extend(bad[: max(0, MAX_LISTED_REJECTIONS - len(rejected))])
-            if len(pending) >= batch_size:
-                break
-            try:
-                item = inbox.get_nowait()
-            except queue.Empty:
-                break
-        position = max(position, ingestor.commit(pending))
-        accepted += len(pending)
-        if failure is not None:
-            raise failure
-        if pending or rejected or not done:
-            yield received, accepted, rejected, position
+        reader.cancel()

@@ -16,8 +16,16 @@ class ListStore(Protocol):
     """Where per-user lists live; reads must be cheap, writes keep the newest list."""
 
     kind: str
+    # Whether get and put wait on I/O (a database over the network): the serving event loop
+    # then calls them on a thread rather than inline.
+    blocking: bool
 
     def get(self, user_id: str) -> RecList | None: ...
+
+    def stamp(self, user_id: str) -> tuple[int, str] | None:
+        """(computed_at_us, model_version) of the user's list, or None: what identifies it,
+        without decoding its movies."""
+        ...
 
     def put(self, user_id: str, rec: RecList) -> RecList: ...
 

@@ -117,12 +117,36 @@ class Recommender:
             catch_up(live)
             self._live = live
 
-    def top_n(self, user_id: str, page_size: int, flt: MovieFilter, explain: bool = False) -> TopN:
+    def fresh_stamp(self, user_id: str) -> tuple[int, str] | None:
+        """Counts a read of the user's list, as top_n does, and returns the list's stamp
+        (computed_at_us, model_version) when it is fresh: top_n would then page that very list,
+        so a response already built from it can be served again. None otherwise (no list, or
+        a stale one); the caller then calls top_n(..., access_counted=True). A fresh list
+        implies factors for the user: lists are only computed from them, per model version."""
+        self.activity.record_access(user_id)
+        stamp = self.lists.stamp(user_id)
+        if (
+            stamp is None
+            or stamp[1] != self._live.model.version
+            or stamp[0] <= self.activity.last_active_us(user_id)
+        ):
+            return None
+        return stamp
+
+    def top_n(
+        self,
+        user_id: str,
+        page_size: int,
+        flt: MovieFilter,
+        explain: bool = False,
+        access_counted: bool = False,
+    ) -> TopN:
         # Taken before reading the user's data: activity after this instant makes a list
         # recomputed on this read stale again.
         started = now_us()
         live = self._live
-        self.activity.record_access(user_id)
+        if not access_counted:
+            self.activity.record_access(user_id)
         view = live.user_view(user_id)
         model = live.model
         if view is None or view.vector is None:

@@ -16,6 +16,7 @@ MAX_PAGE_SIZE = 100
 # Above this a page_size is a caller's bug (an underflow, a unit mix-up), not a wish to coerce.
 REJECT_PAGE_SIZE_ABOVE = 10_000
 MAX_FILTER_MOVIE_IDS = 1000
+NO_FILTER = MovieFilter()  # immutable: one for every request without a filter
 
 
 def id_problem(value: str) -> str | None:
@@ -80,7 +81,7 @@ def top_n_request(req: pb.GetTopNRequest, model: ServingModel) -> tuple[str, int
     if problem:
         violations.append(("user_id", problem))
     size = page_size(req.page_size, violations)
-    flt = movie_filter(req.filter, model, violations) if req.HasField("filter") else MovieFilter()
+    flt = movie_filter(req.filter, model, violations) if req.HasField("filter") else NO_FILTER
     if violations:
         raise InvalidArgument(violations)
     return req.user_id, size, flt
@@ -120,7 +121,7 @@ def similar_request(
     if problem:
         violations.append(("movie_id", problem))
     size = page_size(req.page_size, violations)
-    flt = movie_filter(req.filter, model, violations) if req.HasField("filter") else MovieFilter()
+    flt = movie_filter(req.filter, model, violations) if req.HasField("filter") else NO_FILTER
     if violations:
         raise InvalidArgument(violations)
     return req.movie_id, size, flt

@@ -6,7 +6,11 @@ admin token before it reaches this servicer.
 
 from __future__ import annotations
 
-import grpc
+import asyncio
+import threading
+from collections.abc import Callable
+from functools import partial
+
 from google.protobuf import struct_pb2
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
@@ -15,6 +19,8 @@ from rec_service.app.parts import Operations
 from rec_service.app.retrain import STAGES, RetrainJob, tuning_summary
 from rec_service.core.errors import InvalidArgument
 from rec_service.core.loaded import Loaded
+from rec_service.core.offload import Offload
+from rec_service.edge.grpc_types import Context
 from rec_service.edge.servicer import timestamp_from_us
 
 DEFAULT_MAX_ROWS = 100
@@ -50,13 +56,17 @@ def job_message(job: RetrainJob) -> apb.RetrainJob:
 
 
 class AdminServicer(apb_grpc.AdminServiceServicer):
-    """Operator calls; each is refused without the admin token."""
+    """Operator calls; each is refused without the admin token. On the event loop: reading
+    the model's facts and the retrain's state is answered there, and what waits on Spark
+    (starting a retrain, flushing the tables, a query) is offloaded."""
 
-    def __init__(self, parts: Loaded[Operations]) -> None:
+    def __init__(self, parts: Loaded[Operations], offload: Offload) -> None:
         self._parts = parts
+        self._offload = offload
+        self._cancelling: set[asyncio.Future[None]] = set()
 
-    def GetModelInfo(
-        self, request: apb.GetModelInfoRequest, context: grpc.ServicerContext
+    async def GetModelInfo(
+        self, request: apb.GetModelInfoRequest, context: Context
     ) -> apb.GetModelInfoResponse:
         live = self._parts.get().recommender.live
         # One snapshot for the version and everything said about it: a retrain swap between
@@ -102,37 +112,65 @@ class AdminServicer(apb_grpc.AdminServiceServicer):
             tuning_sample=tuning.get("sample", ""),
         )
 
-    def TriggerRetrain(
-        self, request: apb.TriggerRetrainRequest, context: grpc.ServicerContext
+    async def TriggerRetrain(
+        self, request: apb.TriggerRetrainRequest, context: Context
     ) -> apb.TriggerRetrainResponse:
-        job, already = self._parts.get().retrainer.trigger("admin", retune=request.retune)
+        retrainer = self._parts.get().retrainer
+        job, already = await self._offload(
+            partial(retrainer.trigger, "admin", retune=request.retune)
+        )
         return apb.TriggerRetrainResponse(job=job_message(job), already_running=already)
 
-    def GetRetrainStatus(
-        self, request: apb.GetRetrainStatusRequest, context: grpc.ServicerContext
+    async def GetRetrainStatus(
+        self, request: apb.GetRetrainStatusRequest, context: Context
     ) -> apb.GetRetrainStatusResponse:
         job = self._parts.get().retrainer.job
         if job is None:
             return apb.GetRetrainStatusResponse()
         return apb.GetRetrainStatusResponse(job=job_message(job))
 
-    def QuerySql(
-        self, request: apb.QuerySqlRequest, context: grpc.ServicerContext
+    async def QuerySql(
+        self, request: apb.QuerySqlRequest, context: Context
     ) -> apb.QuerySqlResponse:
         if request.max_rows < 0 or request.max_rows > MAX_ROWS:
             raise InvalidArgument([("max_rows", f"must be 0-{MAX_ROWS}")])
         limit = request.max_rows or DEFAULT_MAX_ROWS
         parts = self._parts.get()
-        parts.flush_tables()
-        result = parts.operator_sql.run(request.sql, limit, context.add_callback)
-        response = apb.QuerySqlResponse(
-            columns=result.columns, column_types=result.column_types, truncated=result.truncated
-        )
-        for row in result.rows:
-            values = struct_pb2.ListValue()
-            values.extend(row)
-            response.rows.append(values)
-        return response
+
+        # The query's canceller arrives on the offloaded thread; the call may end (the client
+        # gone, its deadline passed) before or after that. Either way the query is cancelled.
+        cancellers: list[Callable[[], None]] = []
+        ended = threading.Event()
+
+        def call_ended(_: Context) -> None:
+            ended.set()
+            for cancel in cancellers:  # a JVM call: off the loop as well
+                task = asyncio.ensure_future(self._offload(cancel))
+                self._cancelling.add(task)  # held until done: the loop keeps tasks weakly
+                task.add_done_callback(self._cancelling.discard)
+
+        def when_the_call_ends(cancel: Callable[[], None]) -> None:
+            cancellers.append(cancel)
+            if ended.is_set():
+                cancel()
+
+        context.add_done_callback(call_ended)  # type: ignore[arg-type]  # stubs: a class
+
+        def query() -> apb.QuerySqlResponse:
+            parts.flush_tables()
+            result = parts.operator_sql.run(request.sql, limit, when_the_call_ends)
+            response = apb.QuerySqlResponse(
+                columns=result.columns,
+                column_types=result.column_types,
+                truncated=result.truncated,
+            )
+            for row in result.rows:
+                values = struct_pb2.ListValue()
+                values.extend(row)
+                response.rows.append(values)
+            return response
+
+        return await self._offload(query)
 
 
 def _flatten(settings: dict[str, object], prefix: str = "") -> dict[str, str]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
 from rec_service.app.secret_files import read_secret
-from rec_service.edge.grpc_types import Handler, ServerInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, ServerInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -66,26 +66,26 @@ class AdminAuthInterceptor(ServerInterceptor):
         # one key their wrappers by handler identity.
         self._refusals: dict[tuple[str, grpc.StatusCode, str], Handler] = {}
 
-    def intercept_service(
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
+    ) -> Handler:
         method = str(handler_call_details.method)
         if not method.startswith(ADMIN_PREFIX):
-            return continuation(handler_call_details)
+            return await continuation(handler_call_details)
         refusal = check_token(
             handler_call_details.invocation_metadata,
             self._token,
         )
         if refusal is None:
-            return continuation(handler_call_details)
+            return await continuation(handler_call_details)
         key = (method, *refusal)
         cached = self._refusals.get(key)
         if cached is None:
-            handler = continuation(handler_call_details)
-            if handler is None:
-                return None
+            handler: Handler | None = await continuation(handler_call_details)
+            if handler is None:  # no such method: UNIMPLEMENTED
+                return None  # type: ignore[return-value]
             cached = self._refusals[key] = _refusing(handler, method, *refusal)
         return cached
 
@@ -93,8 +93,15 @@ class AdminAuthInterceptor(ServerInterceptor):
 def _refusing(handler: Handler, method: str, code: grpc.StatusCode, reason: str) -> Handler:
     """A handler of the same kind as `handler` that refuses the call."""
 
-    def refuse(request: Any, context: grpc.ServicerContext) -> Any:
+    async def refuse(request: Any, context: Context) -> Any:
+        # A status set, not an abort: it is sent after the call log has counted the refusal.
         log.warning("admin call refused: %s from %s: %s", method, context.peer(), reason)
-        context.abort(code, reason)
+        context.set_code(code)
+        context.set_details(reason)
 
-    return rewrap(handler, lambda _behavior, _streams_out: refuse)
+    async def refuse_stream(request: Any, context: Context) -> AsyncIterator[Any]:
+        await refuse(request, context)
+        return
+        yield  # makes this an async generator (of no messages)
+
+    return rewrap(handler, lambda _behavior, streams_out: refuse_stream if streams_out else refuse)

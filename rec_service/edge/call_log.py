@@ -3,22 +3,24 @@ for each failed or slow call."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 
 from rec_service.app.telemetry import Telemetry
-from rec_service.edge.grpc_types import Handler, WrappingInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, WrappingInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
 # Outcomes that are the client's doing: not logged as failures.
 CLIENT_ENDED = {grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED}
+DEADLINE_SLACK_S = 0.05
 # Failures that are the server's, logged at WARNING; the rest (bad input, unknown ids, wrong
 # tokens, limits) at INFO, so a misbehaving client cannot flood the warnings.
 SERVER_FAULTS = {
@@ -44,84 +46,118 @@ class TelemetryInterceptor(WrappingInterceptor):
         self._grace_over = grace_over or threading.Event()
 
     def wrap(self, handler: Handler, method: str) -> Handler:
+        record = _Recorder(self._telemetry, method, self._slow_s)
+
         def timed(behavior: Callable[..., Any], streams_out: bool) -> Callable[..., Any]:
             make = self._timed_stream if streams_out else self._timed_unary
-            return make(behavior, method)
+            return make(behavior, record)
 
         return rewrap(handler, timed)
 
-    def _timed_unary(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
-        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+    def _timed_unary(self, behavior: Callable[..., Any], record: _Recorder) -> Callable[..., Any]:
+        async def unary(request: Any, context: Context) -> Any:
             started = time.perf_counter()
+            budget = context.time_remaining()
             code = grpc.StatusCode.OK
             try:
-                response = behavior(request, context)
-                code = self._final_code(context, grpc.StatusCode.OK)
+                response = await behavior(request, context)
+                code = self._final_code(context, None, started, budget)
                 return response
-            except BaseException:
-                code = self._final_code(context, grpc.StatusCode.UNKNOWN)
+            except BaseException as exc:
+                code = self._final_code(context, exc, started, budget)
                 raise
             finally:
-                self._record(method, code, started, context)
+                record(code, started, context, self._grace_over.is_set())
 
         return unary
 
-    def _timed_stream(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
-        def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+    def _timed_stream(self, behavior: Callable[..., Any], record: _Recorder) -> Callable[..., Any]:
+        async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
             started = time.perf_counter()
+            budget = context.time_remaining()
             code = grpc.StatusCode.OK
             try:
-                yield from behavior(request, context)
-                code = self._final_code(context, grpc.StatusCode.OK)
-            except BaseException:
-                code = self._final_code(context, grpc.StatusCode.UNKNOWN)
+                async for response in behavior(request, context):
+                    yield response
+                code = self._final_code(context, None, started, budget)
+            except BaseException as exc:
+                code = self._final_code(context, exc, started, budget)
                 raise
             finally:
-                self._record(method, code, started, context)
+                record(code, started, context, self._grace_over.is_set())
 
         return stream
 
-    def _record(
-        self, method: str, code: grpc.StatusCode, started: float, context: grpc.ServicerContext
+    def _final_code(
+        self,
+        context: Context,
+        error: BaseException | None,
+        started: float,
+        budget: float | None,
+    ) -> grpc.StatusCode:
+        """The status the client sees: UNAVAILABLE for a call the server ended at shutdown,
+        else what the handler set or aborted with; a call that ran to its deadline is
+        DEADLINE_EXCEEDED, one the client went away from CANCELLED, and any other exception
+        UNKNOWN (the error interceptor inside this one leaves none).
+
+        grpc.aio ends a call at its deadline by cancelling the handler or by ending its request
+        stream, and tells neither apart from the client's own cancel: the deadline is
+        recognised by the time the call took against the budget it started with."""
+        if self._grace_over.is_set():
+            return grpc.StatusCode.UNAVAILABLE
+        code = context.code()
+        if isinstance(code, grpc.StatusCode):
+            return code
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            return grpc.StatusCode.UNKNOWN
+        ended_early = error is not None or context.cancelled()
+        if budget is not None:
+            # A cancelled call counts as past its deadline within DEADLINE_SLACK_S of it: the
+            # core's timer and this process's clock are read apart.
+            slack = DEADLINE_SLACK_S if ended_early else 0.0
+            if time.perf_counter() - started >= budget - slack:
+                return grpc.StatusCode.DEADLINE_EXCEEDED
+        return grpc.StatusCode.CANCELLED if ended_early else grpc.StatusCode.OK
+
+
+class _Recorder:
+    """One method's metrics, their label children looked up once rather than per call."""
+
+    def __init__(self, telemetry: Telemetry, method: str, slow_s: float) -> None:
+        self._method = method
+        self._slow_s = slow_s
+        self._requests = telemetry.rpc_requests
+        self._by_code: dict[grpc.StatusCode, Any] = {}
+        self._seconds = telemetry.rpc_seconds.labels(method)
+
+    def __call__(
+        self, code: grpc.StatusCode, started: float, context: Context, by_shutdown: bool
     ) -> None:
         seconds = time.perf_counter() - started
-        self._telemetry.rpc_requests.labels(method, code.name).inc()
-        self._telemetry.rpc_seconds.labels(method).observe(seconds)
+        counter = self._by_code.get(code)
+        if counter is None:
+            counter = self._by_code[code] = self._requests.labels(self._method, code.name)
+        counter.inc()
+        self._seconds.observe(seconds)
         failed = code is not grpc.StatusCode.OK and code not in CLIENT_ENDED
-        by_shutdown = self._grace_over.is_set()  # an ordinary end, not a fault
         if failed or seconds >= self._slow_s:
             log.log(
                 logging.WARNING if code in SERVER_FAULTS and not by_shutdown else logging.INFO,
                 "%s call %s: %s in %.1f ms",
                 "shutdown-ended" if by_shutdown else "failed" if failed else "slow",
-                method,
+                self._method,
                 code.name,
                 seconds * 1000,
                 extra={
-                    "method": method,
+                    "method": self._method,
                     "code": code.name,
                     "duration_ms": round(seconds * 1000, 2),
                     "request_id": request_id(context),
                 },
             )
 
-    def _final_code(
-        self, context: grpc.ServicerContext, default: grpc.StatusCode
-    ) -> grpc.StatusCode:
-        """The status the client sees: UNAVAILABLE for a call the server ended at shutdown,
-        else what the handler set or aborted with, else `default` (CANCELLED where the client
-        went away first)."""
-        if self._grace_over.is_set():
-            return grpc.StatusCode.UNAVAILABLE
-        code = context.code()  # type: ignore[attr-defined]  # grpc >= 1.38; not in the stubs
-        if isinstance(code, grpc.StatusCode):
-            return code
-        if default is grpc.StatusCode.OK and not context.is_active():
-            return grpc.StatusCode.CANCELLED
-        return default
 
-
-def request_id(context: grpc.ServicerContext) -> str:
+def request_id(context: Context) -> str:
     """The caller's x-request-id (cut to 64 characters), or a new id for this call."""
     for key, value in context.invocation_metadata() or ():
         if key == "x-request-id" and isinstance(value, str) and value:

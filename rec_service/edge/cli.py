@@ -32,7 +32,7 @@ from rec_service.app.wiring import open_rating_log, start_engine
 from rec_service.edge.cli_output import as_plain, key_value_table, key_values, list_values, table
 from rec_service.edge.processes import run_processes
 from rec_service.edge.progress import StageProgress
-from rec_service.edge.server import check_listen_settings, create_server
+from rec_service.edge.server import GrpcServer, check_listen_settings, create_server
 from rec_service.edge.tls import client_channel
 from rec_service.jobs.evaluate import (
     Evaluation,
@@ -153,7 +153,7 @@ def serve(argv: Sequence[str]) -> int:
     return 0
 
 
-def listen(cfg: config_mod.Config, service: Service) -> grpc.Server:
+def listen(cfg: config_mod.Config, service: Service) -> GrpcServer:
     """The gRPC server (with metrics and the dashboard) bound and started."""
     server, port = create_server(cfg, service)
     server.start()
@@ -167,7 +167,7 @@ def listen(cfg: config_mod.Config, service: Service) -> grpc.Server:
     return server
 
 
-def shut_down(cfg: config_mod.Config, service: Service, server: grpc.Server | None) -> bool:
+def shut_down(cfg: config_mod.Config, service: Service, server: GrpcServer | None) -> bool:
     """Health NOT_SERVING first (load balancers stop sending) and a load or retrain in
     progress cancelled, then new calls refused while in-flight ones get the grace period, then
     lists and activity flushed into the Spark SQL tables, the rating log closed and Spark

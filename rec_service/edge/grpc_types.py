@@ -1,4 +1,5 @@
-"""Typed names for grpc's generic interceptor and handler classes.
+"""Typed names for grpc's generic interceptor and handler classes, and the wrapping of a
+handler's behaviour that every interceptor of ours shares.
 
 grpc's runtime classes are not subscriptable, while its typing stubs (grpc-stubs) make them
 generic over request and response types; a base class must be the runtime one.
@@ -6,21 +7,25 @@ generic over request and response types; a base class must be the runtime one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 
 if TYPE_CHECKING:
-    ServerInterceptor: TypeAlias = grpc.ServerInterceptor[Any, Any]
     Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
+    Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+    ServerInterceptor: TypeAlias = grpc.aio.ServerInterceptor[Any, Any]
 else:
-    ServerInterceptor = grpc.ServerInterceptor
     Handler = grpc.RpcMethodHandler
+    Context = grpc.aio.ServicerContext
+    ServerInterceptor = grpc.aio.ServerInterceptor
 
 
 Wrapper: TypeAlias = Callable[[Callable[..., Any], bool], Callable[..., Any]]
-"""wrap(behavior, streams_out) -> the behaviour to serve instead."""
+"""wrap(behavior, streams_out) -> the behaviour to serve instead: a coroutine function where
+streams_out is False, an async generator function where it is True (grpc.aio tells the two
+kinds apart by that, and would run anything else on a thread)."""
 
 _KINDS = (
     ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
@@ -56,14 +61,14 @@ class WrappingInterceptor(ServerInterceptor):
     def wrap(self, handler: Handler, method: str) -> Handler:
         raise NotImplementedError
 
-    def intercept_service(
+    async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+    ) -> Handler:
+        handler: Handler | None = await continuation(handler_call_details)
+        if handler is None:  # no such method (the stubs say it cannot be): UNIMPLEMENTED
+            return None  # type: ignore[return-value]
         cached = self._wrapped.get(id(handler))
         if cached is None:
             method = str(handler_call_details.method)

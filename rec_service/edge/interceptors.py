@@ -12,7 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from rec_service.core.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
-from rec_service.edge.grpc_types import Handler, WrappingInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, WrappingInterceptor, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -49,44 +49,56 @@ class ExceptionToStatusInterceptor(WrappingInterceptor):
 
 
 def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
-    def fail(exc: Exception, context: grpc.ServicerContext) -> None:
+    def fail(exc: Exception, context: Context) -> None:
         if isinstance(exc, ServiceError):
-            context.abort_with_status(to_status(exc))
-        if not context.is_active():
-            # The client cancelled, hung up or let its deadline pass: reading its stream then
-            # raises here. Ordinary client behaviour, not a server fault.
+            set_status(context, to_status(exc))
+        elif context.cancelled():
+            # The client cancelled or hung up while its stream was read. Ordinary client
+            # behaviour, not a server fault.
             log.debug("%s ended by the client: %r", _name(behavior), exc)
-            context.abort(grpc.StatusCode.CANCELLED, "the call ended before its answer")
-        log.exception("unexpected error in %s", _name(behavior))
-        context.abort_with_status(INTERNAL)
+            context.set_code(grpc.StatusCode.CANCELLED)
+            context.set_details("the call ended before its answer")
+        else:
+            log.exception("unexpected error in %s", _name(behavior))
+            set_status(context, INTERNAL)
 
     if streaming_response:
 
-        def stream(request: Any, context: grpc.ServicerContext) -> Any:
+        async def stream(request: Any, context: Context) -> Any:
             try:
-                yield from behavior(request, context)
+                async for response in behavior(request, context):
+                    yield response
+            except grpc.aio.AbortError:
+                raise
             except Exception as exc:
-                if _is_abort(exc):
-                    raise
                 fail(exc, context)
 
         return stream
 
-    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+    async def unary(request: Any, context: Context) -> Any:
         try:
-            return behavior(request, context)
+            return await behavior(request, context)
+        except grpc.aio.AbortError:
+            raise
         except Exception as exc:
-            if _is_abort(exc):
-                raise
             fail(exc, context)
+            return None
 
     return unary
 
 
+def set_status(context: Context, status: grpc.Status) -> None:
+    """Ends the call with `status` once its handler returns.
+
+    Not context.abort: grpc.aio's abort sends the status at once, before the interceptors
+    outside this one (the call log, the metrics) have seen the call end, so a client could
+    read the metrics before its own failed call is counted. A status set here is sent after
+    every interceptor has returned, as the thread-pool server did.
+    """
+    context.set_code(status.code)
+    context.set_details(status.details)
+    context.set_trailing_metadata(status.trailing_metadata)
+
+
 def _name(behavior: Callable[..., Any]) -> str:
     return str(getattr(behavior, "__qualname__", behavior))
-
-
-def _is_abort(exc: Exception) -> bool:
-    """grpc's own abort() raises a plain Exception after setting the status; let it through."""
-    return type(exc) is Exception and not exc.args

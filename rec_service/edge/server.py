@@ -1,10 +1,11 @@
-"""Builds the gRPC server: servicer, health checking, reflection and the error interceptor."""
+"""Builds the gRPC server on grpc.aio: servicers, health checking, reflection and the
+interceptors, on the event loop of edge.serving_loop."""
 
 from __future__ import annotations
 
 import logging
 import os
-from concurrent import futures
+import threading
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -21,8 +22,10 @@ from rec_service.edge.admin_auth import AdminAuthInterceptor, load_admin_token
 from rec_service.edge.call_log import TelemetryInterceptor
 from rec_service.edge.dashboard.gateway import Gateway
 from rec_service.edge.dashboard.http import Dashboard
+from rec_service.edge.health import HealthServicer
 from rec_service.edge.interceptors import ExceptionToStatusInterceptor
 from rec_service.edge.servicer import RecommendationServicer
+from rec_service.edge.serving_loop import ServingLoop
 from rec_service.edge.tls import TlsFiles, plaintext_admin_problem, server_credentials
 
 log = logging.getLogger(__name__)
@@ -59,19 +62,79 @@ def check_listen_settings(config: Config) -> str:
     return token
 
 
-def create_server(config: Config, service: Service | None = None) -> tuple[grpc.Server, int]:
+class GrpcServer:
+    """The grpc.aio server, driven from synchronous code as grpc.Server is: start(), and
+    stop(grace) returning an event set once every call has ended and the loop is closed."""
+
+    def __init__(self, loop: ServingLoop, server: grpc.aio.Server) -> None:
+        self._loop = loop
+        self._server = server
+        self._stopped: threading.Event | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._loop.call(self._server.start())
+
+    def stop(self, grace: float | None) -> threading.Event:
+        """New calls are refused at once; calls in progress get `grace` seconds (None: as long
+        as they take), then are cancelled (their clients see UNAVAILABLE). A second stop
+        returns the first one's event."""
+        with self._lock:
+            if self._stopped is not None:
+                return self._stopped
+            stopped = self._stopped = threading.Event()
+
+        def stop_then_close() -> None:
+            try:
+                self._loop.call(self._server.stop(grace))
+            finally:
+                self._loop.close()
+                stopped.set()
+
+        threading.Thread(target=stop_then_close, name="movierec-grpc-stop", daemon=True).start()
+        return stopped
+
+
+def create_server(config: Config, service: Service | None = None) -> tuple[GrpcServer, int]:
     """A server with every service registered (recommendations and ingestion, admin, health,
-    reflection) and its port bound (port 0 picks a free one).
+    reflection) and its port bound (port 0 picks a free one), on an event loop of its own.
 
     It is not started and the model is not loaded: call server.start(), then
     service.start_loading(); health reports NOT_SERVING until loading finishes.
     """
     token = check_listen_settings(config)
     service = service or Service(config)
-    server = grpc.server(
-        futures.ThreadPoolExecutor(
-            max_workers=config.server.grpc_workers, thread_name_prefix="rpc"
-        ),
+    loop = ServingLoop(config.server.grpc_workers)
+    try:
+        server, port, gateway = loop.call(_build(config, service, token, loop))
+    except BaseException:
+        loop.close()
+        raise
+    if config.telemetry.metrics_port >= 0:
+        service.metrics_port = service.telemetry.serve(
+            config.telemetry.metrics_host, config.telemetry.metrics_port
+        )
+        log.info(
+            "metrics on http://%s:%d/metrics", config.telemetry.metrics_host, service.metrics_port
+        )
+    if config.dashboard.enabled:
+        dashboard = Dashboard(config, token, gateway, service.telemetry.registry)
+        service.dashboard_port = dashboard.start()
+        service.stop_with_service(dashboard.stop)
+        log.info(
+            "dashboard on %s://%s:%d/",
+            dashboard.scheme,
+            config.dashboard.host,
+            service.dashboard_port,
+        )
+    return GrpcServer(loop, server), port
+
+
+async def _build(
+    config: Config, service: Service, token: str, loop: ServingLoop
+) -> tuple[grpc.aio.Server, int, Gateway]:
+    """The aio server, made on the loop it will run on."""
+    server = grpc.aio.server(
         # Metrics see every call's final status; authentication comes before any servicer.
         interceptors=[
             TelemetryInterceptor(
@@ -85,15 +148,17 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
             ("grpc.max_receive_message_length", config.server.grpc_max_message_bytes),
             ("grpc.max_concurrent_streams", min(config.server.grpc_max_concurrent_rpcs, 1000)),
         ],
-        # Beyond this many calls in progress (a stream holds a worker thread for its life),
-        # new calls get RESOURCE_EXHAUSTED instead of queueing without bound.
+        # Beyond this many calls in progress, new calls get RESOURCE_EXHAUSTED instead of
+        # queueing without bound.
         maximum_concurrent_rpcs=config.server.grpc_max_concurrent_rpcs,
     )
-    recommendations = RecommendationServicer(service.read_write, service.telemetry.topn_answers)
-    admin = AdminServicer(service.operations)
+    recommendations = RecommendationServicer(
+        service.read_write, service.telemetry.topn_answers, loop.offload
+    )
+    admin = AdminServicer(service.operations, loop.offload)
     pb_grpc.add_RecommendationServiceServicer_to_server(recommendations, server)
     apb_grpc.add_AdminServiceServicer_to_server(admin, server)
-    health_pb2_grpc.add_HealthServicer_to_server(service.health, server)
+    health_pb2_grpc.add_HealthServicer_to_server(HealthServicer(service.health), server)
     reflection.enable_server_reflection(
         (
             pb.DESCRIPTOR.services_by_name["RecommendationService"].full_name,
@@ -111,24 +176,5 @@ def create_server(config: Config, service: Service | None = None) -> tuple[grpc.
         port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
-    if config.telemetry.metrics_port >= 0:
-        service.metrics_port = service.telemetry.serve(
-            config.telemetry.metrics_host, config.telemetry.metrics_port
-        )
-        log.info(
-            "metrics on http://%s:%d/metrics", config.telemetry.metrics_host, service.metrics_port
-        )
-    if config.dashboard.enabled:
-        # The same servicer objects as the gRPC port's: a page shows what a client would get.
-        dashboard = Dashboard(
-            config, token, Gateway(recommendations, admin), service.telemetry.registry
-        )
-        service.dashboard_port = dashboard.start()
-        service.stop_with_service(dashboard.stop)
-        log.info(
-            "dashboard on %s://%s:%d/",
-            dashboard.scheme,
-            config.dashboard.host,
-            service.dashboard_port,
-        )
-    return server, port
+    # The same servicer objects as the gRPC port's, so a page shows what a client would get.
+    return server, port, Gateway(recommendations, admin, loop.call)

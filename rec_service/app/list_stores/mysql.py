@@ -83,6 +83,7 @@ class MySqlListStore:
     """rec_lists in MySQL; every get is a primary-key query."""
 
     kind = "mysql"
+    blocking = True  # a query per read
 
     def __init__(self, settings: MySqlSettings, reset: bool = False) -> None:
         self.settings = settings
@@ -137,6 +138,10 @@ class MySqlListStore:
         if row is None:
             return None
         return RecList(tuple(json.loads(row[0])), tuple(json.loads(row[1])), row[2], row[3])
+
+    def stamp(self, user_id: str) -> tuple[int, str] | None:
+        rec = self.get(user_id)  # the baseline keeps no separate stamp: one query either way
+        return None if rec is None else (rec.computed_at_us, rec.model_version)
 
     def put(self, user_id: str, rec: RecList) -> RecList:
         def upsert(cur: Any) -> int:

@@ -37,6 +37,9 @@ class LocalLog:
         apply(logged)
         return 0
 
+    def has_applied(self, position: int) -> bool:
+        return True
+
     def require(self, position: int) -> None:
         """Nothing to wait for: no other process writes this log."""
 
@@ -74,6 +77,10 @@ class LogFollower:
         token = max(r.position[0] for r in logged)
         self._wait(token, self._read_wait_s)
         return token
+
+    def has_applied(self, position: int) -> bool:
+        """Whether a read asking for `position` can be answered now, without waiting."""
+        return position <= self.applied
 
     def require(self, position: int) -> None:
         """Returns once `position` is applied here; UNAVAILABLE after the read bound."""

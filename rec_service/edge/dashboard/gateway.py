@@ -11,7 +11,7 @@ concurrency). An id enters such a query only as hexadecimal digits inside
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +35,14 @@ class PageError(Exception):
 
 
 class _InProcessCall:
-    """The ServicerContext of a call made in this process: no metadata, never cancelled."""
+    """The ServicerContext of a call made in this process: no metadata, never cancelled (so
+    nothing waits for its end)."""
 
-    def add_callback(self, callback: Callable[[], None]) -> bool:
-        return True
+    def add_done_callback(self, callback: Callable[[Any], None]) -> None:
+        pass
+
+    def cancelled(self) -> bool:
+        return False
 
     def peer(self) -> str:
         return "dashboard"
@@ -63,13 +67,22 @@ class Table:
 
 
 class Gateway:
-    def __init__(self, recommendations: RecommendationServicer, admin: AdminServicer) -> None:
+    """Called from the dashboard's HTTP threads; each call runs on the gRPC server's event
+    loop (`run_on_loop`), as the same call from a client would."""
+
+    def __init__(
+        self,
+        recommendations: RecommendationServicer,
+        admin: AdminServicer,
+        run_on_loop: Callable[[Coroutine[Any, Any, Any]], Any],
+    ) -> None:
         self._recommendations = recommendations
         self._admin = admin
+        self._run_on_loop = run_on_loop
 
-    def _call(self, method: Callable[[Any, Any], Any], request: Any) -> Any:
+    def _call(self, method: Callable[[Any, Any], Coroutine[Any, Any, Any]], request: Any) -> Any:
         try:
-            return method(request, _InProcessCall())
+            return self._run_on_loop(method(request, _InProcessCall()))
         except ServiceError as exc:
             raise PageError(exc.code.name, str(exc)) from None
 
