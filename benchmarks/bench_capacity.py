@@ -8,7 +8,10 @@ run. Writes benchmarks/results/capacity.md and .json.
         [--requests 30000] [--clients 4] [--streams 32]
 
 A phase's runs replace that phase's earlier ones in capacity.json; the report shows every
-phase kept there (the edge before and after a change, measured the same day).
+phase kept there (the edge before and after a change, measured the same day). To measure an
+older commit's server with today's script: `git worktree add /work/before COMMIT`, link this
+checkout's .venv and var into it, and run with PYTHONPATH=/work/before (the report records the
+commit the servers ran, from served_commit).
 
 Calls: the empty RPC (grpc.health.v1.Health/Check), GetTopN for one user whose list is
 precomputed and fresh (the served path), the same GetTopN while a second h2load sends that
@@ -38,7 +41,17 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import RESULTS, ROOT, SCRATCH, ensure_model, free_port, machine
+from common import (
+    RESULTS,
+    ROOT,
+    SCRATCH,
+    ensure_model,
+    free_port,
+    machine,
+    python_command,
+    served_commit,
+    start_nats,
+)
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
@@ -227,7 +240,7 @@ def bare_rows(load: Load, kind: str) -> list[dict[str, Any]]:
 
 
 def movierec_rows(
-    load: Load, processes: int, model_dir: str, nats_port: int
+    load: Load, processes: int, model_dir: str, nats_url: str
 ) -> list[dict[str, Any]]:
     work = SCRATCH / f"capacity-{processes}"
     shutil.rmtree(work, ignore_errors=True)
@@ -238,7 +251,7 @@ def movierec_rows(
     server = subprocess.Popen(
         [MOVIEREC, "serve", "--processes", str(processes), "--port", str(port),
          "--model-dir", str(work / "model"), "--ingest-dir", str(work / "ingest"),
-         "--log-backend", "jetstream", "--log-nats-url", f"nats://127.0.0.1:{nats_port}",
+         "--log-backend", "jetstream", "--log-nats-url", nats_url,
          "--log-stream", f"CAPACITY_{processes}_{port}", "--retrain-interval-s", "0",
          "--retrain-after-ratings", "0"],
         stdout=log, stderr=subprocess.STDOUT,
@@ -279,17 +292,12 @@ def main() -> int:
     ensure_model(model_dir)
     scratch = Path(tempfile.mkdtemp(prefix="movierec-bench-capacity-"))
     load = Load(ensure_h2load(), scratch, args.requests, args.clients, args.streams)
-    nats_port = free_port()
-    nats = subprocess.Popen(
-        [shutil.which("nats-server") or "/usr/sbin/nats-server", "-js", "-a", "127.0.0.1",
-         "-p", str(nats_port), "-sd", str(scratch / "js")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    nats, nats_url = start_nats(scratch / "js")
     servers: list[Callable[[], list[dict[str, Any]]]] = [
         lambda: bare_rows(load, "sync"),
         lambda: bare_rows(load, "aio"),
         *(
-            (lambda p=p: movierec_rows(load, p, model_dir, nats_port))  # type: ignore[misc]
+            (lambda p=p: movierec_rows(load, p, model_dir, nats_url))  # type: ignore[misc]
             for p in (int(p) for p in args.processes.split(","))
         ),
     ]
@@ -308,11 +316,10 @@ def main() -> int:
     phases = saved.get("phases", {})
     phases[args.phase] = {
         "machine": machine(),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
-        "command": "benchmarks/bench_capacity.py "
-        + " ".join(f"--{k} {v}" for k, v in vars(args).items()),
+        "commit": served_commit(),
+        "command": python_command(
+            "benchmarks/bench_capacity.py " + " ".join(f"--{k} {v}" for k, v in vars(args).items())
+        ),
         "runs": runs,
     }
     path.write_text(json.dumps({"phases": phases}, indent=2) + "\n")
@@ -336,8 +343,7 @@ def report(phases: dict[str, Any]) -> str:
             "",
             f"## {phase}: commit {data['commit']}, {runs[0]['when']} to {runs[-1]['when']}",
             "",
-            f"Machine: {data['machine']}. Command: `.venv/bin/python {data['command']}`; "
-            f"{len(runs)} runs.",
+            f"Machine: {data['machine']}. Command: `{data['command']}`; {len(runs)} runs.",
             "",
             "| server | call | req/s | x empty | x aio | p50 ms | p99 ms | answered |",
             "|---|---|---:|---:|---:|---:|---:|---:|",

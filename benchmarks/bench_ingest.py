@@ -6,7 +6,8 @@ written to benchmarks/results/ingest.md and ingest.json.
 
 --rates-only measures the sustained rates alone, on the file log and on JetStream (a
 nats-server of the benchmark's own), and keeps them under PHASE (before, after, ...) in
-results/ingest-rates.json and .md: the edge before and after a change, the same day.
+results/ingest-rates.json and .md: the edge before and after a change, the same day (an older
+commit's server is measured as bench_capacity.py's docstring says, with PYTHONPATH).
 
 The real `movierec serve` runs in its own process on a scratch copy of the model with an empty
 rating log; producers are threads of this process, so client and server share the machine.
@@ -20,7 +21,6 @@ import json
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -34,9 +34,11 @@ from common import (
     ROOT,
     ServerProcess,
     ensure_model,
-    free_port,
     machine,
+    python_command,
     scratch_copy,
+    served_commit,
+    start_nats,
 )
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
@@ -259,16 +261,10 @@ def main() -> int:
 
 def rates_only(args: argparse.Namespace) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="movierec-bench-ingest-"))
-    nats_port = free_port()
-    nats = subprocess.Popen(
-        [shutil.which("nats-server") or "/usr/sbin/nats-server", "-js", "-a", "127.0.0.1",
-         "-p", str(nats_port), "-sd", str(scratch / "js")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    nats, nats_url = start_nats(scratch / "js")
     backends = {
         "file": (),
-        "jetstream": ("--log-backend", "jetstream", "--log-nats-url",
-                      f"nats://127.0.0.1:{nats_port}"),
+        "jetstream": ("--log-backend", "jetstream", "--log-nats-url", nats_url),
     }  # fmt: skip
     rows = []
     try:
@@ -299,15 +295,22 @@ def rates_only(args: argparse.Namespace) -> int:
     phases[args.rates_only] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
-        "command": f"benchmarks/bench_ingest.py --rates-only {args.rates_only} --runs "
-        f"{args.runs} --seconds {args.seconds:g} --producers {args.producers} "
-        f"--per-message {args.per_message}",
+        "commit": served_commit(),
+        "command": python_command(
+            f"benchmarks/bench_ingest.py --rates-only {args.rates_only} --runs {args.runs} "
+            f"--seconds {args.seconds:g} --producers {args.producers} "
+            f"--per-message {args.per_message}"
+        ),
         "rows": rows,
     }
     path.write_text(json.dumps({"phases": phases}, indent=2) + "\n")
+    report = rates_report(phases)
+    (RESULTS / "ingest-rates.md").write_text(report)
+    print(report)
+    return 0
+
+
+def rates_report(phases: dict) -> str:
     lines = [
         "# Sustained durable ingestion, by phase",
         "",
@@ -319,7 +322,7 @@ def rates_only(args: argparse.Namespace) -> int:
             "",
             f"## {phase}: commit {data['commit']}, {data['when']}",
             "",
-            f"Machine: {data['machine']}. Command: `.venv/bin/python {data['command']}`.",
+            f"Machine: {data['machine']}. Command: `{data['command']}`.",
             "",
             "| log | RPC | producers | ratings/s |",
             "|---|---|---:|---:|",
@@ -333,9 +336,7 @@ def rates_only(args: argparse.Namespace) -> int:
             ]
             span = f"{min(rates):,.0f}-{max(rates):,.0f}" if len(rates) > 1 else f"{rates[0]:,.0f}"
             lines.append(f"| {log} | {rpc} | {producers} | {span} |")
-    (RESULTS / "ingest-rates.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 def write_report(

@@ -19,14 +19,21 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-from common import RESULTS, ROOT, SCRATCH, ServerProcess, ensure_model, free_port, machine
+from common import (
+    RESULTS,
+    ROOT,
+    SCRATCH,
+    ServerProcess,
+    ensure_model,
+    machine,
+    start_nats,
+)
 from movierec.v1 import movierec_pb2 as pb
 from movierec.v1 import movierec_pb2_grpc as pb_grpc
 
@@ -36,18 +43,6 @@ from rec_service.core.durable_log import NewRating
 
 BATCHES = (1, 64, 1024)
 MOVIES = ["1", "2", "3", "6", "10", "32", "47", "50", "110", "150"]
-
-
-def start_nats(store: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    nats_server = shutil.which("nats-server") or "/usr/sbin/nats-server"
-    proc = subprocess.Popen(
-        [nats_server, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1.0)
-    return proc, f"nats://127.0.0.1:{port}"
 
 
 def append_rate(log: RatingLog | JetStreamLog, batch: int, seconds: float) -> float:

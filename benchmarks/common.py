@@ -160,6 +160,39 @@ def child_result(script: str, *args: str) -> dict:
     return result
 
 
+def start_nats(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A nats-server with JetStream of the benchmark's own, storing under `store`; its URL."""
+    port = free_port()
+    nats_server = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    proc = subprocess.Popen(
+        [nats_server, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)
+    return proc, f"nats://127.0.0.1:{port}"
+
+
+def python_command(script_and_args: str) -> str:
+    """The command line that ran this benchmark, for its report: PYTHONPATH included when set,
+    since it decides which rec_service the servers run (see served_commit)."""
+    where = os.environ.get("PYTHONPATH")
+    return f"{f'PYTHONPATH={where} ' if where else ''}.venv/bin/python {script_and_args}"
+
+
+def served_commit() -> str:
+    """The commit of the rec_service that `movierec serve` imports here: this checkout's, or
+    another worktree's when PYTHONPATH names it (how a "before" phase measures an older edge)."""
+    where = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c",
+         "import os, rec_service; print(os.path.dirname(rec_service.__file__))"],
+        capture_output=True, text=True, check=True, cwd="/",  # not this checkout: as a script
+    ).stdout.strip()  # fmt: skip
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=where
+    ).stdout.strip()
+
+
 def machine() -> str:
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
