@@ -136,6 +136,7 @@ def h2load(
     log: Path,
     extra: tuple[str, ...] = (),
 ) -> dict[str, float]:
+    log.unlink(missing_ok=True)  # h2load appends to its log: each pass starts it afresh
     args = [
         binary, f"http://{target}{path}", "-n", str(requests), "-c", str(clients),
         "-m", str(streams), "-t", "1", "-d", str(body), *extra,
