@@ -50,6 +50,10 @@ class SparkListStore:
         with self._lock:
             return self._index.stamp(user_id)
 
+    def stamps(self) -> list[tuple[str, int, str]]:
+        with self._lock:
+            return self._index.stamps()
+
     def put(self, user_id: str, rec: RecList) -> RecList:
         """Stores rec unless a newer list is already there; returns the list now current."""
         with self._lock:

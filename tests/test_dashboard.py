@@ -26,6 +26,9 @@ class Running:
 
         return dict.fromkeys(GAUGES, 1.0)
 
+    def list_freshness(self) -> dict[str, int]:
+        return {"fresh": 1, "stale": 1, "missing": 1}
+
     def model_version(self) -> str:
         return "v1"
 

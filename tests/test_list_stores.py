@@ -75,6 +75,14 @@ def test_bulk_lists_of_a_new_version_replace_older_versions(store: ListStore) ->
     assert store.get("c") == rec("9", 200, "v2")
 
 
+def test_stamps_name_every_list_without_its_movies(store: ListStore) -> None:
+    store.put("a", rec("1 2", 100, "v1"))
+    store.put("b", rec("3", 200, "v2"))
+    store.put("a", rec("4", 300, "v1"))
+    store.flush()
+    assert sorted(store.stamps()) == [("a", 300, "v1"), ("b", 200, "v2")]
+
+
 def test_concurrent_writers_leave_the_newest(store: ListStore) -> None:
     def write(k: int) -> None:
         for i in range(20):

@@ -137,3 +137,31 @@ def test_a_failed_call_is_logged_with_its_request_id(
     record = logged[0]
     assert record.levelno == logging.INFO  # the caller's fault, not the server's
     assert record.method == GET_TOP_N and record.code == "INVALID_ARGUMENT"  # type: ignore[attr-defined]
+
+
+def test_the_lists_gauge_follows_what_a_read_would_do(
+    service: tuple[Service, grpc.Channel],
+) -> None:
+    """A trained user without a list is missing until read; the list read then is fresh until
+    the user rates a movie (stale), and fresh again once the next read recomputed it."""
+    state, channel = service
+    stub = pb_grpc.RecommendationServiceStub(channel)
+    recommender = state.recommender()
+    user = next(u for u in recommender.model.user_index if recommender.lists.stamp(u) is None)
+
+    def lists() -> dict[str, float]:
+        samples = scrape(state)
+        return {s: value(samples, "movierec_lists", state=s) for s in ("fresh", "stale", "missing")}
+
+    start = lists()
+    assert sum(start.values()) >= len(recommender.model.user_index)
+    stub.GetTopN(pb.GetTopNRequest(user_id=user))
+    read = lists()
+    assert (read["missing"], read["fresh"]) == (start["missing"] - 1, start["fresh"] + 1)
+    rated = pb.RatingEvent(user_id=user, movie_id="1", rating=4.0)
+    stub.IngestRatings(iter([pb.IngestRatingsRequest(events=[rated])]))
+    rated_since = lists()
+    assert (rated_since["fresh"], rated_since["stale"]) == (read["fresh"] - 1, read["stale"] + 1)
+    again = stub.GetTopN(pb.GetTopNRequest(user_id=user))
+    assert again.source == pb.RECOMMENDATION_SOURCE_RECOMPUTED
+    assert lists() == read

@@ -42,6 +42,7 @@ from rec_service.domain.model_types import (
 )
 from spark_store.cancellation import Cancellable
 from spark_store.engine import Catalogue, SparkEngine
+from spark_store.model_files import ModelDirDamaged
 from spark_store.table_loader import parse_scale
 from spark_store.training_data import PARQUET, read_manifest, write_manifest
 
@@ -390,7 +391,18 @@ class Retrainer:
                 time.perf_counter() - started,
             )
         except Exception as exc:
-            if work.cancelled:  # whatever the stopped Spark job raised: not a failure
+            if work.cancelled and job.stage == "compact log":
+                # Cut after the swap: the new model serves (and is saved); the next start
+                # finishes the compaction (ensure_model).
+                job.state, job.error = "cancelled", f"{work.reason} after the swap"
+                log.warning(
+                    "%s: %s while compacting the log; model %s serves, and the next start "
+                    "finishes the compaction",
+                    job.job_id,
+                    work.reason,
+                    job.model_version,
+                )
+            elif work.cancelled:  # whatever the stopped Spark job raised: not a failure
                 job.state, job.error = "cancelled", work.reason
                 log.warning(
                     "%s: %s in stage %r; the old model keeps serving",
@@ -398,6 +410,9 @@ class Retrainer:
                     work.reason,
                     job.stage,
                 )
+            elif isinstance(exc, ModelDirDamaged):  # the message names the file
+                job.state, job.error = "failed", str(exc)
+                log.error("%s failed; the old model keeps serving: %s", job.job_id, exc)
             else:
                 job.state = "failed"
                 job.error = f"{type(exc).__name__}: {exc}"

@@ -432,6 +432,12 @@ class Service:
         parts = self.read_write.peek()
         return parts.recommender.live.version if parts is not None else ""
 
+    def list_freshness(self) -> dict[str, int]:
+        """Users by what a read of their list would do (Recommender.list_freshness); empty
+        while the model loads."""
+        parts = self.read_write.peek()
+        return parts.recommender.list_freshness() if parts is not None else {}
+
     def scrape_values(self) -> dict[str, float]:
         """Current gauge values for a metrics scrape; parts not loaded yet are left out."""
         serving = self._ready.is_set() and self._load_error is None

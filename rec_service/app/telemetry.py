@@ -28,6 +28,8 @@ class ServiceView(Protocol):
 
     def scrape_values(self) -> dict[str, float]: ...
 
+    def list_freshness(self) -> dict[str, int]: ...
+
     def model_version(self) -> str: ...
 
 
@@ -139,6 +141,16 @@ class _ServiceCollector(Collector):
         for name, doc in GAUGES.items():
             if name in values:
                 yield GaugeMetricFamily(f"movierec_{name}", doc, value=values[name])
+        lists = GaugeMetricFamily(
+            "movierec_lists",
+            "Users by what a read of their list would do: fresh (served as stored), stale "
+            "(recomputed: an older model's list or activity since), missing (a trained user "
+            "without a list: computed on the first read)",
+            labels=["state"],
+        )
+        for state, count in self._service.list_freshness().items():
+            lists.add_metric([state], count)
+        yield lists
         info = InfoMetricFamily("movierec_model", "The serving model version")
         info.add_metric([], {"version": self._service.model_version()})
         yield info

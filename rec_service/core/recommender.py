@@ -133,6 +133,25 @@ class Recommender:
             return None
         return stamp
 
+    def list_freshness(self) -> dict[str, int]:
+        """How many users a read would serve their stored list as it is ("fresh"), recompute
+        it for ("stale": an older model's list, or activity since it was computed), or compute
+        one for ("missing": a user the model was trained on who has no list). One pass over
+        every list: for a metrics scrape, not for a read."""
+        model = self._live.model
+        fresh = stale = listed_model_users = 0
+        for user_id, computed_at_us, version in self.lists.stamps():
+            if version == model.version and computed_at_us > self.activity.last_active_us(user_id):
+                fresh += 1
+            else:
+                stale += 1
+            listed_model_users += user_id in model.user_index
+        return {
+            "fresh": fresh,
+            "stale": stale,
+            "missing": len(model.user_index) - listed_model_users,
+        }
+
     def top_n(
         self,
         user_id: str,

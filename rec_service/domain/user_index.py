@@ -90,6 +90,15 @@ class ListIndex:
             return None
         return int(self._computed_at[row]), self._versions.values[int(self._version[row])]
 
+    def stamps(self) -> list[tuple[str, int, str]]:
+        """(user_id, computed_at_us, model_version) of every user with a list."""
+        versions = self._versions.values
+        return [
+            (user_id, int(self._computed_at[row]), versions[int(self._version[row])])
+            for user_id, row in self._rows.of.items()
+            if self._version[row] >= 0
+        ]
+
     def remove(self, user_id: str) -> None:
         """Forgets the user's list; their row stays, marked empty, for their next list."""
         row = self._rows.find(user_id)

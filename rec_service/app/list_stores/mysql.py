@@ -143,6 +143,13 @@ class MySqlListStore:
         rec = self.get(user_id)  # the baseline keeps no separate stamp: one query either way
         return None if rec is None else (rec.computed_at_us, rec.model_version)
 
+    def stamps(self) -> list[tuple[str, int, str]]:
+        def query(cur: Any) -> list[tuple[str, int, str]]:
+            cur.execute("SELECT user_id, computed_at_us, model_version FROM rec_lists")
+            return [(str(u), int(at), str(v)) for u, at, v in cur.fetchall()]
+
+        return self._run(query)
+
     def put(self, user_id: str, rec: RecList) -> RecList:
         def upsert(cur: Any) -> int:
             cur.execute(NEWER_WINS, _row(user_id, rec))
