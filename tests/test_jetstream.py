@@ -18,7 +18,13 @@ import pytest
 
 from rec_service.app import config
 from rec_service.app.config import LogSettings
-from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable, _chunks, _records
+from rec_service.app.rating_logs.jetstream import (
+    JetStreamLog,
+    LogUnreachable,
+    NatsAccessError,
+    _chunks,
+    _records,
+)
 from rec_service.app.wiring import nats_access
 from rec_service.core.durable_log import NewRating, encode_record
 from rec_service.core.errors import Unavailable
@@ -216,6 +222,27 @@ def test_a_nats_server_with_tls_and_a_password_takes_only_this_service(tmp_path:
             JetStreamLog(nats.url, "SECURE_TEST", connect_timeout_s=3, access=no_cert)
     finally:
         nats.stop()
+
+
+def test_a_nats_file_that_cannot_be_used_is_named_before_any_connection(tmp_path: Path) -> None:
+    """Each file the NATS access names is read when the access is built: one that is missing
+    or not what it should be fails there, as NatsAccessError naming its setting (start-up
+    logs that one line; the CLI prints it), never as a traceback from inside nats-py."""
+    garbage = tmp_path / "garbage"
+    garbage.write_text("not a certificate\n")
+    missing = str(tmp_path / "missing")
+    for settings, named in (
+        (LogSettings(nats_creds_file=missing), "log_nats_creds_file"),
+        (LogSettings(nats_token_file=missing), "log_nats_token_file"),
+        (LogSettings(nats_tls_ca_file=missing), "log_nats_tls_ca_file"),
+        (LogSettings(nats_tls_ca_file=str(garbage)), "log_nats_tls_ca_file"),
+        (
+            LogSettings(nats_tls_cert_file=str(garbage), nats_tls_key_file=str(garbage)),
+            "log_nats_tls_cert_file",
+        ),
+    ):
+        with pytest.raises(NatsAccessError, match=named):
+            nats_access(settings, environ={})
 
 
 def test_nats_secrets_come_from_a_file_or_the_environment_never_both(tmp_path: Path) -> None:

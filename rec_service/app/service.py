@@ -26,7 +26,7 @@ from rec_service.app.health_states import HealthStates
 from rec_service.app.operator_queries import OperatorQueries
 from rec_service.app.parts import Operations, ReadWrite, Replica
 from rec_service.app.rating_logs.follower import LocalLog, LogFollower
-from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable
+from rec_service.app.rating_logs.jetstream import JetStreamLog, LogUnreachable, NatsAccessError
 from rec_service.app.replica_control import ReplicaControl
 from rec_service.app.retrain import Retrainer, RetrainJob, base_data, build_model, compact, replay
 from rec_service.app.telemetry import Telemetry
@@ -219,7 +219,7 @@ class Service:
         except BaseException as exc:  # the server must report it, not die silently
             if work is not None and work.cancelled:  # an ordinary shutdown, not a failure
                 log.warning("start-up: loading %s", work.reason)
-            elif isinstance(exc, LogUnreachable | ModelDirDamaged):  # says what and where
+            elif isinstance(exc, LogUnreachable | ModelDirDamaged | NatsAccessError):  # named
                 log.error("start-up failed: %s", exc)
                 self._load_error = exc
             else:

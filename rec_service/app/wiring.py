@@ -12,7 +12,7 @@ from pathlib import Path
 from rec_service.app.config import Config, LogSettings
 from rec_service.app.list_stores.mysql import MySqlListStore
 from rec_service.app.rating_logs.file_log import RatingLog
-from rec_service.app.rating_logs.jetstream import JetStreamLog, NatsAccess
+from rec_service.app.rating_logs.jetstream import JetStreamLog, NatsAccess, NatsAccessError
 from rec_service.app.secret_files import read_secret
 from rec_service.core.durable_log import DurableLog
 from rec_service.core.list_store import ListStore
@@ -59,22 +59,29 @@ def nats_access(log: LogSettings, environ: Mapping[str, str] | None = None) -> N
     """The NATS connection's TLS and credential, secrets read from their files or the
     environment; a file that cannot be read is named."""
     environ = os.environ if environ is None else environ
-    return NatsAccess(
+    try:
+        password = read_secret(
+            environ.get(NATS_PASSWORD_ENV, ""),
+            NATS_PASSWORD_ENV,
+            log.nats_password_file,
+            "log_nats_password_file",
+        )
+        token = read_secret(
+            environ.get(NATS_TOKEN_ENV, ""),
+            NATS_TOKEN_ENV,
+            log.nats_token_file,
+            "log_nats_token_file",
+        )
+    except ValueError as exc:
+        raise NatsAccessError(str(exc)) from None
+    access = NatsAccess(
         tls_ca_file=log.nats_tls_ca_file,
         tls_cert_file=log.nats_tls_cert_file,
         tls_key_file=log.nats_tls_key_file,
         creds_file=log.nats_creds_file,
         user=log.nats_user,
-        password=read_secret(
-            environ.get(NATS_PASSWORD_ENV, ""),
-            NATS_PASSWORD_ENV,
-            log.nats_password_file,
-            "log_nats_password_file",
-        ),
-        token=read_secret(
-            environ.get(NATS_TOKEN_ENV, ""),
-            NATS_TOKEN_ENV,
-            log.nats_token_file,
-            "log_nats_token_file",
-        ),
+        password=password,
+        token=token,
     )
+    access.check()
+    return access

@@ -64,6 +64,10 @@ class LogUnreachable(RuntimeError):
     """NATS could not be reached at start-up within log_connect_timeout_s; names the URL."""
 
 
+class NatsAccessError(ValueError):
+    """The NATS TLS or credential settings cannot work; the message names the setting."""
+
+
 @dataclass(frozen=True)
 class NatsAccess:
     """How this process proves itself to NATS, so only the service writes its rating log:
@@ -81,12 +85,43 @@ class NatsAccess:
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ValueError("log_nats_tls_cert_file and log_nats_tls_key_file go together")
+            raise NatsAccessError("log_nats_tls_cert_file and log_nats_tls_key_file go together")
         kinds = [bool(self.creds_file), bool(self.user or self.password), bool(self.token)]
         if sum(kinds) > 1:
-            raise ValueError("NATS takes one credential: a .creds file, a user, or a token")
+            raise NatsAccessError("NATS takes one credential: a .creds file, a user, or a token")
         if bool(self.user) != bool(self.password):
-            raise ValueError("a NATS user needs its password, and a password its user")
+            raise NatsAccessError("a NATS user needs its password, and a password its user")
+
+    def check(self) -> None:
+        """Reads every file the access names now, so that one that cannot be used is named
+        at start-up (NatsAccessError) rather than deep inside the first connection."""
+        if self.tls:
+            self.tls_context()
+        if self.creds_file:
+            try:
+                with open(self.creds_file, "rb"):
+                    pass
+            except OSError as exc:
+                raise NatsAccessError(
+                    f"log_nats_creds_file {self.creds_file!r} cannot be read: {exc.strerror}"
+                ) from None
+
+    def tls_context(self) -> ssl.SSLContext:
+        try:
+            context = ssl.create_default_context(cafile=self.tls_ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise NatsAccessError(
+                f"log_nats_tls_ca_file {self.tls_ca_file!r} cannot be used: {_reason(exc)}"
+            ) from None
+        if self.tls_cert_file:
+            try:
+                context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise NatsAccessError(
+                    f"log_nats_tls_cert_file {self.tls_cert_file!r} with log_nats_tls_key_file "
+                    f"{self.tls_key_file!r} cannot be used: {_reason(exc)}"
+                ) from None
+        return context
 
     @property
     def tls(self) -> bool:
@@ -96,10 +131,7 @@ class NatsAccess:
         """nats.connect's keyword arguments for this access."""
         options: dict[str, Any] = {}
         if self.tls:
-            context = ssl.create_default_context(cafile=self.tls_ca_file or None)
-            if self.tls_cert_file:
-                context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
-            options["tls"] = context
+            options["tls"] = self.tls_context()
         if self.creds_file:
             options["user_credentials"] = self.creds_file
         if self.user:
@@ -107,6 +139,13 @@ class NatsAccess:
         if self.token:
             options["token"] = self.token
         return options
+
+
+def _reason(exc: OSError | ssl.SSLError) -> str:
+    """An ssl or file error in a few words (ssl's own text carries its source line)."""
+    if isinstance(exc, ssl.SSLError):  # no reason: a file that is not PEM at all
+        return exc.reason or "not a PEM certificate and key"
+    return exc.strerror or str(exc)
 
 
 class JetStreamLog:
