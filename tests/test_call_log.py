@@ -86,10 +86,7 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
             client.start()
         time.sleep(0.5)
         caplog.set_level(logging.INFO)
-        # As cli.shut_down does: the grace period's end is marked, then the server stops.
-        timer = threading.Timer(GRACE_S, grace_over.set)
-        timer.start()
-        server.stop(grace=GRACE_S).wait()
+        server.stop(GRACE_S, grace_over).wait()  # as cli.shut_down does
         for client in clients:
             client.join(timeout=10)
     recorded = {

@@ -178,10 +178,7 @@ def shut_down(cfg: config_mod.Config, service: Service, server: GrpcServer | Non
     service.begin_shutdown()
     if server is not None:
         time.sleep(cfg.server.shutdown_drain_s)
-        grace = threading.Timer(cfg.server.shutdown_grace_s, service.grace_over.set)
-        grace.start()
-        server.stop(grace=cfg.server.shutdown_grace_s).wait()
-        grace.cancel()
+        server.stop(cfg.server.shutdown_grace_s, service.grace_over).wait()
     logging.info("shutdown: calls drained in %.1f s", time.perf_counter() - started)
     left_s = (
         cfg.server.shutdown_drain_s + cfg.server.shutdown_grace_s - (time.perf_counter() - started)

@@ -3,6 +3,7 @@ interceptors, on the event loop of edge.serving_loop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -62,6 +63,9 @@ def check_listen_settings(config: Config) -> str:
     return token
 
 
+UNREACHED_GRACE_S = 24 * 3600
+
+
 class GrpcServer:
     """The grpc.aio server, driven from synchronous code as grpc.Server is: start(), and
     stop(grace) returning an event set once every call has ended and the loop is closed."""
@@ -75,18 +79,31 @@ class GrpcServer:
     def start(self) -> None:
         self._loop.call(self._server.start())
 
-    def stop(self, grace: float | None) -> threading.Event:
-        """New calls are refused at once; calls in progress get `grace` seconds (None: as long
-        as they take), then are cancelled (their clients see UNAVAILABLE). A second stop
-        returns the first one's event."""
+    def stop(self, grace: float, grace_over: threading.Event | None = None) -> threading.Event:
+        """New calls are refused at once; calls in progress get `grace` seconds, then are
+        cancelled (their clients see UNAVAILABLE). `grace_over` is set on the event loop
+        before any call is cancelled, so that each call's interceptor knows the server ended
+        it, however late a busy machine runs the timers. A second stop returns the first
+        one's event."""
         with self._lock:
             if self._stopped is not None:
                 return self._stopped
             stopped = self._stopped = threading.Event()
 
+        async def drain_then_cancel() -> None:
+            # grpc.aio's own grace cancels the calls from inside the core, with no hook to
+            # mark it first: so it is given a grace it never reaches, and a second stop ends it.
+            draining = asyncio.ensure_future(self._server.stop(UNREACHED_GRACE_S))
+            finished, _ = await asyncio.wait({draining}, timeout=grace)
+            if not finished:
+                if grace_over is not None:
+                    grace_over.set()
+                await self._server.stop(0)
+                await draining
+
         def stop_then_close() -> None:
             try:
-                self._loop.call(self._server.stop(grace))
+                self._loop.call(drain_then_cancel())
             finally:
                 self._loop.close()
                 stopped.set()
