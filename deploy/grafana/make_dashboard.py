@@ -71,6 +71,15 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
         ("movierec_spark_up", "spark up"),
         ("movierec_model_info", "{{version}}"),
     ]),
+    ("Retrain tuning: how the ranker was chosen, candidates skipped", "none", [
+        ("sum by (result) (increase(movierec_retrain_tuning_total[$__range]))", "{{result}}"),
+        ("increase(movierec_tuning_skipped_candidates_total[$__range])",
+         "skipped by the tuning limit"),
+    ]),
+    ("Rating log lines skipped (not valid ratings)", "none", [
+        ("movierec_rating_log_skipped_records", "skipped"),
+    ]),
+    ("Lists by what a read would do", "none", [("movierec_lists", "{{state}}")]),
 ]  # fmt: skip
 
 
