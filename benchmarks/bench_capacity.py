@@ -18,9 +18,11 @@ precomputed and fresh (the served path), the same GetTopN while a second h2load 
 user a rating at a tenth of the fresh read rate (each rating makes the next read recompute the
 list: the 10%-stale mix), and PredictRating. Every request carries the same gRPC frame (one
 flag byte, a 4-byte length, the protobuf), built here; one call of each is checked through a
-real gRPC client first, since h2load counts HTTP status only. p50/p99 come from h2load's
-per-request log. h2load, the servers and nats-server share the machine's 2 cores; the servers
-of a run are measured one after another, and the runs alternate their order.
+real gRPC client first, since h2load counts HTTP status only. The stale mix runs last on each
+server: the lists and activity its ratings queue for the Spark tables are written back (Spark
+jobs) for a while after it ends. p50/p99 come from h2load's per-request log. h2load, the
+servers and nats-server share the machine's 2 cores; the servers of a run are measured one
+after another, and the runs alternate their order.
 """
 
 from __future__ import annotations
@@ -269,10 +271,11 @@ def movierec_rows(
         for call, (path, message) in CALLS.items():
             rows.append({"server": name, "call": call, **load.measure(target, path, message)})
             print(rows[-1], flush=True)
-            if call == "GetTopN (fresh precomputed list)":
-                mix = load.stale_mix(target, rows[-1]["rps"])
-                rows.append({"server": name, "call": STALE_MIX, **mix})
-                print(rows[-1], flush=True)
+        # Last: its ratings leave work behind (lists and activity queued for the Spark
+        # tables' write-back) that would run under whatever call was measured next.
+        fresh = next(r for r in rows if r["call"] == "GetTopN (fresh precomputed list)")
+        rows.append({"server": name, "call": STALE_MIX, **load.stale_mix(target, fresh["rps"])})
+        print(rows[-1], flush=True)
     finally:
         server.terminate()
         server.wait(timeout=180)
