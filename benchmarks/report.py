@@ -232,6 +232,7 @@ def write(data: dict) -> None:
             ("quality-cap.md", "The quality cost of a lower co-rating cap", None),
             ("rmse-folds-ml-100k.md", "PredictRating RMSE, five folds on MovieLens 100K", None),
             ("tuning-determinism.md", "Tuning's choice on a quiet machine and under load", None),
+            ("soak.md", "Soak: one process through an hour of steady work", None),
         ],
         start=7,
     ):
