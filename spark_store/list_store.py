@@ -51,8 +51,9 @@ class SparkListStore:
             return self._index.stamp(user_id)
 
     def stamps(self) -> list[tuple[str, int, str]]:
-        with self._lock:
-            return self._index.stamps()
+        with self._lock:  # held for array copies only, not for a pass over every user
+            rows = self._index.stamp_rows()
+        return rows.stamps()
 
     def put(self, user_id: str, rec: RecList) -> RecList:
         """Stores rec unless a newer list is already there; returns the list now current."""

@@ -61,3 +61,15 @@ def test_activity_moves_forward_only_and_counts_accesses() -> None:
     assert activity.row("u5") == (105, 2)
     assert activity.row("reader") == (0, 1)
     assert activity.last_active_us("u1999") == 2099
+
+
+def test_stamp_rows_copy_every_list_stamp_but_removed_ones() -> None:
+    index = ListIndex()
+    for u in range(1500):  # past the first capacity
+        index.set(f"u{u}", rec(2, u, "v1" if u % 2 else "v2"))
+    index.remove("u3")
+    rows = index.stamp_rows()
+    index.set("u0", rec(2, 99_999, "v3"))  # after the copy: not in it
+    stamps = rows.stamps()
+    assert len(stamps) == 1499 and ("u3", 3, "v1") not in stamps
+    assert stamps[0] == ("u0", 0, "v2") and stamps[-1] == ("u1499", 1499, "v1")

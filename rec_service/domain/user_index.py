@@ -14,6 +14,7 @@ Writers hold the owner's lock; readers take it too, so a read never sees half a 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,14 +91,16 @@ class ListIndex:
             return None
         return int(self._computed_at[row]), self._versions.values[int(self._version[row])]
 
-    def stamps(self) -> list[tuple[str, int, str]]:
-        """(user_id, computed_at_us, model_version) of every user with a list."""
-        versions = self._versions.values
-        return [
-            (user_id, int(self._computed_at[row]), versions[int(self._version[row])])
-            for user_id, row in self._rows.of.items()
-            if self._version[row] >= 0
-        ]
+    def stamp_rows(self) -> StampRows:
+        """Every row's stamp, copied: cheap enough to take under the owner's lock (a few
+        array copies), then read with StampRows.stamps() outside it."""
+        n = len(self._rows)
+        return StampRows(
+            list(self._rows.of),  # rows are numbered in insertion order and never reused
+            self._computed_at[:n].copy(),
+            self._version[:n].copy(),
+            list(self._versions.values),
+        )
 
     def remove(self, user_id: str) -> None:
         """Forgets the user's list; their row stays, marked empty, for their next list."""
@@ -150,6 +153,29 @@ class ListIndex:
         items[:, : self._width] = self._items
         scores[:, : self._width] = self._scores
         self._items, self._scores, self._width = items, scores, width
+
+
+@dataclass(frozen=True)
+class StampRows:
+    """A copy of a ListIndex's stamps, row by row (ListIndex.stamp_rows)."""
+
+    user_ids: list[str]
+    computed_at_us: np.ndarray
+    version_codes: np.ndarray
+    versions: list[str]
+
+    def stamps(self) -> list[tuple[str, int, str]]:
+        """(user_id, computed_at_us, model_version) of every user with a list."""
+        return [
+            (user_id, int(at), self.versions[code])
+            for user_id, at, code in zip(
+                self.user_ids,
+                self.computed_at_us.tolist(),
+                self.version_codes.tolist(),
+                strict=True,
+            )
+            if code >= 0
+        ]
 
 
 class ActivityIndex:
