@@ -38,6 +38,7 @@ from common import (
     ensure_model,
     machine,
     python_command,
+    resident_mb,
     scratch_copy,
     served_commit,
 )
@@ -51,31 +52,6 @@ AUTH = (("authorization", f"Bearer {TOKEN}"),)
 DATA = ROOT / "data" / "ml-latest-small"
 SAMPLE_S = 10
 RATING_STREAM_S = 10
-
-
-def resident_mb(pid: int) -> float:
-    """VmRSS of the process and every descendant (the JVM Spark starts), in MB."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended meanwhile
-        parents[int(stat.parent.name)] = int(fields[1])
-    family, grew = {pid}, True
-    while grew:
-        more = {p for p, parent in parents.items() if parent in family} - family
-        family |= more
-        grew = bool(more)
-    total_kb = 0
-    for member in family:
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kb / 1024
 
 
 class Tally:

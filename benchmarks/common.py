@@ -148,6 +148,54 @@ async def measure_levels(
     return rows
 
 
+def family(pid: int) -> set[int]:
+    """The process and every descendant (the JVM Spark starts)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    members, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in members} - members
+        members |= more
+        grew = bool(more)
+    return members
+
+
+def _status_mb(pids: set[int], field: str) -> float:
+    total_kb = 0
+    for member in pids:
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(f"{field}:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+def resident_mb(pid: int) -> float:
+    """VmRSS of the process and every descendant, in MB."""
+    return _status_mb(family(pid), "VmRSS")
+
+
+def high_water_mb(pid: int) -> dict[str, float]:
+    """Each process's own peak resident set (VmHWM) over the process and its descendants, in
+    MB, by command name (python, java). Their sum is at least the peak of them together, since
+    each may peak at another time."""
+    peaks: dict[str, float] = {}
+    for member in family(pid):
+        try:
+            name = Path(f"/proc/{member}/comm").read_text().strip()
+        except OSError:
+            continue
+        peaks[name] = peaks.get(name, 0.0) + _status_mb({member}, "VmHWM")
+    return peaks
+
+
 def child_result(script: str, *args: str) -> dict:
     """Runs `python script args` in a process of its own (so its peak memory is its own) and
     returns the JSON object its last output line holds."""
