@@ -41,6 +41,7 @@ from common import (
     SCRATCH,
     ServerProcess,
     child_result,
+    exponent,
     high_water_mb,
     machine,
     python_command,
@@ -254,6 +255,19 @@ def report(rows: list[dict[str, Any]]) -> str:
             f"- {r['ratings']:,}, {r['load']}, {r['master']}: {r['first']['tuning_sample']}; "
             f"retrain: {a['tuning_decision']} ({stages})"
         )
+    grown = [
+        {"ratings": r["ratings"], "first": r["first_start_s"], "retrain": r["retrain"]["seconds"]}
+        for r in sorted(rows, key=key)
+        if r["ratings"] > 0 and r["load"] == "quiet" and r["master"].startswith("local")
+    ]
+    if len(grown) > 1:
+        sizes = ", ".join(f"{r['ratings']:,}" for r in grown)
+        lines += [
+            "",
+            f"Growth exponent over {sizes} ratings "
+            f"(seconds ~ ratings^b): first start b = {exponent(grown, 'first'):.2f}, "
+            f"retrain b = {exponent(grown, 'retrain'):.2f}.",
+        ]
     if demo:
         lines += ["", "In-process GetTopN p99 against the demo data's (aim at 25M: within 2x):", ""]
         base = demo["latencies"]

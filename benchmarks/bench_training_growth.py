@@ -15,22 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 
 import training
+from common import exponent
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def exponent(rows: list[dict], key: str) -> float:
-    xs = [math.log(r["ratings"]) for r in rows]
-    ys = [math.log(r[key]) for r in rows]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs
-    )
 
 
 def chart(rows: list[dict], path: Path) -> None:

@@ -4,6 +4,7 @@ child process on scratch directories, and the machine description for reports.""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import platform
 import shutil
@@ -194,6 +195,16 @@ def high_water_mb(pid: int) -> dict[str, float]:
             continue
         peaks[name] = peaks.get(name, 0.0) + _status_mb({member}, "VmHWM")
     return peaks
+
+
+def exponent(rows: list[dict], key: str) -> float:
+    """b of value ~ ratings^b: the least-squares slope of log(row[key]) on log(ratings)."""
+    xs = [math.log(r["ratings"]) for r in rows]
+    ys = [math.log(r[key]) for r in rows]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
 
 
 def child_result(script: str, *args: str) -> dict:

@@ -233,6 +233,7 @@ def write(data: dict) -> None:
             ("rmse-folds-ml-100k.md", "PredictRating RMSE, five folds on MovieLens 100K", None),
             ("tuning-determinism.md", "Tuning's choice on a quiet machine and under load", None),
             ("soak.md", "Soak: one process through an hour of steady work", None),
+            ("scale.md", "The default path at 1M-25M ratings, tuning on", None),
         ],
         start=7,
     ):
