@@ -105,12 +105,12 @@ def train_models(
     )
     checkpoint()
     weight = implicit_weight(indexed)
-    ranking = fit_als(ranking_input(indexed, weight), settings.ranking)
+    ranking = fit_als(ranking_input(indexed, weight), settings.ranking, num_ratings)
     checkpoint()
     rated = rated_only(indexed)
     biases = fit_biases(rated, settings.bias, len(user_ids), len(item_ids))
     checkpoint()
-    rating = fit_als(residuals(rated, biases), settings.rating)
+    rating = fit_als(residuals(rated, biases), settings.rating, num_ratings)
     checkpoint()
     co = co_ratings(
         spark, indexed, settings.cf_ratings_per_user, len(item_ids), settings.cf_pairs_per_rating

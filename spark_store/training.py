@@ -88,8 +88,24 @@ def ranking_input(indexed: DataFrame, weight: float) -> DataFrame:
     return indexed.withColumn("rating", F.coalesce(F.col("rating"), F.lit(weight)))
 
 
-def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:
-    """Fits Spark ALS on ratings with user_idx, item_idx and rating columns."""
+# Spark's ALS builds each block's ratings as growing arrays in one task's memory (its
+# "in-blocks"): with als_blocks (2) at 25M ratings that was 12.5M ratings per task, and a
+# retrain beside the serving model's cached data ran out of the default 4g heap there
+# (benchmarks/results/scale.md). Above this many ratings per block, more blocks are used.
+RATINGS_PER_BLOCK = 2_000_000
+
+
+def als_blocks(configured: int, ratings: int) -> int:
+    """ALS's user and item block count: the configured one, or more where a block would hold
+    over RATINGS_PER_BLOCK ratings (the factors do not depend on it; the memory a task needs
+    does)."""
+    return max(configured, math.ceil(ratings / RATINGS_PER_BLOCK))
+
+
+def fit_als(indexed: DataFrame, params: AlsParams, ratings: int = 0) -> ALSModel:
+    """Fits Spark ALS on ratings with user_idx, item_idx and rating columns; `ratings`, their
+    count where known, may raise the block count (als_blocks)."""
+    blocks = als_blocks(params.blocks, ratings)
     als = ALS(
         rank=params.rank,
         regParam=params.reg_param,
@@ -97,8 +113,8 @@ def fit_als(indexed: DataFrame, params: AlsParams) -> ALSModel:
         implicitPrefs=params.implicit_prefs,
         alpha=params.alpha,
         seed=params.seed,
-        numUserBlocks=params.blocks,
-        numItemBlocks=params.blocks,
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
         userCol="user_idx",
         itemCol="item_idx",
         ratingCol="rating",

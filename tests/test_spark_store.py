@@ -15,7 +15,7 @@ from spark_store import model_files
 from spark_store.models import train_models
 from spark_store.precompute import precompute_lists
 from spark_store.tables import UpsertTable
-from spark_store.training import apply_index
+from spark_store.training import als_blocks, apply_index
 
 # Two taste groups: group A loves movies a0-a5 and hates b0-b5, group B the opposite. Each
 # user leaves one movie of their own group unrated: that movie must top their list.
@@ -219,3 +219,11 @@ def test_the_session_has_a_checkpoint_directory(spark: SparkSession) -> None:
     now and then with a StackOverflowError."""
     directory = spark.sparkContext.getCheckpointDir()
     assert directory is not None and "movierec-checkpoints-" in directory
+
+
+def test_als_blocks_grow_with_the_ratings_so_no_task_builds_a_huge_block() -> None:
+    assert als_blocks(2, 100_836) == 2  # the demo data keeps the configured count
+    assert als_blocks(2, 4_000_000) == 2
+    assert als_blocks(2, 4_000_001) == 3
+    assert als_blocks(2, 25_000_000) == 13
+    assert als_blocks(20, 25_000_000) == 20  # a larger configured count stands

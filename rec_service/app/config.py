@@ -295,7 +295,8 @@ class ModelsSettings:
     als_seed: int = 42
     """Random seed, so the same data and settings give the same models."""
     als_blocks: int = 2
-    """numUserBlocks = numItemBlocks; raise it on a cluster to use more executors."""
+    """numUserBlocks = numItemBlocks; raise it on a cluster to use more executors. Training
+    uses at least one block per 2M ratings whatever this says (one task builds each block)."""
     cf_neighbours: int = TUNED.cf_neighbours
     """Item-CF: most similar movies kept per movie."""
     cf_ratings_per_user: int = TUNED.cf_ratings_per_user
