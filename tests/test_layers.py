@@ -37,9 +37,24 @@ SPARK_FREE = {"domain", "core"}
 SPARK = ("pyspark", "py4j")
 
 
-def imported_modules(source: str) -> set[str]:
+def parse(source: str) -> ast.Module:
+    """ast.parse, tried again on CPython 3.11's "AST constructor recursion depth mismatch": the
+    ast module's depth counter is shared by threads, and 3.11's tracebacks parse source to
+    place their carets, so an exception logged in another thread of the suite (a server left
+    by an earlier test) can trip a parse here (seen once in CI under heavy load)."""
+    for _ in range(4):
+        try:
+            return ast.parse(source)
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc):
+                raise
+    return ast.parse(source)
+
+
+def imported_modules(source: str | ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    tree = parse(source) if isinstance(source, str) else source
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -52,14 +67,14 @@ def imported_modules(source: str) -> set[str]:
 def runtime_imports(source: str) -> set[str]:
     """The modules a source imports when it runs: imports under `if TYPE_CHECKING:` (for
     annotations only) are left out."""
-    tree = ast.parse(source)
+    tree = parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and ast.unparse(node.test) in (
             "TYPE_CHECKING",
             "typing.TYPE_CHECKING",
         ):
             node.body = [ast.Pass()]
-    return imported_modules(ast.unparse(tree))
+    return imported_modules(tree)
 
 
 def package_of(path: Path) -> str:
