@@ -232,7 +232,9 @@ def key(row: dict[str, Any]) -> tuple:
     return (row["ratings"], row["load"], row["master"], row.get("start", "first"))
 
 
-def report(rows: list[dict[str, Any]]) -> str:
+def report(rows: list[dict[str, Any]], notes: list[str]) -> str:
+    """scale.md: the table of rows, then `notes` (what runs that ended without a row showed,
+    kept in scale.json by hand with the log lines they quote)."""
     demo = next((r for r in rows if r["ratings"] == 0 and r["load"] == "quiet"), None)
     lines = [
         "# The default path at 1M-25M ratings (tuning on)",
@@ -288,6 +290,8 @@ def report(rows: list[dict[str, Any]]) -> str:
             fresh = r["latencies"]["fresh"]["p99_ms"] / base["fresh"]["p99_ms"]
             stale = r["latencies"]["stale"]["p99_ms"] / base["stale"]["p99_ms"]
             lines.append(f"- {r['ratings']:,}, {r['load']}: fresh {fresh:.2f}x, stale {stale:.2f}x")
+    if notes:
+        lines += ["", "Runs that ended without a row:", ""] + [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -310,13 +314,14 @@ def main() -> int:
         work, data = (Path(p) for p in args.latencies)
         print(json.dumps(measure_latencies(work, data, args.memory)))
         return 0
-    rows = json.loads(JSON.read_text())["rows"] if JSON.is_file() else []
+    saved = json.loads(JSON.read_text()) if JSON.is_file() else {}
+    rows, notes = saved.get("rows", []), saved.get("notes", [])
     for ratings in args.sizes:
         row = serve_size(ratings, args)
         row["command"] = python_command("benchmarks/bench_scale.py " + " ".join(sys.argv[1:]))
         rows = [r for r in rows if key(r) != key(row)] + [row]
-        JSON.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
-        (RESULTS / "scale.md").write_text(report(rows))
+        JSON.write_text(json.dumps({"rows": rows, "notes": notes}, indent=2) + "\n")
+        (RESULTS / "scale.md").write_text(report(rows, notes))
     print((RESULTS / "scale.md").read_text())
     return 0
 
