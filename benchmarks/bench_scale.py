@@ -218,6 +218,21 @@ def measure_latencies(work: Path, data: Path, memory: str | None) -> dict[str, A
     return {"users": len(sample), "fresh": ms(fresh), "stale": ms(stale)}
 
 
+def tuning_cell(row: dict[str, Any]) -> str:
+    """Tuning's seconds and share of the start; a start on a saved model tuned nothing."""
+    seconds = row["first"]["tuning_s"]
+    if row.get("start", "first") != "first":
+        return f"{seconds:.0f} (at its first start)"
+    return f"{seconds:.0f} ({seconds / row['first_start_s']:.0%})"
+
+
+def peak_cell(row: dict[str, Any]) -> str:
+    peak = f"{row['peak_hwm_mb']:,}: {by_process(row)}"
+    if "error" in row["retrain"]:  # read as the server went down with its JVM: not its peak
+        return f"{peak} (read after the failed retrain; not a peak)"
+    return peak
+
+
 def retrain_cell(outcome: dict[str, Any]) -> str:
     seconds = f"{outcome['seconds']:.0f}"
     return f"failed after {seconds}: {outcome['error']}" if "error" in outcome else seconds
@@ -252,19 +267,22 @@ def report(rows: list[dict[str, Any]], notes: list[str]) -> str:
         f = r["first"]
         lines.append(
             f"| {r['ratings']:,} | {r['load']} | {r['master']} | {' '.join(r['flags']) or '-'} "
-            f"| {r.get('start', 'first')} | {r['first_start_s']:.0f} | {f['tuning_s']:.0f} "
-            f"({f['tuning_s'] / r['first_start_s']:.0%}) | {f['candidates_measured']} "
+            f"| {r.get('start', 'first')} | {r['first_start_s']:.0f} | {tuning_cell(r)} "
+            f"| {f['candidates_measured']} "
             f"| {len(f['skipped'])} | {f['ranker']} | {retrain_cell(r['retrain'])} "
-            f"| {r['peak_hwm_mb']:,}: {by_process(r)} | {r['latencies']['fresh']['p99_ms']:.2f} "
+            f"| {peak_cell(r)} | {r['latencies']['fresh']['p99_ms']:.2f} "
             f"| {r['latencies']['stale']['p99_ms']:.2f} | {r['commit']}, {r['when'][:10]} |"
         )
     lines += ["", "Per size: the tuning sample, the retrain's decision and its stages.", ""]
     for r in sorted(rows, key=key):
         a = r["after_retrain"]
         stages = ", ".join(f"{k} {v:.0f} s" for k, v in r["retrain"]["stages"].items())
+        decision = (
+            f"failed ({r['retrain']['error']})" if "error" in r["retrain"] else a["tuning_decision"]
+        )
         lines.append(
             f"- {r['ratings']:,}, {r['load']}, {r['master']}: {r['first']['tuning_sample']}; "
-            f"retrain: {a['tuning_decision']} ({stages})"
+            f"retrain: {decision} ({stages})"
         )
     grown = [
         {"ratings": r["ratings"], "first": r["first_start_s"], "retrain": r["retrain"]["seconds"]}
