@@ -97,8 +97,9 @@ RATINGS_PER_BLOCK = 2_000_000
 
 def als_blocks(configured: int, ratings: int) -> int:
     """ALS's user and item block count: the configured one, or more where a block would hold
-    over RATINGS_PER_BLOCK ratings (the factors do not depend on it; the memory a task needs
-    does)."""
+    over RATINGS_PER_BLOCK ratings. The memory a task needs falls with it; the fit is the same
+    ALS, though Spark seeds each block's starting factors, so where the count rises (above 4M
+    ratings with the default 2) the factors differ a little from those of 2 blocks."""
     return max(configured, math.ceil(ratings / RATINGS_PER_BLOCK))
 
 
