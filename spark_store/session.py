@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from pyspark.sql import SparkSession
@@ -83,10 +84,31 @@ def build_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if not master.startswith("local"):
+        _ship_packages(spark)
     _set_checkpoint_dir(spark, master, checkpoint_dir)
     _quiet_query_errors(spark)
     log.info("spark session up: master=%s version=%s", master, spark.version)
     return spark
+
+
+def _ship_packages(spark: SparkSession) -> None:
+    """Executors unpickle what the driver broadcasts (the bulk precompute's scoring model holds
+    rec_service values), so on a cluster they need this project's packages: they are zipped
+    from the driver's copy and shipped with the job, and need not be installed there. A 5M
+    first start through a standalone cluster failed without this (ModuleNotFoundError:
+    rec_service, in the precompute)."""
+    import zipfile
+
+    target = Path(tempfile.mkdtemp(prefix="movierec-py-")) / "movierec_packages.zip"
+    atexit.register(shutil.rmtree, target.parent, ignore_errors=True)
+    here = Path(__file__).parent  # spark_store, beside rec_service in the project
+    roots = [here.parent / "rec_service", here]
+    with zipfile.ZipFile(target, "w") as archive:
+        for root in roots:
+            for source in root.rglob("*.py"):
+                archive.write(source, source.relative_to(root.parent))
+    spark.sparkContext.addPyFile(str(target))
 
 
 def _set_checkpoint_dir(spark: SparkSession, master: str, directory: str) -> None:
