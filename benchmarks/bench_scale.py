@@ -5,7 +5,7 @@ benchmarks/results/scale.md and scale.json (rows are kept across runs: one per s
 master, the newest replacing the same kind).
 
     .venv/bin/python benchmarks/bench_scale.py --sizes 1000000 5000000 25000000
-        [--stress] [--flag --spark-driver-memory=14g] [--spark-master spark://host:7077]
+        [--stress] [--saved] [--flag=--spark-driver-memory=14g] [--spark-master spark://host:7077]
 
 Each size: the data (benchmarks/scale_data.py, cached under build/scale-data/) is served by a
 real `movierec serve` process on a scratch directory; the first start is timed from launch to
