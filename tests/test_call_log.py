@@ -99,3 +99,37 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == []
     assert any("shutdown-ended call" in r.getMessage() for r in caplog.records)
+
+
+class _EndedContext:
+    """What the interceptor reads of a call that has ended: no code set, cancelled or not."""
+
+    def __init__(self, cancelled: bool) -> None:
+        self._cancelled = cancelled
+
+    def code(self) -> None:
+        return None
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+
+@pytest.mark.parametrize(
+    ("left_s", "cancelled", "expected"),
+    [
+        # The core ended the stream at its deadline as if the client had closed it, a moment
+        # before this process's clock reached the deadline: the client saw DEADLINE_EXCEEDED.
+        (0.01, False, grpc.StatusCode.DEADLINE_EXCEEDED),
+        (0.01, True, grpc.StatusCode.DEADLINE_EXCEEDED),
+        (1.0, False, grpc.StatusCode.OK),
+        (1.0, True, grpc.StatusCode.CANCELLED),
+    ],
+)
+def test_a_call_ending_at_its_deadline_is_recorded_as_past_it(
+    left_s: float, cancelled: bool, expected: grpc.StatusCode
+) -> None:
+    interceptor = TelemetryInterceptor(Telemetry(), 60.0)
+    budget = 3.0
+    started = time.perf_counter() - (budget - left_s)
+    context: Any = _EndedContext(cancelled)
+    assert interceptor._final_code(context, None, started, budget) == expected

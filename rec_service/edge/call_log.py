@@ -111,12 +111,13 @@ class TelemetryInterceptor(WrappingInterceptor):
         if error is not None and not isinstance(error, asyncio.CancelledError):
             return grpc.StatusCode.UNKNOWN
         ended_early = error is not None or context.cancelled()
-        if budget is not None:
-            # A cancelled call counts as past its deadline within DEADLINE_SLACK_S of it: the
-            # core's timer and this process's clock are read apart.
-            slack = DEADLINE_SLACK_S if ended_early else 0.0
-            if time.perf_counter() - started >= budget - slack:
-                return grpc.StatusCode.DEADLINE_EXCEEDED
+        # A call that ends within DEADLINE_SLACK_S of its deadline counts as past it, however it
+        # ended: the core's timer and this process's clock are read apart, and a stream the
+        # core ends at its deadline can end here as if the client had closed it (no error, not
+        # yet cancelled) a moment before this clock reaches the deadline; its client sees
+        # DEADLINE_EXCEEDED.
+        if budget is not None and time.perf_counter() - started >= budget - DEADLINE_SLACK_S:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
         return grpc.StatusCode.CANCELLED if ended_early else grpc.StatusCode.OK
 
 
