@@ -1,4 +1,4 @@
-"""The call log's interceptor records the status each client saw: streams the server ends at
+"""The call log records the status each client saw: streams the server ends at
 shutdown as UNAVAILABLE (not UNKNOWN, not OK), logged at INFO as shutdown-ended."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 from prometheus_client import generate_latest
 
 from rec_service.app.telemetry import Telemetry
-from rec_service.edge.call_log import TelemetryInterceptor
+from rec_service.edge.call_log import CallLog
+from rec_service.edge.handler_registry import HandlerRegistry
 from rec_service.edge.server import GrpcServer
 from rec_service.edge.serving_loop import ServingLoop
 
@@ -48,17 +49,15 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
     loop = ServingLoop(1)
 
     async def build() -> tuple[grpc.aio.Server, int]:
-        aio = grpc.aio.server(interceptors=[TelemetryInterceptor(telemetry, 60.0, grace_over)])
-        aio.add_generic_rpc_handlers(
-            [
-                grpc.method_handlers_generic_handler(
-                    "test.Streams",
-                    {
-                        "In": grpc.stream_unary_rpc_method_handler(_read_all),
-                        "Out": grpc.unary_stream_rpc_method_handler(_send_forever),
-                    },
-                )
-            ]
+        aio = grpc.aio.server()
+        HandlerRegistry(
+            aio, CallLog(telemetry, 60.0, grace_over).wrap
+        ).add_registered_method_handlers(
+            "test.Streams",
+            {
+                "In": grpc.stream_unary_rpc_method_handler(_read_all),
+                "Out": grpc.unary_stream_rpc_method_handler(_send_forever),
+            },
         )
         return aio, aio.add_insecure_port("127.0.0.1:0")
 
@@ -102,7 +101,7 @@ def test_streams_ended_at_shutdown_are_recorded_as_the_client_saw_them(
 
 
 class _EndedContext:
-    """What the interceptor reads of a call that has ended: no code set, cancelled or not."""
+    """What the call log reads of a call that has ended: no code set, cancelled or not."""
 
     def __init__(self, cancelled: bool) -> None:
         self._cancelled = cancelled
@@ -128,8 +127,8 @@ class _EndedContext:
 def test_a_call_ending_at_its_deadline_is_recorded_as_past_it(
     left_s: float, cancelled: bool, expected: grpc.StatusCode
 ) -> None:
-    interceptor = TelemetryInterceptor(Telemetry(), 60.0)
+    call_log = CallLog(Telemetry(), 60.0)
     budget = 3.0
     started = time.perf_counter() - (budget - left_s)
     context: Any = _EndedContext(cancelled)
-    assert interceptor._final_code(context, None, started, budget) == expected
+    assert call_log._final_code(context, None, started, budget) == expected

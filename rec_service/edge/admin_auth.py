@@ -1,4 +1,4 @@
-"""Admin authentication: a server interceptor in front of every movierec.v1.AdminService call.
+"""Admin authentication: the token check in front of every movierec.v1.AdminService method.
 
 The token is compared in constant time; a refused call is logged with its method, peer and
 reason, never with what it presented. The token itself comes from a file or the environment
@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import grpc
 
 from rec_service.app.secret_files import read_secret
-from rec_service.edge.grpc_types import Context, Handler, ServerInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, rewrap
 
 log = logging.getLogger(__name__)
-
-ADMIN_PREFIX = "/movierec.v1.AdminService/"
 
 
 def load_admin_token(token: str, token_file: str) -> str:
@@ -28,7 +26,7 @@ def load_admin_token(token: str, token_file: str) -> str:
 
 
 def check_token(
-    metadata: tuple[tuple[str, Any], ...] | None, token: str
+    metadata: Iterable[tuple[str, Any]] | None, token: str
 ) -> tuple[grpc.StatusCode, str] | None:
     """None when the metadata carries `authorization: Bearer <token>`; otherwise the code and
     the reason to refuse with."""
@@ -57,51 +55,35 @@ def check_token(
     return None
 
 
-class AdminAuthInterceptor(ServerInterceptor):
-    """Lets an AdminService call through only with the right bearer token."""
+def admin_only(handler: Handler, method: str, token: str) -> Handler:
+    """`handler` behind the admin token: each call is checked before the servicer sees it, and
+    a refused one ends with its status (set, not aborted, so the call log outside counts it)."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
-        # One refusing handler per (method, refusal), made once: the interceptors outside this
-        # one key their wrappers by handler identity.
-        self._refusals: dict[tuple[str, grpc.StatusCode, str], Handler] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler:
-        method = str(handler_call_details.method)
-        if not method.startswith(ADMIN_PREFIX):
-            return await continuation(handler_call_details)
-        refusal = check_token(
-            handler_call_details.invocation_metadata,
-            self._token,
-        )
+    def refused(context: Context) -> bool:
+        refusal = check_token(context.invocation_metadata(), token)
         if refusal is None:
-            return await continuation(handler_call_details)
-        key = (method, *refusal)
-        cached = self._refusals.get(key)
-        if cached is None:
-            handler: Handler | None = await continuation(handler_call_details)
-            if handler is None:  # no such method: UNIMPLEMENTED
-                return None  # type: ignore[return-value]
-            cached = self._refusals[key] = _refusing(handler, method, *refusal)
-        return cached
-
-
-def _refusing(handler: Handler, method: str, code: grpc.StatusCode, reason: str) -> Handler:
-    """A handler of the same kind as `handler` that refuses the call."""
-
-    async def refuse(request: Any, context: Context) -> Any:
-        # A status set, not an abort: it is sent after the call log has counted the refusal.
+            return False
+        code, reason = refusal
         log.warning("admin call refused: %s from %s: %s", method, context.peer(), reason)
         context.set_code(code)
         context.set_details(reason)
+        return True
 
-    async def refuse_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-        await refuse(request, context)
-        return
-        yield  # makes this an async generator (of no messages)
+    def wrap(behavior: Callable[..., Any], streams_out: bool) -> Callable[..., Any]:
+        if streams_out:
 
-    return rewrap(handler, lambda _behavior, streams_out: refuse_stream if streams_out else refuse)
+            async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
+                if not refused(context):
+                    async for response in behavior(request, context):
+                        yield response
+
+            return stream
+
+        async def unary(request: Any, context: Context) -> Any:
+            if refused(context):
+                return None
+            return await behavior(request, context)
+
+        return unary
+
+    return rewrap(handler, wrap)

@@ -1,5 +1,5 @@
-"""The interceptor that counts and times every RPC in the service's metrics and logs one line
-for each failed or slow call."""
+"""The call log: counts and times every RPC in the service's metrics and logs one line for each
+failed or slow call, as a wrapper around each method's handler (edge.handler_registry)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 
 from rec_service.app.telemetry import Telemetry
-from rec_service.edge.grpc_types import Context, Handler, WrappingInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,14 @@ SERVER_FAULTS = {
 }
 
 
-class TelemetryInterceptor(WrappingInterceptor):
+class CallLog:
     """Counts and times every RPC by method and final status, and logs one line for each failed
-    or slow call with a request id (the caller's x-request-id, or a new one)."""
+    or slow call with a request id (the caller's x-request-id, or a new one). The outermost
+    wrapper, so it sees the status every other one set."""
 
     def __init__(
         self, telemetry: Telemetry, slow_s: float, grace_over: threading.Event | None = None
     ) -> None:
-        super().__init__()
         self._telemetry = telemetry
         self._slow_s = slow_s
         # Set when shutdown's grace period is over: a call still running then is ended by the

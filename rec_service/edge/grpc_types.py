@@ -1,13 +1,13 @@
-"""Typed names for grpc's generic interceptor and handler classes, and the wrapping of a
-handler's behaviour that every interceptor of ours shares.
+"""Typed names for grpc's generic handler and context classes, and the wrapping of a handler's
+behaviour that every per-call wrapper of ours shares (edge.handler_registry).
 
 grpc's runtime classes are not subscriptable, while its typing stubs (grpc-stubs) make them
-generic over request and response types; a base class must be the runtime one.
+generic over request and response types.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -15,11 +15,9 @@ import grpc
 if TYPE_CHECKING:
     Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-    ServerInterceptor: TypeAlias = grpc.aio.ServerInterceptor[Any, Any]
 else:
     Handler = grpc.RpcMethodHandler
     Context = grpc.aio.ServicerContext
-    ServerInterceptor = grpc.aio.ServerInterceptor
 
 
 Wrapper: TypeAlias = Callable[[Callable[..., Any], bool], Callable[..., Any]]
@@ -47,30 +45,3 @@ def rewrap(handler: Handler, wrap: Wrapper) -> Handler:
                 response_serializer=handler.response_serializer,
             )
     return handler
-
-
-class WrappingInterceptor(ServerInterceptor):
-    """Serves every registered handler through a wrapper built once per handler: grpc calls
-    intercept_service for every RPC, and rebuilding wrappers there would cost on the hot path.
-    Handlers are long-lived (registered ones, and cached admin refusals), so their ids are
-    stable keys."""
-
-    def __init__(self) -> None:
-        self._wrapped: dict[int, Handler] = {}
-
-    def wrap(self, handler: Handler, method: str) -> Handler:
-        raise NotImplementedError
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler:
-        handler: Handler | None = await continuation(handler_call_details)
-        if handler is None:  # no such method (the stubs say it cannot be): UNIMPLEMENTED
-            return None  # type: ignore[return-value]
-        cached = self._wrapped.get(id(handler))
-        if cached is None:
-            method = str(handler_call_details.method)
-            cached = self._wrapped[id(handler)] = self.wrap(handler, method)
-        return cached

@@ -1,5 +1,6 @@
-"""Builds the gRPC server on grpc.aio: servicers, health checking, reflection and the
-interceptors, on the event loop of edge.serving_loop."""
+"""Builds the gRPC server on grpc.aio: servicers, health checking and reflection, each method
+wrapped in the call log, the admin token and errors to statuses, on the event loop of
+edge.serving_loop."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from movierec.v1 import admin_pb2 as apb
 from movierec.v1 import admin_pb2_grpc as apb_grpc
 from movierec.v1 import movierec_pb2 as pb
@@ -19,12 +20,14 @@ from movierec.v1 import movierec_pb2_grpc as pb_grpc
 from rec_service.app.config import Config
 from rec_service.app.service import Service
 from rec_service.edge.admin import AdminServicer
-from rec_service.edge.admin_auth import AdminAuthInterceptor, load_admin_token
-from rec_service.edge.call_log import TelemetryInterceptor
+from rec_service.edge.admin_auth import admin_only, load_admin_token
+from rec_service.edge.call_log import CallLog
 from rec_service.edge.dashboard.gateway import Gateway
 from rec_service.edge.dashboard.http import Dashboard
+from rec_service.edge.error_statuses import with_error_statuses
+from rec_service.edge.grpc_types import Handler
+from rec_service.edge.handler_registry import HandlerRegistry
 from rec_service.edge.health import HealthServicer
-from rec_service.edge.interceptors import ExceptionToStatusInterceptor
 from rec_service.edge.servicer import RecommendationServicer
 from rec_service.edge.serving_loop import ServingLoop
 from rec_service.edge.tls import TlsFiles, plaintext_admin_problem, server_credentials
@@ -82,7 +85,7 @@ class GrpcServer:
     def stop(self, grace: float, grace_over: threading.Event | None = None) -> threading.Event:
         """New calls are refused at once; calls in progress get `grace` seconds, then are
         cancelled (their clients see UNAVAILABLE). `grace_over` is set on the event loop
-        before any call is cancelled, so that each call's interceptor knows the server ended
+        before any call is cancelled, so that each call's log knows the server ended
         it, however late a busy machine runs the timers. A second stop returns the first
         one's event."""
         with self._lock:
@@ -152,14 +155,6 @@ async def _build(
 ) -> tuple[grpc.aio.Server, int, Gateway]:
     """The aio server, made on the loop it will run on."""
     server = grpc.aio.server(
-        # Metrics see every call's final status; authentication comes before any servicer.
-        interceptors=[
-            TelemetryInterceptor(
-                service.telemetry, config.telemetry.slow_call_ms / 1000, service.grace_over
-            ),
-            AdminAuthInterceptor(token),
-            ExceptionToStatusInterceptor(),
-        ],
         options=[
             ("grpc.so_reuseport", 1 if config.server.reuse_port else 0),
             ("grpc.max_receive_message_length", config.server.grpc_max_message_bytes),
@@ -169,22 +164,38 @@ async def _build(
         # queueing without bound.
         maximum_concurrent_rpcs=config.server.grpc_max_concurrent_rpcs,
     )
+    call_log = CallLog(service.telemetry, config.telemetry.slow_call_ms / 1000, service.grace_over)
+    admin_service = apb.DESCRIPTOR.services_by_name["AdminService"].full_name
+
+    def wrap(handler: Handler, method: str) -> Handler:
+        # The call log outermost, so it sees every call's final status; the token before any
+        # admin servicer; errors to statuses around the servicer itself.
+        handler = with_error_statuses(handler)
+        if method.startswith(f"/{admin_service}/"):
+            handler = admin_only(handler, method, token)
+        return call_log.wrap(handler, method)
+
+    registry = HandlerRegistry(server, wrap)
     recommendations = RecommendationServicer(
         service.read_write, service.telemetry.topn_answers, loop.offload
     )
     admin = AdminServicer(service.operations, loop.offload)
-    pb_grpc.add_RecommendationServiceServicer_to_server(recommendations, server)
-    apb_grpc.add_AdminServiceServicer_to_server(admin, server)
-    health_pb2_grpc.add_HealthServicer_to_server(HealthServicer(service.health), server)
-    reflection.enable_server_reflection(
-        (
-            pb.DESCRIPTOR.services_by_name["RecommendationService"].full_name,
-            apb.DESCRIPTOR.services_by_name["AdminService"].full_name,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
+    pb_grpc.add_RecommendationServiceServicer_to_server(recommendations, registry)
+    apb_grpc.add_AdminServiceServicer_to_server(admin, registry)
+    health_pb2_grpc.add_HealthServicer_to_server(HealthServicer(service.health), registry)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        # grpc_reflection exports its aio servicer at run time; its stubs do not name it
+        reflection.aio.ReflectionServicer(  # type: ignore[attr-defined]
+            (
+                pb.DESCRIPTOR.services_by_name["RecommendationService"].full_name,
+                admin_service,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            )
         ),
-        server,
+        registry,
     )
+    registry.check_complete()
     address = f"{config.server.host}:{config.server.port}"
     if config.tls.enabled:
         files = TlsFiles(config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file)

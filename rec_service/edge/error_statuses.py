@@ -1,4 +1,5 @@
-"""One server interceptor that maps exceptions to gRPC statuses (never UNKNOWN, never a trace)."""
+"""Exceptions to gRPC statuses (never UNKNOWN, never a trace), as a wrapper around each method's
+handler (edge.handler_registry)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from rec_service.core.errors import MAX_MESSAGE_CHARS, InvalidArgument, ServiceError, clip
-from rec_service.edge.grpc_types import Context, Handler, WrappingInterceptor, rewrap
+from rec_service.edge.grpc_types import Context, Handler, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,9 @@ INTERNAL = rpc_status.to_status(
 )
 
 
-class ExceptionToStatusInterceptor(WrappingInterceptor):
-    """Wraps every handler so ServiceError becomes its status and anything else INTERNAL."""
-
-    def wrap(self, handler: Handler, method: str) -> Handler:
-        return rewrap(handler, _guard)
+def with_error_statuses(handler: Handler) -> Handler:
+    """`handler` with ServiceError turned into its status and anything else into INTERNAL."""
+    return rewrap(handler, _guard)
 
 
 def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
@@ -90,10 +89,10 @@ def _guard(behavior: Callable[..., Any], streaming_response: bool) -> Callable[.
 def set_status(context: Context, status: grpc.Status) -> None:
     """Ends the call with `status` once its handler returns.
 
-    Not context.abort: grpc.aio's abort sends the status at once, before the interceptors
-    outside this one (the call log, the metrics) have seen the call end, so a client could
-    read the metrics before its own failed call is counted. A status set here is sent after
-    every interceptor has returned, as the thread-pool server did.
+    Not context.abort: grpc.aio's abort sends the status at once, before the wrappers outside
+    this one (the call log, the metrics) have seen the call end, so a client could read the
+    metrics before its own failed call is counted. A status set here is sent after every
+    wrapper has returned, as the thread-pool server did.
     """
     context.set_code(status.code)
     context.set_details(status.details)
