@@ -4,7 +4,7 @@ the stack: benchmarks/bare_server.py, thread pool and asyncio) and against movie
 serving processes (`movierec serve --processes N`, replicas of one JetStream log), all in one
 run. Writes benchmarks/results/capacity.md and .json.
 
-    .venv/bin/python benchmarks/bench_capacity.py --phase before|after [--runs 2]
+    .venv/bin/python benchmarks/bench_capacity.py --phase NAME [--runs 2]
         [--requests 30000] [--clients 4] [--streams 32]
 
 A phase's runs replace that phase's earlier ones in capacity.json; the report shows every

@@ -1,1 +1,1 @@
-"""The gRPC edge: servicers, interceptors, the admin token, TLS, server wiring and the CLI."""
+"""The gRPC edge: servicers and their per-call wrappers, admin token, TLS, wiring, the CLI."""
