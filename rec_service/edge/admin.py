@@ -1,7 +1,8 @@
 """The AdminService servicer: model info, retrain with progress, read-only Spark SQL.
 
-Authentication is not here: AdminAuthInterceptor refuses every AdminService call without the
-admin token before it reaches this servicer.
+Authentication is not here: edge.admin_auth's check, wrapped around every AdminService method
+when the server is built, refuses a call without the admin token before it reaches this
+servicer.
 """
 
 from __future__ import annotations
