@@ -348,8 +348,7 @@ def rating_probes(data: Ratings) -> list[dict]:
         residual = data.rating - baseline
         factor = explicit_als(data, rows, residual[rows], 40, 0.15)
         extend = baseline[asked] + factor(asked)
-        errors["bias-aware ALS (served)"] = errors.get("bias-aware ALS (served)", {})
-        errors["bias-aware ALS (served)"].setdefault("", {})[side] = (
+        errors.setdefault("bias-aware ALS (served)", {}).setdefault("", {})[side] = (
             np.clip(extend, low, high) - data.rating[asked]
         )
         left = data.rating[rows] - baseline[rows] - factor(rows)
