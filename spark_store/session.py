@@ -37,8 +37,9 @@ class SparkSettings:
 
     master: str = "local[2]"
     """Spark master URL: local[N] on one machine, spark://host:7077 or yarn for a cluster."""
-    driver_memory: str = "4g"
-    """Driver heap; the ALS factors are collected to the driver for serving."""
+    driver_memory: str = "auto"
+    """Driver heap (e.g. 14g); auto: with a local master, where the driver runs every task too,
+    half the machine's memory (its cgroup limit where lower), at least 4g; with a cluster 4g."""
     shuffle_partitions: int = 4
     """spark.sql.shuffle.partitions; the default 200 makes small jobs 2-5x slower."""
     conf: Mapping[str, str] = field(default_factory=dict)
@@ -48,9 +49,41 @@ class SparkSettings:
     directory for a local master. On a cluster, storage every executor reaches (hdfs://...)."""
 
 
+# A local driver runs every task in its own heap, beside the cached tables the service serves.
+# At 25M ratings a 4g heap trained and served but could not retrain beside the serving model
+# (benchmarks/results/scale.md); half the memory leaves the other half to the Python process,
+# which holds the served model and lists as NumPy.
+AUTO_HEAP = "auto"
+LOCAL_HEAP_SHARE = 0.5
+MIN_HEAP_GIB = 4
+CLUSTER_DRIVER_HEAP = "4g"
+
+
+def driver_heap(setting: str, master: str) -> str:
+    """The driver heap to start the JVM with: the setting, or what `auto` means here."""
+    if setting != AUTO_HEAP:
+        return setting
+    if not master.startswith("local"):
+        return CLUSTER_DRIVER_HEAP
+    return f"{max(MIN_HEAP_GIB, int(machine_memory_bytes() * LOCAL_HEAP_SHARE / 2**30))}g"
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory, or the container's cgroup limit where one is set and lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
 def build_session(
     master: str = "local[2]",
-    driver_memory: str = "4g",
+    driver_memory: str = AUTO_HEAP,
     shuffle_partitions: int = 4,
     extra_conf: Mapping[str, str] | None = None,
     app_name: str = "movierec",
@@ -74,7 +107,7 @@ def build_session(
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
-        .config("spark.driver.memory", driver_memory)
+        .config("spark.driver.memory", driver_heap(driver_memory, master))
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -88,7 +121,12 @@ def build_session(
         _ship_packages(spark)
     _set_checkpoint_dir(spark, master, checkpoint_dir)
     _quiet_query_errors(spark)
-    log.info("spark session up: master=%s version=%s", master, spark.version)
+    log.info(
+        "spark session up: master=%s driver heap=%s version=%s",
+        master,
+        spark.conf.get("spark.driver.memory"),
+        spark.version,
+    )
     return spark
 
 
