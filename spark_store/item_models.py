@@ -25,7 +25,14 @@ from rec_service.domain.item_item import (
     ease_weights,
     ratings_cap,
 )
-from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
+from rec_service.domain.model_types import ModelSettings
+from rec_service.domain.ranking import (
+    DenseItemWeights,
+    ItemModelBlend,
+    ItemNeighbours,
+    ItemScorer,
+    SingleItemScorer,
+)
 from spark_store.columns import numeric_columns
 
 log = logging.getLogger(__name__)
@@ -126,7 +133,7 @@ class SparkCoRatings:
         )
         return self.spark.sql(sql).cache()
 
-    def links(self, model: ItemModel, ease_max_items: int) -> ItemScorer:
+    def links(self, model: ItemModel, ease_max_items: int) -> SingleItemScorer:
         if model.kind == "ease":
             return self.ease.weights(model, ease_max_items)
         table = self.table(model)
@@ -214,6 +221,26 @@ def cosine_links(co: CoRatings, k: int) -> ItemNeighbours:
     links = co.links(ItemModel("cosine", 0.0, k), ease_max_items=0)
     assert isinstance(links, ItemNeighbours)  # only EASE^R is dense
     return links
+
+
+def ranker_item_item(
+    co: CoRatings,
+    settings: ModelSettings,
+    ease_max_items: int,
+    neighbours: ItemNeighbours | None = None,
+) -> ItemScorer:
+    """GetTopN's item-item part with these settings: its model (`neighbours` itself where that
+    is the Item-CF table, built here when not given), blended with the second where there is one."""
+    first: SingleItemScorer
+    if settings.ranking_uses_cf_neighbours:
+        first = neighbours if neighbours is not None else cosine_links(co, settings.cf_neighbours)
+    else:
+        first = co.links(settings.first_item_model(), ease_max_items)
+    second_model = settings.second_item_model_of()
+    if second_model is None:
+        return first
+    second = co.links(second_model, ease_max_items)
+    return ItemModelBlend(first, second, settings.second_item_model_share)
 
 
 def collect_links(table: DataFrame, items: int) -> ItemNeighbours:

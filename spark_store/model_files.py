@@ -11,6 +11,8 @@ Layout (written to a temporary sibling, then renamed, so a crash never leaves ha
   item_cf.npz     (item, neighbour, similarity) arrays: Item-CF cosine neighbours
   ranking_links.npz  the same for the ranker's item-item part, when it is not item_cf
                   (RP3beta or EASE^R, chosen by tuning)
+  ranking_links_second.npz  the second item-item model blended into that part, when the
+                  settings have one (its share is in the settings)
   metadata.json's "tuning": the ranker chosen, every candidate's validation figures, the time
 Any Spark job can load the ALS models; the link arrays load with NumPy alone. model_dir is a
 local path or any Spark/Hadoop filesystem URL (model_fs).
@@ -36,7 +38,13 @@ from rec_service.domain.model_types import (
     RatingScale,
     TrainingData,
 )
-from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
+from rec_service.domain.ranking import (
+    DenseItemWeights,
+    ItemModelBlend,
+    ItemNeighbours,
+    ItemScorer,
+    SingleItemScorer,
+)
 from spark_store.model_fs import ModelDir, open_model_dir
 from spark_store.models import TrainedModels, collect_arrays
 
@@ -47,6 +55,9 @@ ITEM_CF = "item_cf.npz"
 # The ranker's item-item part; absent when it is the Item-CF table. The file keeps the name
 # it had before the part was called item_item, so saved models still load.
 ITEM_ITEM = "ranking_links.npz"
+# The second model of a two-model item-item part (ranking.ItemModelBlend). A server older than it
+# reads the first part alone and ignores this file: it serves the model without the second.
+SECOND_ITEM_ITEM = "ranking_links_second.npz"
 
 
 def model_exists(spark: SparkSession | None, model_dir: str) -> bool:
@@ -98,8 +109,12 @@ def _write_model(
     trained.ranking.write().overwrite().save(staging.child("ranking"))
     trained.rating.write().overwrite().save(staging.child("rating"))
     save_links(trained.neighbours, staging, ITEM_CF)
-    if trained.item_item is not None:
-        save_links(trained.item_item, staging, ITEM_ITEM)
+    first = trained.item_item
+    if isinstance(first, ItemModelBlend):
+        save_links(first.second, staging, SECOND_ITEM_ITEM)
+        first = first.first
+    if first is not None and first is not trained.neighbours:
+        save_links(first, staging, ITEM_ITEM)
     biases = trained.biases
     _write_arrays(staging, "biases.npz", mean=biases.mean, user=biases.user, item=biases.item)
     staging.write_text("user_ids.json", json.dumps(trained.user_ids))
@@ -162,7 +177,16 @@ def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
     ranking = _part(root, "ranking", lambda: ALSModel.load(root.child("ranking")))
     rating = _part(root, "rating", lambda: ALSModel.load(root.child("rating")))
     neighbours = _part(root, ITEM_CF, lambda: _links_file(root, ITEM_CF, len(item_ids)))
-    item_item = _part(root, ITEM_ITEM, lambda: load_links(root, ITEM_ITEM, len(item_ids)))
+    settings = ModelSettings.from_dict(meta["settings"])
+    first = _part(root, ITEM_ITEM, lambda: load_links(root, ITEM_ITEM, len(item_ids)))
+    item_item: ItemScorer | None = first
+    if settings.has_second_item_model:
+        second = _part(
+            root, SECOND_ITEM_ITEM, lambda: _required_links(root, SECOND_ITEM_ITEM, len(item_ids))
+        )
+        item_item = ItemModelBlend(
+            first if first is not None else neighbours, second, settings.second_item_model_share
+        )
     arrays = _part(
         root,
         "ranking or rating",
@@ -177,7 +201,7 @@ def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
         item_ids=item_ids,
         arrays=arrays,
         scale=RatingScale(**meta["scale"]),
-        settings=ModelSettings.from_dict(meta["settings"]),
+        settings=settings,
         training_data=training_data_of(meta),
         data_cut_us=int(meta["data_cut_us"]),
         metadata=meta,
@@ -206,7 +230,7 @@ def _read_arrays(root: ModelDir, name: str) -> Any:
     return np.load(io.BytesIO(root.read_bytes(name)))
 
 
-def save_links(links: ItemScorer, root: ModelDir, name: str) -> None:
+def save_links(links: SingleItemScorer, root: ModelDir, name: str) -> None:
     """The ranker's item-item part: (item, neighbour, similarity) link arrays, or a dense
     matrix with the movies of its rows and columns (`kept`, `weights`)."""
     if isinstance(links, DenseItemWeights):
@@ -216,7 +240,7 @@ def save_links(links: ItemScorer, root: ModelDir, name: str) -> None:
     _write_arrays(root, name, item=items, neighbour=links.neighbour, similarity=links.similarity)
 
 
-def load_links(root: ModelDir, name: str, items: int) -> ItemScorer | None:
+def load_links(root: ModelDir, name: str, items: int) -> SingleItemScorer | None:
     if not root.is_file(name):
         return None
     with _read_arrays(root, name) as saved:
@@ -227,10 +251,15 @@ def load_links(root: ModelDir, name: str, items: int) -> ItemScorer | None:
         )
 
 
-def _links_file(root: ModelDir, name: str, items: int) -> ItemNeighbours:
+def _required_links(root: ModelDir, name: str, items: int) -> SingleItemScorer:
     links = load_links(root, name, items)
     if links is None:
         raise FileNotFoundError(f"{root.child(name)} is missing: the model directory is incomplete")
+    return links
+
+
+def _links_file(root: ModelDir, name: str, items: int) -> ItemNeighbours:
+    links = _required_links(root, name, items)
     if not isinstance(links, ItemNeighbours):
         raise ValueError(f"{root.child(name)} holds dense weights, not the Item-CF links")
     return links

@@ -28,7 +28,6 @@ from typing import Any
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 
-from rec_service.domain.item_item import ItemModel
 from rec_service.domain.model_types import (
     Biases,
     ModelArrays,
@@ -41,7 +40,7 @@ from rec_service.domain.ranking import ItemNeighbours, ItemScorer
 from spark_store import retune
 from spark_store.bias_als import fit_biases, residuals
 from spark_store.cancellation import checkpoint
-from spark_store.item_models import co_ratings, cosine_links
+from spark_store.item_models import co_ratings, cosine_links, ranker_item_item
 from spark_store.selection import select
 from spark_store.training import (
     factor_pair,
@@ -118,11 +117,10 @@ def train_models(
     ease_max_items = (tuning or TuningSettings()).ease_max_items
     checkpoint()
     neighbours = cosine_links(co, settings.cf_neighbours)
-    item_item = None
-    if not settings.ranking_uses_cf_neighbours:
-        model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
-        item_item = co.links(model, ease_max_items)
+    item_item: ItemScorer | None = ranker_item_item(co, settings, ease_max_items, neighbours)
     co.release()
+    if item_item is neighbours:  # saved once, as the Item-CF table
+        item_item = None
     indexed.unpersist()
     fit_seconds = time.perf_counter() - started
     log.info("models fitted in %.1f s", fit_seconds)

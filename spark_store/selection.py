@@ -12,7 +12,8 @@ depends on the data, the settings and the seed only, never on how busy the machi
     the serving model's settings on a retrain; then the first `item_models` item-item models
     (item_models: cosine item-KNN, RP3beta, EASE^R over the `ease_max_items` most-rated
     movies), each alone; then the `blended_models` best of them alone, each blended with ALS
-    and with popularity.
+    and with popularity; then the best of all those with the best model alone of each other
+    kind blended into its item-item part (SECOND_MODEL_SHARES).
 `limit_s` is a safety net only: when it is hit, the candidates left are skipped and listed, at
 WARNING, in the model's tuning record (GetModelInfo) and in metrics.
 
@@ -20,7 +21,7 @@ The pick rule (_Chooser) compares candidates by their paired per-user difference
 validation users: of those not clearly below the best by that measure (one standard error of
 the paired difference), and never below popularity or ALS alone, it serves the serving
 settings where they are among them (a retrain), else the one with the fewest parts
-(popularity, ALS, item-item model), then the highest NDCG. A retrain never serves a pick that
+(popularity, ALS, each item-item model), then the highest NDCG. A retrain never serves a pick that
 validates clearly below the serving settings, nor one chosen without measuring them: then the
 serving settings stay (the tuning record's `outcome` says which).
 """
@@ -40,10 +41,10 @@ from pyspark.sql import functions as F
 
 from rec_service.domain.item_item import ItemModel, links_per_movie
 from rec_service.domain.model_types import ModelSettings, TuningSettings
-from rec_service.domain.ranking import ItemScorer, blend
+from rec_service.domain.ranking import ItemModelBlend, ItemScorer, SingleItemScorer, blend
 from rec_service.domain.ranking_metrics import beyond_noise
 from spark_store.holdout import RankingHoldout, RatingSet, Scorer, als_scorer
-from spark_store.item_models import CoRatings
+from spark_store.item_models import CoRatings, ranker_item_item
 from spark_store.rating_selection import RatingSelection, select_rating
 from spark_store.splits import per_user_latest_split, per_user_split, user_sample
 from spark_store.tuning_limit import TuningLimit
@@ -52,6 +53,11 @@ log = logging.getLogger(__name__)
 
 ALS_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7)
 POPULARITY_WEIGHTS = (0.05, 0.1, 0.2, 0.4)
+# A second item-item model's share of the item-item part, and the kinds it may be, in the order
+# they are measured (_two_model_blends). The probes' best shares lay at 0.1-0.35
+# (benchmarks/results/quality-probes.md).
+SECOND_MODEL_SHARES = (0.1, 0.2, 0.35, 0.5)
+SECOND_MODEL_KINDS = ("ease", "rp3beta", "cosine")
 
 
 @dataclass
@@ -113,19 +119,23 @@ def describe_ranker(settings: ModelSettings) -> str:
         return "popularity"
     if settings.blend_als_weight >= 1.0:
         return "implicit ALS"
-    model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
     als, popularity = settings.blend_als_weight, settings.blend_popularity_weight
+    second = settings.second_item_model_of()
     return (
-        model.describe()
+        settings.first_item_model().describe()
+        + (f" & {second.describe()} at {settings.second_item_model_share:g}" if second else "")
         + (f" + ALS {als:g}" if als else "")
         + (f" + popularity {popularity:g}" if popularity else "")
     )
 
 
 def ranker_parts(settings: ModelSettings) -> int:
-    """How many models a ranker blends (popularity, ALS, the item-item model): its simplicity."""
+    """How many models a ranker blends (popularity, ALS, one or two item-item models): its
+    simplicity."""
     als, popularity = settings.blend_als_weight, settings.blend_popularity_weight
-    return sum(weight > 1e-9 for weight in (als, 1.0 - als - popularity, popularity))
+    item_item = 1.0 - als - popularity > 1e-9
+    second = item_item and settings.has_second_item_model
+    return sum(weight > 1e-9 for weight in (als, popularity)) + item_item + second
 
 
 def select(
@@ -244,7 +254,8 @@ def _measure_item_models(
     # Each item model alone; only the best `blended_models` of them are kept (their
     # links held, the others released at once) and blended: a blend of a weak model
     # does not beat the blend of a strong one, and blends are most of the scorings.
-    strongest: list[tuple[float, int, ItemScorer, ModelSettings]] = []
+    strongest: list[tuple[float, int, SingleItemScorer, ModelSettings]] = []
+    best_of_kind: dict[str, tuple[float, ItemModel]] = {}  # the first measured wins a tie
     for order, model in enumerate(models):
         if limit.hit():
             skipped.append(f"{model.describe()}: {limit.reason()}")
@@ -261,6 +272,8 @@ def _measure_item_models(
         )
         ndcg = chooser.measure(model.describe(), _item_scorer(links), settings)
         strongest.append((ndcg, -order, links, settings))
+        if model.kind not in best_of_kind or ndcg > best_of_kind[model.kind][0]:
+            best_of_kind[model.kind] = (ndcg, model)
         strongest = sorted(strongest, key=lambda s: s[:2], reverse=True)
         strongest = strongest[: tuning.blended_models]
         log.info("tuning: %s measured in %.1f s", model.describe(), limit.elapsed() - fitted)
@@ -281,6 +294,76 @@ def _measure_item_models(
             describe_ranker(settings),
             limit.elapsed() - scored,
         )
+    del strongest  # the links it holds are not wanted while the two-model blends are fitted
+    second_models = [best_of_kind[kind][1] for kind in SECOND_MODEL_KINDS if kind in best_of_kind]
+    _two_model_blends(chooser, co, als, holdout.counts, second_models, tuning, limit, skipped)
+
+
+def _two_model_blends(
+    chooser: _Chooser,
+    co: CoRatings,
+    als: Scorer,
+    counts: np.ndarray,
+    second_models: list[ItemModel],
+    tuning: TuningSettings,
+    limit: TuningLimit,
+    skipped: list[str],
+) -> None:
+    """The best candidate measured with an item-item model (by mean NDCG), with each other
+    kind's best model alone blended into its item-item part at every SECOND_MODEL_SHARES.
+    Kinds see the catalogue differently (EASE^R's least-squares weights, RP3beta's
+    popularity-damped walks, cosine's co-rating counts), and on some data sets a blend of two
+    ranks above either; two of one kind differ too little to. The pick rule counts the second
+    model as a part, so it is served only where it validates clearly above the simpler ones."""
+    lead = chooser.best_with_item_model()
+    if lead is None:
+        return
+    first = lead.settings.first_item_model()
+    others = [m for m in second_models if m.kind != first.kind]
+    if not others:
+        return
+    if limit.hit():
+        skipped.extend(f"{lead.name} & {m.describe()}: {limit.reason()}" for m in others)
+        return
+    first_links = co.links(first, tuning.ease_max_items)
+    for model in others:
+        if limit.hit():
+            skipped.append(f"{lead.name} & {model.describe()}: {limit.reason()}")
+            continue
+        scored = limit.elapsed()
+        second_links = co.links(model, tuning.ease_max_items)
+        for share in SECOND_MODEL_SHARES:
+            settings = dataclasses.replace(
+                lead.settings,
+                second_item_model=model.kind,
+                second_item_model_param=model.param,
+                second_item_model_links=model.neighbours,
+                second_item_model_share=share,
+            )
+            item_item = ItemModelBlend(first_links, second_links, share)
+            scorer = _blend_scorer(item_item, als, settings, counts)
+            chooser.measure(describe_ranker(settings), scorer, settings)
+        log.info(
+            "tuning: %s & %s scored in %.1f s",
+            lead.name,
+            model.describe(),
+            limit.elapsed() - scored,
+        )
+
+
+def _blend_scorer(
+    item_item: ItemScorer, als: Scorer, settings: ModelSettings, counts: np.ndarray
+) -> Scorer:
+    """GetTopN's blend with these settings' weights over an item-item part already fitted."""
+    if settings.blend_als_weight == settings.blend_popularity_weight == 0.0:
+        return _item_scorer(item_item)
+    return lambda u, rated: blend(
+        als(u, rated),
+        item_item.scores(rated, item_item.items),
+        settings.blend_als_weight,
+        counts,
+        settings.blend_popularity_weight,
+    )
 
 
 def _tuning_ratings(source: RatingSet, tuning: TuningSettings) -> tuple[RatingSet, str]:
@@ -384,6 +467,16 @@ class _Chooser:
             return kept
         return min(band, key=lambda m: (m.parts, -m.mean))
 
+    def best_with_item_model(self) -> _Measured | None:
+        """The candidate with the highest mean NDCG among those with an item-item part (the
+        first measured on a tie); None if none was measured."""
+        with_item_model = [
+            m
+            for m in self.measured
+            if m.settings.blend_als_weight + m.settings.blend_popularity_weight < 1.0 - 1e-9
+        ]
+        return max(with_item_model, key=lambda m: m.mean, default=None)
+
     def one_standard_error_pick(self) -> _Measured:
         """The rule before the paired one, for reports: of those within the best's own standard
         error, and not below popularity or ALS alone, the first measured."""
@@ -473,8 +566,7 @@ def served_scorer(
 
     if settings.blend_als_weight >= 1.0:
         return als_fit()
-    model = ItemModel(settings.item_model, settings.item_model_param, settings.links_per_movie)
-    links = co.links(model, ease_max_items)
+    links = ranker_item_item(co, settings, ease_max_items)
     als = als_fit() if settings.blend_als_weight > 0 else (lambda _u, _rated: holdout.counts * 0.0)
     return lambda u, rated: blend(
         als(u, rated),

@@ -82,10 +82,20 @@ def test_where_tastes_differ_an_item_model_beats_popularity(spark: SparkSession)
     # Every item model alone; blends of the two best alone only.
     names = [row["ranker"] for row in chosen.candidates]
     alone = names[2 : 2 + RANKER_ONLY.item_models]
-    assert not any("+" in name for name in alone)
-    blended = {name.split(" + ")[0] for name in names if " + " in name}
+    assert not any("+" in name or "&" in name for name in alone)
+    two_models = [name for name in names if " & " in name]
+    blended = {name.split(" + ")[0] for name in names if " + " in name and name not in two_models}
     best_alone = sorted(alone, key=lambda name: -figures[name])[:2]
     assert blended <= set(best_alone) and len(blended) == 2
+    # Then the best with an item-item model, with each other kind's best alone blended in at
+    # every share: one lead, so one first model for all of them.
+    firsts = {name.split(" & ")[0] for name in two_models}
+    assert len(firsts) == 1 and firsts <= set(alone)
+    lead_kind = next(iter(firsts)).split(" (")[0]
+    kinds = {"EASE^R", "RP3beta", "item-KNN cosine"} - {lead_kind}
+    seconds = {name.split(" & ")[1].split(" at ")[0] for name in two_models}
+    assert {second.split(" (")[0] for second in seconds} == kinds and seconds <= set(alone)
+    assert len(two_models) == len(kinds) * len(selection.SECOND_MODEL_SHARES)
 
 
 def test_the_trained_model_serves_what_tuning_chose(spark: SparkSession) -> None:
@@ -227,6 +237,13 @@ ALS = ModelSettings(blend_als_weight=1.0, blend_popularity_weight=0.0)
 EASE = ModelSettings(item_model="ease", item_model_param=400, blend_als_weight=0.0)
 EASE_ALS = dataclasses.replace(EASE, blend_als_weight=0.2)
 EASE_ALS_POP = dataclasses.replace(EASE, blend_als_weight=0.2, blend_popularity_weight=0.1)
+EASE_RP3_ALS = dataclasses.replace(
+    EASE_ALS,
+    second_item_model="rp3beta",
+    second_item_model_param=0.5,
+    second_item_model_links=20,
+    second_item_model_share=0.35,
+)
 
 
 def _chooser(*measured: tuple[str, np.ndarray, ModelSettings]) -> selection._Chooser:
@@ -276,6 +293,27 @@ def test_within_noise_the_fewest_parts_win_whatever_the_order() -> None:
     assert better.best().name == "EASE^R + ALS"
     assert selection.ranker_parts(EASE) == 1 and selection.ranker_parts(EASE_ALS_POP) == 3
     assert selection.ranker_parts(POPULARITY) == selection.ranker_parts(ALS) == 1
+    assert selection.ranker_parts(EASE_RP3_ALS) == 3  # two item-item models and ALS
+
+
+def test_a_second_item_model_is_served_only_when_clearly_better() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.uniform(0.0, 0.6, 900)
+    noise = rng.normal(0, 0.05, 900)
+    noise -= noise.mean()
+    measured = [
+        ("popularity", base * 0.3, POPULARITY),
+        ("implicit ALS", base * 0.5, ALS),
+        ("EASE^R + ALS", base, EASE_ALS),
+    ]
+    within_noise = _chooser(*measured, ("EASE^R & RP3beta + ALS", base + noise, EASE_RP3_ALS))
+    assert within_noise.best().name == "EASE^R + ALS"
+    clearly = _chooser(*measured, ("EASE^R & RP3beta + ALS", base + 0.02, EASE_RP3_ALS))
+    assert clearly.best().name == "EASE^R & RP3beta + ALS"
+    # The lead of the two-model blends is the best measured with an item-item part.
+    assert clearly.best_with_item_model() is clearly.measured[3]
+    only_baselines = _chooser(*measured[:2])
+    assert only_baselines.best_with_item_model() is None
 
 
 def test_the_pick_is_never_below_popularity_or_als_alone() -> None:
@@ -313,4 +351,8 @@ def test_describe_ranker_names_candidates_as_tuning_labels_them() -> None:
     assert selection.describe_ranker(ALS) == "implicit ALS"
     assert (
         selection.describe_ranker(EASE_ALS_POP) == "EASE^R (lambda 400) + ALS 0.2 + popularity 0.1"
+    )
+    assert (
+        selection.describe_ranker(EASE_RP3_ALS)
+        == "EASE^R (lambda 400) & RP3beta (beta 0.5, 20 links) at 0.35 + ALS 0.2"
     )

@@ -10,7 +10,13 @@ import pytest
 from pyspark.sql import SparkSession
 
 from rec_service.domain.model_types import AlsParams, ModelSettings, TrainingData
-from rec_service.domain.ranking import DenseItemWeights, blend, top_n
+from rec_service.domain.ranking import (
+    DenseItemWeights,
+    ItemModelBlend,
+    ItemNeighbours,
+    blend,
+    top_n,
+)
 from spark_store import model_files
 from spark_store.models import train_models
 from spark_store.precompute import precompute_lists
@@ -115,10 +121,14 @@ def test_a_model_directory_can_be_a_hadoop_filesystem_url(  # type: ignore[no-un
 
 
 def _trained_with_item_model(  # type: ignore[no-untyped-def]
-    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory, kind: str, param: float
+    spark: SparkSession,
+    tmp_path_factory: pytest.TempPathFactory,
+    kind: str,
+    param: float,
+    **second_model: object,
 ):
-    """The checkerboard with a ranker as tuning may choose it: an item-item model, ALS and
-    popularity blended."""
+    """The checkerboard with a ranker as tuning may choose it: an item-item model (and a second
+    blended into it), ALS and popularity blended."""
     ratings, held_out = _checkerboard(spark)
     params = AlsParams(rank=4, reg_param=0.05, max_iter=15, seed=7)
     settings = ModelSettings(
@@ -130,6 +140,7 @@ def _trained_with_item_model(  # type: ignore[no-untyped-def]
         item_model_param=param,
         item_model_links=4,
         blend_popularity_weight=0.2,
+        **second_model,  # type: ignore[arg-type]
     )
     result = train_models(spark, ratings, settings)
     model_dir = tmp_path_factory.mktemp(f"cb-{kind}") / "model"
@@ -145,6 +156,52 @@ def trained_rp3beta(spark: SparkSession, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def trained_ease(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     return _trained_with_item_model(spark, tmp_path_factory, "ease", 2.0)
+
+
+@pytest.fixture(scope="module")
+def trained_two_models(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return _trained_with_item_model(
+        spark,
+        tmp_path_factory,
+        "ease",
+        2.0,
+        second_item_model="rp3beta",
+        second_item_model_param=0.5,
+        second_item_model_links=4,
+        second_item_model_share=0.35,
+    )
+
+
+def test_a_second_item_model_is_saved_and_blended_as_trained(trained_two_models, spark) -> None:  # type: ignore[no-untyped-def]
+    _, _, result, model_dir, _ = trained_two_models
+    assert isinstance(result.item_item, ItemModelBlend)
+    assert isinstance(result.item_item.first, DenseItemWeights)
+    assert isinstance(result.item_item.second, ItemNeighbours)
+    assert (model_dir / model_files.SECOND_ITEM_ITEM).is_file()
+    loaded = model_files.load_model(spark, str(model_dir))
+    blended = loaded.arrays.item_item
+    assert isinstance(blended, ItemModelBlend) and blended.second_share == 0.35
+    rated = np.array([0, 3, 7])
+    items = len(loaded.item_ids)
+    np.testing.assert_allclose(
+        blended.scores(rated, items), result.item_item.scores(rated, items), rtol=1e-6
+    )
+    # Both parts count: the blend differs from either model alone.
+    assert not np.allclose(blended.scores(rated, items), blended.first.scores(rated, items))
+    assert loaded.settings.second_item_model == "rp3beta"
+
+
+def test_a_model_whose_second_item_model_file_is_missing_is_damaged(  # type: ignore[no-untyped-def]
+    trained_two_models, spark, tmp_path
+) -> None:
+    import shutil
+
+    _, _, _, model_dir, _ = trained_two_models
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / model_files.SECOND_ITEM_ITEM).unlink()
+    with pytest.raises(model_files.ModelDirDamaged, match="ranking_links_second"):
+        model_files.load_model(spark, str(copy))
 
 
 def test_a_chosen_item_model_is_saved_beside_the_item_cf_table(trained_rp3beta, spark) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +226,9 @@ def test_ease_weights_are_saved_and_loaded_whole(trained_ease, spark) -> None:  
     assert weights.weights.shape == (len(loaded.item_ids),) * 2  # every rated movie
 
 
-@pytest.mark.parametrize("which", ["trained", "trained_rp3beta", "trained_ease"])
+@pytest.mark.parametrize(
+    "which", ["trained", "trained_rp3beta", "trained_ease", "trained_two_models"]
+)
 def test_bulk_precompute_matches_the_per_read_ranking(
     which: str, request: pytest.FixtureRequest, spark: SparkSession
 ) -> None:

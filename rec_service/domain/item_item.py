@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, ItemScorer
+from rec_service.domain.ranking import DenseItemWeights, ItemNeighbours, SingleItemScorer
 
 # Bytes of one block of X (users x covered movies, float32) while EASE^R's X'X is summed: the
 # driver never holds X whole (162k users x 5000 movies would be 3.2 GB).
@@ -98,7 +98,7 @@ class DriverCoRatings:
             self.walk = np.bincount(inverse, weights=np.concatenate(weights))
         self.first, self.second = pairs // item_count, pairs % item_count
 
-    def links(self, model: ItemModel, ease_max_items: int) -> ItemScorer:
+    def links(self, model: ItemModel, ease_max_items: int) -> SingleItemScorer:
         # Both directions of every pair: (target, source) and (source, target).
         targets = np.concatenate([self.first, self.second])
         sources = np.concatenate([self.second, self.first])

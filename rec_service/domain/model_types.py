@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rec_service.domain.item_item import ItemModel
 from rec_service.domain.ranking import ItemNeighbours, ItemScorer
 
 
@@ -97,6 +98,12 @@ class ModelSettings:
     # Share of the ranking score given to plain popularity (rating count); the item-item part
     # gets what ALS and popularity leave.
     blend_popularity_weight: float = 0.0
+    # A second item-item model blended into the item-item part (ranking.ItemModelBlend) with
+    # this share of it; "" (the default) for none. Kinds and parameters as item_model's.
+    second_item_model: str = ""
+    second_item_model_param: float = 0.0
+    second_item_model_links: int = 0  # 0: cf_neighbours
+    second_item_model_share: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -108,18 +115,37 @@ class ModelSettings:
 
     @property
     def ranking_uses_cf_neighbours(self) -> bool:
-        """Whether the ranker's item-item part is the Item-CF neighbour table itself."""
+        """Whether the ranker's (first) item-item model is the Item-CF neighbour table itself."""
         return self.item_model == "cosine" and self.links_per_movie == self.cf_neighbours
 
-    def ranker(self) -> tuple[str, float, int, float, float]:
+    @property
+    def has_second_item_model(self) -> bool:
+        return bool(self.second_item_model) and self.second_item_model_share > 0.0
+
+    def first_item_model(self) -> ItemModel:
+        """The ranker's item-item model (the only one without a second)."""
+        return ItemModel(self.item_model, self.item_model_param, self.links_per_movie)
+
+    def second_item_model_of(self) -> ItemModel | None:
+        """The item-item model blended into the first, or None."""
+        if not self.has_second_item_model:
+            return None
+        links = self.second_item_model_links or self.cf_neighbours
+        return ItemModel(self.second_item_model, self.second_item_model_param, links)
+
+    def ranker(self) -> tuple[Any, ...]:
         """What decides GetTopN's ranking beyond the ALS settings, with links resolved: two
         settings with the same ranker rank alike."""
+        second: tuple[Any, ...] = ()
+        if (model := self.second_item_model_of()) is not None:
+            second = (model.kind, model.param, model.neighbours, self.second_item_model_share)
         return (
             self.item_model,
             self.item_model_param,
             self.links_per_movie,
             self.blend_als_weight,
             self.blend_popularity_weight,
+            *second,
         )
 
     @classmethod
@@ -137,6 +163,10 @@ class ModelSettings:
             item_model_param=float(data.get("item_model_param", 0.0)),
             item_model_links=int(data.get("item_model_links", 0)),
             blend_popularity_weight=float(data.get("blend_popularity_weight", 0.0)),
+            second_item_model=str(data.get("second_item_model", "")),
+            second_item_model_param=float(data.get("second_item_model_param", 0.0)),
+            second_item_model_links=int(data.get("second_item_model_links", 0)),
+            second_item_model_share=float(data.get("second_item_model_share", 0.0)),
         )
 
 

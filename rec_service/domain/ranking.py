@@ -160,8 +160,42 @@ class DenseItemWeights:
         return out
 
 
-# The ranker's item-item part: sparse strongest links, or a dense matrix (EASE^R).
-ItemScorer = ItemNeighbours | DenseItemWeights
+# One item-item model: sparse strongest links, or a dense matrix (EASE^R).
+SingleItemScorer = ItemNeighbours | DenseItemWeights
+
+
+@dataclass(frozen=True, eq=False)
+class ItemModelBlend:
+    """Two item-item models as one: each scaled to its largest magnitude for the user (as
+    `blend` scales its parts), the second given `second_share`. Models that see the catalogue
+    differently (EASE^R's least-squares weights, RP3beta's popularity-damped walks) miss
+    different movies, and on some data sets their blend ranks above either
+    (benchmarks/results/quality-probes.md). Whatever scores a user (the bulk precompute, the
+    lazy recompute, fold-in, tuning) calls `scores`, so all of them rank alike."""
+
+    first: SingleItemScorer
+    second: SingleItemScorer
+    second_share: float
+
+    @property
+    def items(self) -> int:
+        return self.first.items
+
+    def with_items(self, items: int) -> ItemModelBlend:
+        if items <= self.items:
+            return self
+        return ItemModelBlend(
+            self.first.with_items(items), self.second.with_items(items), self.second_share
+        )
+
+    def scores(self, rated: np.ndarray, n: int) -> np.ndarray:
+        first = _unit(self.first.scores(rated, n))
+        second = _unit(self.second.scores(rated, n))
+        return (1.0 - self.second_share) * first + self.second_share * second
+
+
+# The ranker's item-item part: one model, or a blend of two.
+ItemScorer = SingleItemScorer | ItemModelBlend
 
 
 def blend(
