@@ -12,7 +12,7 @@ Layout (written to a temporary sibling, then renamed, so a crash never leaves ha
   ranking_links.npz  the same for the ranker's item-item part, when it is not item_cf
                   (RP3beta or EASE^R, chosen by tuning)
   ranking_links_second.npz  the second item-item model blended into that part, when the
-                  settings have one (its share is in the settings)
+                  settings have one and it is not item_cf (its share is in the settings)
   metadata.json's "tuning": the ranker chosen, every candidate's validation figures, the time
 Any Spark job can load the ALS models; the link arrays load with NumPy alone. model_dir is a
 local path or any Spark/Hadoop filesystem URL (model_fs).
@@ -111,7 +111,8 @@ def _write_model(
     save_links(trained.neighbours, staging, ITEM_CF)
     first = trained.item_item
     if isinstance(first, ItemModelBlend):
-        save_links(first.second, staging, SECOND_ITEM_ITEM)
+        if first.second is not trained.neighbours:
+            save_links(first.second, staging, SECOND_ITEM_ITEM)
         first = first.first
     if first is not None and first is not trained.neighbours:
         save_links(first, staging, ITEM_ITEM)
@@ -181,8 +182,14 @@ def load_model(spark: SparkSession, model_dir: str) -> FactorModel:
     first = _part(root, ITEM_ITEM, lambda: load_links(root, ITEM_ITEM, len(item_ids)))
     item_item: ItemScorer | None = first
     if settings.has_second_item_model:
-        second = _part(
-            root, SECOND_ITEM_ITEM, lambda: _required_links(root, SECOND_ITEM_ITEM, len(item_ids))
+        second = (
+            neighbours
+            if settings.second_is_cf_neighbours
+            else _part(
+                root,
+                SECOND_ITEM_ITEM,
+                lambda: _required_links(root, SECOND_ITEM_ITEM, len(item_ids)),
+            )
         )
         item_item = ItemModelBlend(
             first if first is not None else neighbours, second, settings.second_item_model_share

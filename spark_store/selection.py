@@ -447,6 +447,7 @@ class _Chooser:
             }
         )
         self.measured.append(_Measured(name, settings, per_user))
+        log.info("tuning: %s: validation NDCG@%d %.4f", name, self.k, self.measured[-1].mean)
         return self.measured[-1].mean
 
     def find(self, settings: ModelSettings) -> _Measured | None:

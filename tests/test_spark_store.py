@@ -191,6 +191,30 @@ def test_a_second_item_model_is_saved_and_blended_as_trained(trained_two_models,
     assert loaded.settings.second_item_model == "rp3beta"
 
 
+def test_a_second_model_that_is_the_item_cf_table_is_that_table(  # type: ignore[no-untyped-def]
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _, _, result, model_dir, _ = _trained_with_item_model(
+        spark,
+        tmp_path_factory,
+        "ease",
+        2.0,
+        second_item_model="cosine",
+        second_item_model_share=0.2,
+    )
+    assert isinstance(result.item_item, ItemModelBlend)
+    assert result.item_item.second is result.neighbours  # fitted once, not twice
+    assert not (model_dir / model_files.SECOND_ITEM_ITEM).exists()  # nor saved twice
+    loaded = model_files.load_model(spark, str(model_dir))
+    blended = loaded.arrays.item_item
+    assert isinstance(blended, ItemModelBlend) and blended.second is loaded.arrays.neighbours
+    rated = np.array([0, 3, 7])
+    items = len(loaded.item_ids)
+    np.testing.assert_allclose(
+        blended.scores(rated, items), result.item_item.scores(rated, items), rtol=1e-6
+    )
+
+
 def test_a_model_whose_second_item_model_file_is_missing_is_damaged(  # type: ignore[no-untyped-def]
     trained_two_models, spark, tmp_path
 ) -> None:

@@ -122,6 +122,12 @@ class ModelSettings:
     def has_second_item_model(self) -> bool:
         return bool(self.second_item_model) and self.second_item_model_share > 0.0
 
+    @property
+    def second_is_cf_neighbours(self) -> bool:
+        """Whether the second item-item model is the Item-CF neighbour table itself."""
+        second = self.second_item_model_of()
+        return second is not None and second == ItemModel("cosine", 0.0, self.cf_neighbours)
+
     def first_item_model(self) -> ItemModel:
         """The ranker's item-item model (the only one without a second)."""
         return ItemModel(self.item_model, self.item_model_param, self.links_per_movie)
