@@ -38,9 +38,9 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
 
 
-def evaluate(name: str, args: list[str]) -> None:
+def evaluate(name: str, args: list[str], extra: list[str]) -> None:
     target = OUT / f"{slug(name)}.json"
-    command = [str(ROOT / ".venv/bin/movierec"), "evaluate", *args, "--json", str(target)]
+    command = [str(ROOT / ".venv/bin/movierec"), "evaluate", *args, *extra, "--json", str(target)]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
 
@@ -108,11 +108,18 @@ def report() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only write the report")
+    parser.add_argument("--sets", nargs="+", choices=list(DATA_SETS), default=list(DATA_SETS))
+    parser.add_argument(
+        "--flag",
+        action="append",
+        default=[],
+        help="an evaluate flag, e.g. --flag=--spark-driver-memory=3g",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.report:
-        for name, data_args in DATA_SETS.items():
-            evaluate(name, data_args)
+        for name in args.sets:
+            evaluate(name, DATA_SETS[name], args.flag)
     REPORT.write_text(report())
     print(f"report: {REPORT}")
     return 0
