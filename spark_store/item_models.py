@@ -232,20 +232,22 @@ def ranker_item_item(
     """GetTopN's item-item part with these settings: its model, blended with the second where
     there is one. A model that is the Item-CF table is `neighbours` itself (built here when not
     given), not fitted twice: at 25M ratings each pass over the co-ratings takes minutes."""
-
-    def fitted(model: ItemModel, is_cf_neighbours: bool) -> SingleItemScorer:
-        nonlocal neighbours
-        if not is_cf_neighbours:
-            return co.links(model, ease_max_items)
-        if neighbours is None:
-            neighbours = cosine_links(co, settings.cf_neighbours)
-        return neighbours
-
-    first = fitted(settings.first_item_model(), settings.ranking_uses_cf_neighbours)
+    uses_table = settings.ranking_uses_cf_neighbours or settings.second_is_cf_neighbours
+    if neighbours is None and uses_table:
+        neighbours = cosine_links(co, settings.cf_neighbours)
+    first = (
+        neighbours
+        if settings.ranking_uses_cf_neighbours and neighbours is not None
+        else co.links(settings.first_item_model(), ease_max_items)
+    )
     second_model = settings.second_item_model_of()
     if second_model is None:
         return first
-    second = fitted(second_model, settings.second_is_cf_neighbours)
+    second = (
+        neighbours
+        if settings.second_is_cf_neighbours and neighbours is not None
+        else co.links(second_model, ease_max_items)
+    )
     return ItemModelBlend(first, second, settings.second_item_model_share)
 
 

@@ -253,9 +253,12 @@ def _measure_item_models(
         )
     # Each item model alone; only the best `blended_models` of them are kept (their
     # links held, the others released at once) and blended: a blend of a weak model
-    # does not beat the blend of a strong one, and blends are most of the scorings.
+    # does not beat the blend of a strong one, and blends are most of the scorings. The best
+    # of each kind is held too, for the two-model blends (at most three more scorers, and
+    # mostly the same ones): refitting them cost about a minute of a 25M tuning.
     strongest: list[tuple[float, int, SingleItemScorer, ModelSettings]] = []
-    best_of_kind: dict[str, tuple[float, ItemModel]] = {}  # the first measured wins a tie
+    # kind -> (NDCG alone, model, links); the first measured wins a tie
+    best_of_kind: dict[str, tuple[float, ItemModel, SingleItemScorer]] = {}
     for order, model in enumerate(models):
         if limit.hit():
             skipped.append(f"{model.describe()}: {limit.reason()}")
@@ -273,7 +276,7 @@ def _measure_item_models(
         ndcg = chooser.measure(model.describe(), _item_scorer(links), settings)
         strongest.append((ndcg, -order, links, settings))
         if model.kind not in best_of_kind or ndcg > best_of_kind[model.kind][0]:
-            best_of_kind[model.kind] = (ndcg, model)
+            best_of_kind[model.kind] = (ndcg, model, links)
         strongest = sorted(strongest, key=lambda s: s[:2], reverse=True)
         strongest = strongest[: tuning.blended_models]
         log.info("tuning: %s measured in %.1f s", model.describe(), limit.elapsed() - fitted)
@@ -294,9 +297,10 @@ def _measure_item_models(
             describe_ranker(settings),
             limit.elapsed() - scored,
         )
-    del strongest  # the links it holds are not wanted while the two-model blends are fitted
     second_models = [best_of_kind[kind][1] for kind in SECOND_MODEL_KINDS if kind in best_of_kind]
-    _two_model_blends(chooser, co, als, holdout.counts, second_models, tuning, limit, skipped)
+    held = {settings.first_item_model(): links for _, _, links, settings in strongest}
+    held.update({model: links for _, model, links in best_of_kind.values()})
+    _two_model_blends(chooser, co, als, holdout.counts, second_models, held, tuning, limit, skipped)
 
 
 def _two_model_blends(
@@ -305,6 +309,7 @@ def _two_model_blends(
     als: Scorer,
     counts: np.ndarray,
     second_models: list[ItemModel],
+    held: dict[ItemModel, SingleItemScorer],
     tuning: TuningSettings,
     limit: TuningLimit,
     skipped: list[str],
@@ -314,7 +319,8 @@ def _two_model_blends(
     Kinds see the catalogue differently (EASE^R's least-squares weights, RP3beta's
     popularity-damped walks, cosine's co-rating counts), and on some data sets a blend of two
     ranks above either; two of one kind differ too little to. The pick rule counts the second
-    model as a part, so it is served only where it validates clearly above the simpler ones."""
+    model as a part, so it is served only where it validates clearly above the simpler ones.
+    `held`: links fitted already (the strongest models and each kind's best), not refitted."""
     lead = chooser.best_with_item_model()
     if lead is None:
         return
@@ -325,13 +331,13 @@ def _two_model_blends(
     if limit.hit():
         skipped.extend(f"{lead.name} & {m.describe()}: {limit.reason()}" for m in others)
         return
-    first_links = co.links(first, tuning.ease_max_items)
+    first_links = held.get(first) or co.links(first, tuning.ease_max_items)
     for model in others:
         if limit.hit():
             skipped.append(f"{lead.name} & {model.describe()}: {limit.reason()}")
             continue
         scored = limit.elapsed()
-        second_links = co.links(model, tuning.ease_max_items)
+        second_links = held.get(model) or co.links(model, tuning.ease_max_items)
         for share in SECOND_MODEL_SHARES:
             settings = dataclasses.replace(
                 lead.settings,
@@ -569,13 +575,7 @@ def served_scorer(
         return als_fit()
     links = ranker_item_item(co, settings, ease_max_items)
     als = als_fit() if settings.blend_als_weight > 0 else (lambda _u, _rated: holdout.counts * 0.0)
-    return lambda u, rated: blend(
-        als(u, rated),
-        links.scores(rated, links.items),
-        settings.blend_als_weight,
-        holdout.counts,
-        settings.blend_popularity_weight,
-    )
+    return _blend_scorer(links, als, settings, holdout.counts)
 
 
 def _item_scorer(links: ItemScorer) -> Scorer:
